@@ -1,0 +1,5 @@
+"""Advocate CRM: keep your brand's advocates close."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent

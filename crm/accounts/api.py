@@ -1,0 +1,48 @@
+"""JSON API for accounts: who am I, and (admins) users."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, patch, post
+from litestar.params import FromPath, JSONBody
+from msgspec import UNSET
+
+from crm.accounts import queries, service
+from crm.accounts.schemas import UserCreate, UserRead, UserUpdate, user_read
+from crm.errors import NotFound
+from crm.forms import client_ip
+from crm.security import requires
+
+
+class AccountsAPI(Controller):
+    path = "/api/v1"
+    tags = ["accounts"]
+
+    @get("/me", summary="The user behind this token or session")
+    async def me(self, request: Request) -> UserRead:
+        row = await queries.user_by_id(request.user.id)
+        if row is None:
+            raise NotFound("No such user.")
+        return user_read(row)
+
+    @get("/users", guards=[requires("users.manage", "manage users")], summary="List users (admin)")
+    async def list_users(self) -> list[UserRead]:
+        return [user_read(row) for row in await queries.list_users()]
+
+    @post("/users", guards=[requires("users.manage", "manage users")], summary="Add a user (admin)")
+    async def create_user(self, request: Request, data: JSONBody[UserCreate]) -> UserRead:
+        created = await service.create_user(
+            email=data.email, name=data.name, role=data.role.value, password=data.password,
+            actor=request.user.actor(client_ip(request)), now=request.app.state.clock(),
+        )
+        return user_read(created)
+
+    @patch("/users/{user_id:int}", guards=[requires("users.manage", "manage users")],
+           summary="Change a user's name, role or active flag (admin)")
+    async def update_user(self, request: Request, user_id: FromPath[int], data: JSONBody[UserUpdate]) -> UserRead:
+        updated = await service.update_user(
+            user_id=user_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock(),
+            name=None if data.name is UNSET else data.name,
+            role=None if data.role is UNSET else data.role.value,
+            is_active=None if data.is_active is UNSET else data.is_active,
+        )
+        return user_read(updated)

@@ -1,0 +1,98 @@
+"""Reads for accounts: users, sessions, tokens, login failures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from crm.accounts.roles import Role
+from crm.accounts.tables import ApiToken, AuthSession, LoginFailure, User
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def user_by_email(email: str) -> dict | None:
+    return await User.select().where(User.email == normalise_email(email)).first().run()
+
+
+async def user_by_id(user_id: int) -> dict | None:
+    return await User.select().where(User.id == user_id).first().run()
+
+
+async def list_users() -> list[dict]:
+    return await User.select(User.all_columns(exclude=[User.password_hash])).order_by(User.email).run()
+
+
+async def count_active_admins() -> int:
+    return await User.count().where((User.role == Role.admin.value) & (User.is_active == True)).run()  # noqa: E712
+
+
+async def count_users() -> int:
+    return await User.count().run()
+
+
+async def session_with_user(token_hash: str, now: datetime) -> dict | None:
+    """The live session for this token hash, joined with its (active) user."""
+    return await (
+        AuthSession.select(
+            AuthSession.id,
+            AuthSession.expires_at,
+            AuthSession.user.id.as_alias("user_id"),
+            AuthSession.user.email.as_alias("email"),
+            AuthSession.user.name.as_alias("name"),
+            AuthSession.user.role.as_alias("role"),
+        )
+        .where(
+            (AuthSession.token_hash == token_hash)
+            & (AuthSession.expires_at > now)
+            & (AuthSession.user.is_active == True)  # noqa: E712
+        )
+        .first()
+        .run()
+    )
+
+
+async def token_with_user(token_hash: str) -> dict | None:
+    return await (
+        ApiToken.select(
+            ApiToken.id,
+            ApiToken.last_used_at,
+            ApiToken.user.id.as_alias("user_id"),
+            ApiToken.user.email.as_alias("email"),
+            ApiToken.user.name.as_alias("name"),
+            ApiToken.user.role.as_alias("role"),
+        )
+        .where(
+            (ApiToken.token_hash == token_hash)
+            & ApiToken.revoked_at.is_null()
+            & (ApiToken.user.is_active == True)  # noqa: E712
+        )
+        .first()
+        .run()
+    )
+
+
+async def list_tokens() -> list[dict]:
+    return await (
+        ApiToken.select(
+            ApiToken.id,
+            ApiToken.prefix,
+            ApiToken.label,
+            ApiToken.created_at,
+            ApiToken.last_used_at,
+            ApiToken.revoked_at,
+            ApiToken.user.id.as_alias("user_id"),
+            ApiToken.user.email.as_alias("email"),
+        )
+        .order_by(ApiToken.created_at, ascending=False)
+        .run()
+    )
+
+
+async def token_by_id(token_id: int) -> dict | None:
+    return await ApiToken.select().where(ApiToken.id == token_id).first().run()
+
+
+async def recent_failures(key: str, since: datetime) -> int:
+    return await LoginFailure.count().where((LoginFailure.key == key) & (LoginFailure.at > since)).run()

@@ -1,0 +1,103 @@
+"""create_app(settings) -> Litestar: the one place the app is assembled."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+from piccolo.engine.base import Engine
+
+from crm import ROOT, db
+from crm.accounts.api import AccountsAPI
+from crm.accounts.controllers import AccountController, AdminTokensController, AdminUsersController, LoginController
+from crm.audit.controllers import AuditController
+from crm.clock import Clock, utc_now
+from crm.dashboard.controllers import DashboardController
+from crm.health import healthz
+from crm.security import CSRF_COOKIE, CSRF_HEADER, AuthMiddleware, BearerAwareCSRFMiddleware, login_required, security_headers
+from crm.settings import Settings
+from crm.templating import configure_environment
+from crm.web import EXCEPTION_HANDLERS
+
+MAX_BODY_BYTES = 1024 * 1024
+
+ROUTES = [
+    healthz,
+    LoginController,
+    AccountController,
+    DashboardController,
+    AdminUsersController,
+    AdminTokensController,
+    AuditController,
+    AccountsAPI,
+]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    clock: Clock = utc_now,
+    manage_pool: bool = True,
+) -> Litestar:
+    settings = settings or Settings.from_env()
+    engine = engine or db.make_engine(settings.database)
+    db.bind(engine)
+
+    async def on_startup() -> None:
+        await db.start(engine, pool=manage_pool)
+
+    async def on_shutdown() -> None:
+        await db.stop(engine)
+
+    csrf = CSRFConfig(
+        secret=settings.secret_key, cookie_name=CSRF_COOKIE, header_name=CSRF_HEADER,
+        cookie_secure=settings.production, cookie_samesite="lax", cookie_httponly=False,
+        exclude=["^/static/", "^/healthz"],
+    )
+    app = Litestar(
+        route_handlers=[
+            *ROUTES,
+            create_static_files_router(path="/static", directories=[ROOT / "crm" / "static"],
+                                       opt={"public": True}, include_in_schema=False),
+        ],
+        middleware=[DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf), AuthMiddleware],
+        guards=[login_required],
+        exception_handlers=EXCEPTION_HANDLERS,
+        template_config=TemplateConfig(
+            directory=ROOT / "templates", engine=JinjaTemplateEngine,
+            engine_callback=lambda engine: configure_environment(engine.engine, settings),
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Advocate CRM API", version="1", path="/schema",
+            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+            components=Components(security_schemes={
+                "BearerToken": SecurityScheme(type="http", scheme="bearer",
+                                              description="A token from `crm token create EMAIL`."),
+            }),
+            security=[{"BearerToken": []}],
+        ),
+        before_send=[security_headers(settings.production)],
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        request_max_body_size=MAX_BODY_BYTES,
+        debug=False,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    return app
+
+
+def create_app_from_env() -> Litestar:
+    """Factory for uvicorn (``crm serve``)."""
+    logging.basicConfig(level=logging.INFO)
+    return create_app()

@@ -1,0 +1,35 @@
+"""Admin page to browse and filter the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, get
+from litestar.params import FromQuery, Parameter
+from litestar.response import Template
+
+from crm.audit.queries import AuditFilter, distinct_actions, list_entries
+from crm.security import requires
+from crm.web import page
+
+
+class AuditController(Controller):
+    path = "/admin/audit"
+    guards = [requires("audit.read", "read the audit log")]
+    include_in_schema = False
+
+    @get("/")
+    async def index(
+        self,
+        request: Request,
+        action: FromQuery[str] = "",
+        entity: FromQuery[str] = "",
+        actor: FromQuery[str] = "",
+        record_id: FromQuery[str] = "",
+        before: Annotated[int | None, Parameter(ge=1)] = None,
+    ) -> Template:
+        filters = AuditFilter(action=action.strip(), entity=entity.strip(), actor=actor.strip(),
+                              record_id=record_id.strip(), before_id=before)
+        entries, next_cursor = await list_entries(filters)
+        return page(request, "admin/audit.html", entries=entries, next_cursor=next_cursor, filters=filters,
+                    actions=await distinct_actions())

@@ -1,0 +1,167 @@
+"""The `crm` command: migrate, serve, user add, token create/revoke, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+
+from crm.settings import ConfigError, Settings
+
+
+def _connect() -> Settings:
+    from crm import db
+
+    settings = Settings.from_env()
+    db.bind(db.make_engine(settings.database))
+    return settings
+
+
+async def _with_engine(coro):
+    from crm import db
+
+    await db.start(db.engine(), pool=False)
+    try:
+        return await coro
+    finally:
+        await db.stop(db.engine())
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from crm.migrate import migrate
+
+    _connect()
+    applied = asyncio.run(_with_engine(migrate()))
+    print(f"Migrations applied: {len(applied)}" + (f" ({', '.join(applied)})" if applied else " (already up to date)"))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    Settings.from_env()  # fail fast, in the parent, with one clear line
+    uvicorn.run("crm.app:create_app_from_env", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level="info", proxy_headers=False)
+    return 0
+
+
+def _read_password() -> str:
+    if os.environ.get("CRM_PASSWORD"):
+        return os.environ["CRM_PASSWORD"]
+    if not sys.stdin.isatty():
+        raise SystemExit("crm: error: set CRM_PASSWORD or run in a terminal to be asked for the password")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Password again: "):
+        raise SystemExit("crm: error: the two passwords do not match")
+    return first
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from crm.accounts import service
+    from crm.audit.service import Actor
+    from crm.clock import utc_now
+
+    _connect()
+    password = _read_password()
+    created = asyncio.run(_with_engine(service.create_user(
+        email=args.email, name=args.name or args.email.split("@")[0], role=args.role, password=password,
+        actor=Actor.system("cli"), now=utc_now(),
+    )))
+    print(f"Added {created['email']} as {created['role']} (id {created['id']}).")
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from crm.accounts import tokens
+    from crm.audit.service import Actor
+    from crm.clock import utc_now
+
+    _connect()
+    _, token = asyncio.run(_with_engine(tokens.create_token(
+        email=args.email, label=args.label, actor=Actor.system("cli"), now=utc_now())))
+    print(token)
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    from crm.accounts import tokens
+    from crm.audit.service import Actor
+    from crm.clock import utc_now
+
+    _connect()
+    asyncio.run(_with_engine(tokens.revoke_token(token_id=args.token_id, actor=Actor.system("cli"), now=utc_now())))
+    print(f"Revoked token {args.token_id}.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from crm.demo import load_demo
+
+    _connect()
+    report = asyncio.run(_with_engine(load_demo()))
+    for line in report:
+        print(line)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crm", description="Advocate CRM. Configuration comes from CRM_* "
+                                     "environment variables (see README).")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("migrate", help="apply all database migrations")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("serve", help="serve the web app under uvicorn")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("user", help="manage users")
+    user_sub = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    p = user_sub.add_parser("add", help="add a user (password from CRM_PASSWORD or asked twice)")
+    p.add_argument("email")
+    p.add_argument("--role", required=True, choices=["admin", "manager", "agent", "viewer"])
+    p.add_argument("--name")
+    p.set_defaults(func=cmd_user_add)
+
+    p = sub.add_parser("token", help="manage API tokens")
+    token_sub = p.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    p = token_sub.add_parser("create", help="print a new API token for a user")
+    p.add_argument("email")
+    p.add_argument("--label", default="")
+    p.set_defaults(func=cmd_token_create)
+    p = token_sub.add_parser("revoke", help="revoke an API token by its id (see Admin → API tokens)")
+    p.add_argument("token_id", type=int)
+    p.set_defaults(func=cmd_token_revoke)
+
+    p = sub.add_parser("demo", help="load the demo data (safe to run twice)")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from crm.errors import DomainError
+
+    args = build_parser().parse_args(argv)
+    if getattr(args, "workers", 1) < 1:
+        print("crm: error: --workers must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"crm: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        print(f"crm: error: {exc.message}" + (f" ({details})" if details else ""), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

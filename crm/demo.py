@@ -1,0 +1,34 @@
+"""`crm demo`: a first admin (when there is none) and demo data. Safe to run twice."""
+
+from __future__ import annotations
+
+import secrets
+
+from crm.accounts import queries, service
+from crm.audit.service import Actor
+from crm.clock import utc_now
+
+DEMO_USERS = [
+    ("admin@example.com", "Alex Admin", "admin"),
+    ("manager@example.com", "Morgan Manager", "manager"),
+    ("agent@example.com", "Ash Agent", "agent"),
+    ("viewer@example.com", "Vic Viewer", "viewer"),
+]
+
+
+async def load_demo() -> list[str]:
+    report: list[str] = []
+    actor = Actor.system("demo")
+    now = utc_now()
+    if await queries.count_users() == 0:
+        password = secrets.token_urlsafe(12)
+        for email, name, role in DEMO_USERS:
+            await service.create_user(email=email, name=name, role=role, password=password, actor=actor, now=now)
+        report.append("Created demo accounts (one per role), all with the same password:")
+        for email, _, role in DEMO_USERS:
+            report.append(f"  {role:<8} {email}")
+        report.append(f"  password: {password}")
+        report.append("Sign in at http://127.0.0.1:8000/login as admin@example.com.")
+    else:
+        report.append("Accounts already exist; none created. Add one with: crm user add EMAIL --role admin")
+    return report

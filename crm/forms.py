@@ -1,0 +1,33 @@
+"""Small helpers for reading HTML forms in controllers."""
+
+from __future__ import annotations
+
+from litestar import Request
+from litestar.datastructures import Cookie
+
+from crm.security import SESSION_COOKIE
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The submitted form as plain strings (missing fields are simply absent)."""
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: never redirect a freshly signed-in user off-site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def session_cookie(request: Request, token: str) -> Cookie:
+    settings = request.app.state.settings
+    return Cookie(
+        key=SESSION_COOKIE, value=token, httponly=True, samesite="lax", secure=settings.production,
+        max_age=int(settings.session_lifetime.total_seconds()), path="/",
+    )
