@@ -92,7 +92,8 @@ class Settings:
             raise ConfigError("CRM_TIMEZONE", f"unknown time zone {timezone!r}, e.g. Europe/Paris or UTC") from None
 
         hours_raw = environ.get("CRM_SESSION_HOURS", "12").strip() or "12"
-        if not hours_raw.isdigit() or not 1 <= int(hours_raw) <= 24 * 30:
+        # isdigit() alone accepts characters int() refuses, such as "²"
+        if not (hours_raw.isascii() and hours_raw.isdigit()) or not 1 <= int(hours_raw) <= 24 * 30:
             raise ConfigError("CRM_SESSION_HOURS", f"must be a whole number of hours from 1 to 720, got {hours_raw!r}")
 
         secret = environ.get("CRM_SECRET_KEY", "")
@@ -117,13 +118,21 @@ class Settings:
 def _dev_secret(path: Path) -> str:
     """Generate the development secret once and keep it, so sessions survive restarts."""
     if path.exists():
-        return path.read_text().strip()
+        return _read_dev_secret(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another worker wrote it first
-        return path.read_text().strip()
+        return _read_dev_secret(path)
     with os.fdopen(fd, "w") as handle:
         handle.write(secret)
+    return secret
+
+
+def _read_dev_secret(path: Path) -> str:
+    secret = path.read_text().strip()
+    if len(secret) < MIN_SECRET_LENGTH:  # e.g. left empty by a crash: never sign with a blank key
+        raise ConfigError("CRM_SECRET_KEY", f"not set, and {path} is empty or too short; "
+                          "delete that file to generate a new one")
     return secret

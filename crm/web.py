@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import re
 from typing import Any
 
 from litestar import Request, Response
@@ -85,10 +86,18 @@ def _error_page(request: Request, status: int, message: str) -> Response:
 
 
 def _validation_fields(exc: ValidationException) -> dict[str, str]:
+    """Field name -> message. msgspec names the body itself ("data") for unknown
+    or missing fields and puts the field's name in the message instead."""
     fields: dict[str, str] = {}
     for item in exc.extra if isinstance(exc.extra, list) else []:
-        if isinstance(item, dict) and item.get("key"):
-            fields[str(item["key"])] = str(item.get("message", "Invalid value."))
+        if not isinstance(item, dict) or not item.get("key"):
+            continue
+        message = str(item.get("message", "Invalid value."))
+        key = str(item["key"])
+        named = re.search(r"field `([^`]+)`", message)
+        if key == "data" and named:
+            key = named.group(1)
+        fields[key] = message
     return fields
 
 
@@ -117,7 +126,7 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
             return json_error(400, "bad_request", _plain(message))
         return _error_page(request, 400, "The form could not be read. Go back and try again.")
     if wants_json(request):
-        codes = {403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict",
+        codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict",
                  413: "too_large", 415: "unsupported_media_type", 429: "too_many_requests"}
         return json_error(status, codes.get(status, "http_error"), _plain(message))
     return _error_page(request, status, _plain(message))

@@ -92,8 +92,10 @@ async def app(settings, engine, clock):
     return create_app(settings, engine=engine, clock=clock, manage_pool=False)
 
 
-def make_client(app) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
+def make_client(app, *, https: bool = False) -> httpx.AsyncClient:
+    """A client on the test's own event loop (production cookies are Secure: use https)."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                             base_url="https://testserver" if https else "http://testserver",
                              follow_redirects=False)
 
 

@@ -7,7 +7,7 @@ import secrets
 from litestar import Controller, Request, get, post
 from typing import Annotated
 
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from crm.accounts import queries, service, sessions, tokens
@@ -25,7 +25,7 @@ class LoginController(Controller):
     include_in_schema = False
 
     @get("/login", opt={"public": True})
-    async def login_form(self, request: Request, next_: Annotated[str | None, Parameter(query="next")] = None) -> Template | Redirect:
+    async def login_form(self, request: Request, next_: Annotated[str | None, QueryParameter(name="next")] = None) -> Template | Redirect:
         if request.scope.get("user"):
             return Redirect(path=safe_next(next_), status_code=303)
         return page(request, "accounts/login.html", next=safe_next(next_), errors={}, email="")
@@ -143,7 +143,7 @@ class AdminUsersController(Controller):
         except (InvalidInput, Conflict) as exc:
             target = await queries.user_by_id(user_id)
             return page(request, "admin/user_edit.html", status_code=exc.status_code, target=target,
-                        roles=list(Role), errors=exc.fields or {"form": exc.message})
+                        roles=list(Role), errors={**exc.fields, "form": exc.message})
         return redirect(request, f"/admin/users/{user_id}", flash="Saved.")
 
 

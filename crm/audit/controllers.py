@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Request, get
-from litestar.params import FromQuery, Parameter
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Template
 
 from crm.audit.queries import AuditFilter, distinct_actions, list_entries
@@ -26,7 +26,7 @@ class AuditController(Controller):
         entity: FromQuery[str] = "",
         actor: FromQuery[str] = "",
         record_id: FromQuery[str] = "",
-        before: Annotated[int | None, Parameter(ge=1)] = None,
+        before: Annotated[int | None, QueryParameter(ge=1)] = None,
     ) -> Template:
         filters = AuditFilter(action=action.strip(), entity=entity.strip(), actor=actor.strip(),
                               record_id=record_id.strip(), before_id=before)

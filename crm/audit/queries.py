@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crm import db
 from crm.audit.tables import AuditEntry
 
 PAGE_SIZE = 50
@@ -26,7 +27,10 @@ async def list_entries(filters: AuditFilter, limit: int = PAGE_SIZE) -> tuple[li
     if filters.entity:
         conditions.append(AuditEntry.entity == filters.entity)
     if filters.actor:
-        conditions.append(AuditEntry.actor_label.ilike(f"%{filters.actor}%"))
+        # SQLite's LIKE is already case-insensitive (and it has no ILIKE).
+        pattern = f"%{filters.actor}%"
+        column = AuditEntry.actor_label
+        conditions.append(column.like(pattern) if db.is_sqlite() else column.ilike(pattern))
     if filters.record_id:
         conditions.append(AuditEntry.record_id == filters.record_id)
     if filters.before_id is not None:
