@@ -159,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
         print(f"crm: error: {exc.message}" + (f" ({details})" if details else ""), file=sys.stderr)
         return 1
+    except OSError as exc:  # refused connection, unreachable host, unwritable file
+        print(f"crm: error: cannot reach the database or a file it needs: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -96,7 +96,7 @@ class Settings:
         if not (hours_raw.isascii() and hours_raw.isdigit()) or not 1 <= int(hours_raw) <= 24 * 30:
             raise ConfigError("CRM_SESSION_HOURS", f"must be a whole number of hours from 1 to 720, got {hours_raw!r}")
 
-        secret = environ.get("CRM_SECRET_KEY", "")
+        secret = environ.get("CRM_SECRET_KEY", "").strip()
         if secret:
             if len(secret) < MIN_SECRET_LENGTH:
                 raise ConfigError("CRM_SECRET_KEY", f"must be at least {MIN_SECRET_LENGTH} characters long")
