@@ -23,6 +23,7 @@ from crm.audit.controllers import AuditController
 from crm.clock import Clock, utc_now
 from crm.dashboard.controllers import DashboardController
 from crm.health import healthz
+from crm.members.api import MembersAPI
 from crm.security import CSRF_COOKIE, CSRF_HEADER, AuthMiddleware, BearerAwareCSRFMiddleware, login_required, security_headers
 from crm.settings import Settings
 from crm.templating import configure_environment
@@ -39,6 +40,7 @@ ROUTES = [
     AdminTokensController,
     AuditController,
     AccountsAPI,
+    MembersAPI,
 ]
 
 

@@ -1,4 +1,4 @@
-"""The `crm` command: migrate, serve, user add, token create/revoke, demo."""
+"""The `crm` command: migrate, serve, user add, token create/revoke, rollups rebuild, demo."""
 
 from __future__ import annotations
 
@@ -106,6 +106,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rollups_rebuild(args: argparse.Namespace) -> int:
+    from crm.members.engagement import rebuild_all
+
+    _connect()
+    count = asyncio.run(_with_engine(rebuild_all()))
+    print(f"Rebuilt the engagement rollup of {count} members from the interaction log.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crm", description="Advocate CRM. Configuration comes from CRM_* "
                                      "environment variables (see README).")
@@ -137,6 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = token_sub.add_parser("revoke", help="revoke an API token by its id (see Admin → API tokens)")
     p.add_argument("token_id", type=int)
     p.set_defaults(func=cmd_token_revoke)
+
+    p = sub.add_parser("rollups", help="engagement rollups")
+    rollup_sub = p.add_subparsers(dest="rollups_command", required=True, metavar="ACTION")
+    p = rollup_sub.add_parser("rebuild", help="recompute every member's rollup from the interaction log")
+    p.set_defaults(func=cmd_rollups_rebuild)
 
     p = sub.add_parser("demo", help="load the demo data (safe to run twice)")
     p.set_defaults(func=cmd_demo)

@@ -5,11 +5,18 @@ from piccolo.conf.apps import AppConfig
 from crm import ROOT
 from crm.accounts.tables import ApiToken, AuthSession, LoginFailure, User
 from crm.audit.tables import AuditEntry
+from crm.members.tables import (
+    AppSetting, ErasedIdentity, Handle, Interaction, Member, MemberDay, MemberMerge, MemberTopic,
+)
 
 APP_CONFIG = AppConfig(
     app_name="crm",
     migrations_folder_path=str(ROOT / "migrations"),
-    table_classes=[User, AuthSession, ApiToken, LoginFailure, AuditEntry],
+    # Parents before children: the test helper empties tables in reverse order.
+    table_classes=[
+        User, AuthSession, ApiToken, LoginFailure, AuditEntry,
+        Member, MemberTopic, Handle, Interaction, MemberDay, MemberMerge, ErasedIdentity, AppSetting,
+    ],
     migration_dependencies=[],
     commands=[],
 )

@@ -19,6 +19,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "tokens.manage": frozenset({Role.admin}),
     "audit.read": frozenset({Role.admin}),
     "settings.manage": frozenset({Role.admin}),
+    "members.write": frozenset({Role.admin, Role.manager}),
+    "members.erase": frozenset({Role.admin}),
 }
 
 DESCRIPTIONS = {

@@ -1,0 +1,122 @@
+"""JSON API for members and interactions (same services as the pages)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from crm.errors import InvalidInput, NotFound
+from crm.forms import client_ip
+from crm.members import erasure, interactions, merge, queries, read, service
+from crm.members.schemas import (
+    InteractionCreate, InteractionPage, InteractionRead, MemberCreate, MemberPage, MemberRead, MemberUpdate,
+    MergeRequest, interaction_read,
+)
+from crm.security import requires
+
+WRITE = requires("members.write", "change members or log interactions")
+ERASE = requires("members.erase", "erase members")
+
+
+def _values(struct: msgspec.Struct) -> dict:
+    """Only the fields the client sent, as plain values, with owner_id renamed for the service."""
+    values = {k: v for k, v in msgspec.structs.asdict(struct).items() if v is not msgspec.UNSET}
+    if "handles" in values:
+        values["handles"] = [msgspec.structs.asdict(h) | {"platform": h.platform.value} for h in values["handles"]]
+    for key in ("tier", "platform", "kind", "sentiment"):
+        if hasattr(values.get(key), "value"):
+            values[key] = values[key].value
+    if "owner_id" in values:
+        values["owner"] = values.pop("owner_id")
+    return values
+
+
+class MembersAPI(Controller):
+    path = "/api/v1"
+    tags = ["members"]
+
+    @post("/members", guards=[WRITE], summary="Add a member")
+    async def create(self, request: Request, data: JSONBody[MemberCreate]) -> MemberRead:
+        now = request.app.state.clock()
+        created = await service.create_member(values=_values(data), actor=request.user.actor(client_ip(request)),
+                                              now=now)
+        return await read.member_read(created["id"], now)
+
+    @get("/members/{member_id:int}", summary="A member with handles and engagement")
+    async def show(self, request: Request, member_id: FromPath[int]) -> MemberRead:
+        return await read.member_read(member_id, request.app.state.clock())
+
+    @get("/members", summary="Search and filter members (keyset pages)")
+    async def index(
+        self,
+        request: Request,
+        q: FromQuery[str] = "",
+        tier: FromQuery[str] = "",
+        topic: FromQuery[str] = "",
+        platform: FromQuery[str] = "",
+        consent: FromQuery[str] = "",
+        state_: Annotated[str, QueryParameter(name="state")] = "",
+        sort: FromQuery[str] = "score",
+        limit: FromQuery[int] = 50,
+        cursor: Annotated[str | None, QueryParameter()] = None,
+    ) -> MemberPage:
+        filters = queries.MemberFilter(q=q, tier=tier, topic=topic, platform=platform, consent=consent, state=state_,
+                                       sort=sort)
+        items, next_cursor = await read.list_page(filters, now=request.app.state.clock(), cursor=cursor, limit=limit)
+        return MemberPage(items=items, next=next_cursor)
+
+    @patch("/members/{member_id:int}", guards=[WRITE], summary="Change a member (only the fields sent)")
+    async def update(self, request: Request, member_id: FromPath[int], data: JSONBody[MemberUpdate]) -> MemberRead:
+        now = request.app.state.clock()
+        await service.update_member(member_id=member_id, values=_values(data),
+                                    actor=request.user.actor(client_ip(request)), now=now)
+        return await read.member_read(member_id, now)
+
+    @delete("/members/{member_id:int}", guards=[WRITE], summary="Delete a member (soft: kept for the record)")
+    async def remove(self, request: Request, member_id: FromPath[int]) -> None:
+        if await queries.get_member(member_id) is None:
+            raise NotFound(f"No member with id {member_id}.")
+        await service.delete_member(member_id=member_id, actor=request.user.actor(client_ip(request)),
+                                    now=request.app.state.clock())
+
+    @post("/members/{member_id:int}/erase", guards=[ERASE], status_code=HTTP_200_OK,
+          summary="GDPR erasure (admin): personal data and interaction text removed for good")
+    async def erase(self, request: Request, member_id: FromPath[int]) -> dict:
+        await erasure.erase_member(member_id=member_id, actor=request.user.actor(client_ip(request)),
+                                   now=request.app.state.clock())
+        return {"erased": member_id}
+
+    @post("/members/merge", guards=[WRITE], status_code=HTTP_200_OK,
+          summary="Merge a duplicate into the member to keep (undoable)")
+    async def merge(self, request: Request, data: JSONBody[MergeRequest]) -> MemberRead:
+        now = request.app.state.clock()
+        await merge.merge_members(keep_id=data.keep, merge_id=data.merge,
+                                  actor=request.user.actor(client_ip(request)), now=now)
+        return await read.member_read(data.keep, now)
+
+    @get("/members/{member_id:int}/interactions", summary="A member's interactions, newest first")
+    async def member_interactions(
+        self, member_id: FromPath[int], limit: FromQuery[int] = 50,
+        cursor: Annotated[str | None, QueryParameter()] = None,
+    ) -> InteractionPage:
+        if not 1 <= limit <= 200:
+            raise InvalidInput({"limit": "Between 1 and 200."})
+        if await queries.get_member(member_id) is None:
+            raise NotFound(f"No member with id {member_id}.")
+        try:
+            rows, next_cursor = await queries.timeline(member_id, cursor=cursor, limit=limit)
+        except (ValueError, TypeError):
+            raise InvalidInput({"cursor": "This cursor is not valid; start from the first page."}) from None
+        return InteractionPage(items=[interaction_read(r) for r in rows], next=next_cursor)
+
+    @post("/interactions", guards=[WRITE],
+          summary="Log an interaction (an external_id seen before returns the existing one with 200)",
+          responses=None)
+    async def log(self, request: Request, data: JSONBody[InteractionCreate]) -> Response[InteractionRead]:
+        row, created = await interactions.log_interaction(
+            values=_values(data), actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
+        return Response(interaction_read(row), status_code=HTTP_201_CREATED if created else HTTP_200_OK)

@@ -1,0 +1,79 @@
+"""GDPR erasure: personal data and interaction text gone for good; anonymous counts kept;
+salted hashes of the identifiers kept so the person is not re-created silently."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from crm import db
+from crm.audit.service import Actor, record
+from crm.audit.tables import AuditEntry
+from crm.errors import Conflict, NotFound
+from crm.members.tables import AppSetting, ErasedIdentity, Handle, Interaction, Member, MemberTopic
+
+SALT_KEY = "erasure_salt"
+
+
+async def _salt() -> str:
+    row = await AppSetting.select(AppSetting.value).where(AppSetting.key == SALT_KEY).first().run()
+    if row:
+        return row["value"]
+    salt = secrets.token_hex(32)
+    try:
+        await AppSetting.insert(AppSetting(key=SALT_KEY, value=salt)).run()
+    except Exception as exc:
+        if not db.is_unique_violation(exc):
+            raise
+        return (await AppSetting.select(AppSetting.value).where(AppSetting.key == SALT_KEY).first().run())["value"]
+    return salt
+
+
+def _digest(salt: str, identifier: str) -> str:
+    return hashlib.sha256(f"{salt}:{identifier}".encode()).hexdigest()
+
+
+async def is_erased(identifier: str) -> bool:
+    """``identifier`` is a handle key ("x:jane") or "email:jane@example.com"."""
+    row = await AppSetting.select(AppSetting.value).where(AppSetting.key == SALT_KEY).first().run()
+    if row is None:  # nobody was ever erased
+        return False
+    return await ErasedIdentity.exists().where(ErasedIdentity.digest == _digest(row["value"], identifier)).run()
+
+
+async def erase_member(*, member_id: int, actor: Actor, now: datetime) -> None:
+    async with db.transaction():
+        member = await Member.select(Member.id, Member.email, Member.erased_at).where(
+            Member.id == member_id).first().run()
+        if member is None:
+            raise NotFound(f"No member with id {member_id}.")
+        if member["erased_at"] is not None:
+            raise Conflict("This member has already been erased.")
+        salt = await _salt()
+        identifiers = [h["key"] for h in await Handle.select(Handle.key).where(Handle.member == member_id).run()]
+        if member["email"]:
+            identifiers.append(f"email:{member['email']}")
+        for identifier in identifiers:
+            digest = _digest(salt, identifier)
+            if not await ErasedIdentity.exists().where(ErasedIdentity.digest == digest).run():
+                await ErasedIdentity.insert(ErasedIdentity(digest=digest, erased_at=now)).run()
+        await Handle.delete().where(Handle.member == member_id).run()
+        await MemberTopic.delete().where(MemberTopic.member == member_id).run()
+        await Member.update({
+            Member.name: f"Erased member {member_id}", Member.email: None, Member.location: "",
+            Member.language: "", Member.time_zone: "", Member.notes: "", Member.owner: None,
+            Member.consent_private_briefing: False, Member.consent_recorded_at: None,
+            Member.consent_recorded_by: None, Member.do_not_contact: True, Member.reach: 0,
+            Member.erased_at: now, Member.updated_at: now,
+        }).where(Member.id == member_id).run()
+        # Interactions stay (anonymous counts and the rollup); their content goes.
+        await Interaction.update({
+            Interaction.text: "", Interaction.url: None, Interaction.external_id: None,
+            Interaction.external_key: None,
+        }).where(Interaction.member == member_id).run()
+        # Earlier audit entries held this person's details: keep that they happened, drop what they said.
+        await AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None}).where(
+            (AuditEntry.entity == "member") & (AuditEntry.record_id == str(member_id))).run()
+        await record(actor=actor, action="member.erase", entity="member", record_id=member_id,
+                     after={"identifiers_hashed": len(identifiers)}, at=now)

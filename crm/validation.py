@@ -1,0 +1,51 @@
+"""Field checks shared by every domain. Each returns the cleaned value and records a
+message under the field's name in ``errors``; callers raise InvalidInput(errors) once."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from urllib.parse import urlsplit
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def text(value: str | None, field: str, errors: dict[str, str], *, max_length: int, required: bool = False) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        errors[field] = "This is required."
+    elif len(value) > max_length:
+        errors[field] = f"Use at most {max_length:,} characters."
+    return value
+
+
+def choice(value: str | None, field: str, errors: dict[str, str], options: list[str]) -> str:
+    if value not in options:
+        errors[field] = f"Choose one of: {', '.join(options)}."
+    return value or ""
+
+
+def email(value: str | None, field: str, errors: dict[str, str]) -> str | None:
+    value = (value or "").strip().lower()
+    if not value:
+        return None
+    if len(value) > 254 or not EMAIL_RE.match(value):
+        errors[field] = "Enter a valid email address, like name@example.com."
+    return value
+
+
+def url(value: str | None, field: str, errors: dict[str, str]) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(value) > 500 or " " in value:
+        errors[field] = "Enter a full web address starting with http:// or https://."
+    return value
+
+
+def aware(value: datetime | None, field: str, errors: dict[str, str]) -> datetime | None:
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        errors[field] = "Give a time zone offset, e.g. 2026-03-01T14:00:00+01:00 or ...Z."
+        return None
+    return value
