@@ -34,11 +34,21 @@ class TunedConnection(sqlite3.Connection):
         self.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
+class TunedSQLiteEngine(SQLiteEngine):
+    """Piccolo re-sends "PRAGMA foreign_keys = 1" before every statement in a transaction,
+    a second round trip to aiosqlite's thread each time; TunedConnection already set it."""
+
+    async def _run_in_existing_connection(self, connection, query: str, args=None, query_type: str = "generic",
+                                          table=None):
+        async with connection.execute(query, args or []) as cursor:
+            return await cursor.fetchall()
+
+
 def make_engine(database: DatabaseURL) -> Engine:
     if database.engine == "sqlite":
         assert database.sqlite_path is not None
         database.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(
+        return TunedSQLiteEngine(
             path=str(database.sqlite_path),
             factory=TunedConnection,
             timeout=BUSY_TIMEOUT_MS / 1000,

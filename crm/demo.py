@@ -7,6 +7,7 @@ import secrets
 from crm.accounts import queries, service
 from crm.audit.service import Actor
 from crm.clock import utc_now
+from crm.members import demo as members_demo
 
 DEMO_USERS = [
     ("admin@example.com", "Alex Admin", "admin"),
@@ -31,4 +32,5 @@ async def load_demo() -> list[str]:
         report.append("Sign in at http://127.0.0.1:8000/login as admin@example.com.")
     else:
         report.append("Accounts already exist; none created. Add one with: crm user add EMAIL --role admin")
+    report.extend(await members_demo.load(now, actor))
     return report
