@@ -141,7 +141,7 @@ def stdout_token(result: subprocess.CompletedProcess[str]) -> str:
 
 @pytest.mark.parametrize("command", [
     [], ["migrate"], ["serve"], ["user"], ["user", "add"], ["token"], ["token", "create"], ["token", "revoke"],
-    ["demo"],
+    ["rollups"], ["rollups", "rebuild"], ["demo"],
 ])
 def test_it_prints_usage_for_help_on_every_command(offline, command):
     result = offline.run(*command, "--help")
@@ -322,6 +322,44 @@ async def test_it_creates_no_demo_accounts_when_a_user_exists(migrated):
     result = migrated.ok("demo")
     assert "none created" in result.stdout
     assert await queries.count_users() == 1
+
+
+async def test_it_loads_demo_members_and_tweets_once(migrated):
+    from crm.members.tables import Interaction, Member
+
+    first = migrated.ok("demo")
+    assert "Demo members: 5 added" in first.stdout
+    members, interactions = await Member.count().run(), await Interaction.count().run()
+    assert members > 300 and interactions > 500  # five hand-made people plus the tweets' authors
+    second = migrated.ok("demo")
+    assert "Demo members: 0 added" in second.stdout and ": 0 interactions added" in second.stdout
+    assert (await Member.count().run(), await Interaction.count().run()) == (members, interactions)
+
+
+ROLLUP = ("id", "interactions_total", "first_interaction_at", "last_interaction_at", "usual_gap_seconds",
+          "quiet_after", "reach")
+
+
+async def test_rollups_rebuild_repairs_a_damaged_rollup_and_changes_nothing_else(migrated):
+    from crm.members.tables import Member, MemberDay
+
+    migrated.ok("demo")
+    columns = [getattr(Member, name) for name in ROLLUP] + [Member.score_log2]
+    before = await Member.select(*columns).order_by(Member.id).run()
+    days_before = await MemberDay.select(MemberDay.key, MemberDay.total, MemberDay.positive).order_by(
+        MemberDay.key).run()
+    damaged = before[0]["id"]
+    await Member.update({Member.interactions_total: 0, Member.score_log2: -1e9}).where(Member.id == damaged).run()
+    await MemberDay.delete().where(MemberDay.member == damaged).run()
+
+    result = migrated.ok("rollups", "rebuild")
+    assert f"of {len(before)} members" in result.stdout
+    after = await Member.select(*columns).order_by(Member.id).run()
+    for old, new in zip(before, after):
+        assert {k: old[k] for k in ROLLUP} == {k: new[k] for k in ROLLUP}
+        assert abs(old["score_log2"] - new["score_log2"]) < 1e-9
+    assert await MemberDay.select(MemberDay.key, MemberDay.total, MemberDay.positive).order_by(
+        MemberDay.key).run() == days_before
 
 
 # --- bad configuration --------------------------------------------------------------------
