@@ -3,10 +3,12 @@
 from piccolo.conf.apps import AppConfig
 
 from crm import ROOT
+from crm.preferences.tables import AppSetting
 from crm.accounts.tables import ApiToken, AuthSession, LoginFailure, User
 from crm.audit.tables import AuditEntry
+from crm.incidents.tables import CorrectiveAction, Incident, Statement, TalkingPoints
 from crm.members.tables import (
-    AppSetting, ErasedIdentity, Handle, Interaction, Member, MemberDay, MemberMerge, MemberTopic,
+    ErasedIdentity, Handle, Interaction, Member, MemberDay, MemberMerge, MemberTopic,
 )
 
 APP_CONFIG = AppConfig(
@@ -16,6 +18,7 @@ APP_CONFIG = AppConfig(
     table_classes=[
         User, AuthSession, ApiToken, LoginFailure, AuditEntry,
         Member, MemberTopic, Handle, Interaction, MemberDay, MemberMerge, ErasedIdentity, AppSetting,
+        Incident, Statement, CorrectiveAction, TalkingPoints,
     ],
     migration_dependencies=[],
     commands=[],

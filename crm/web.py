@@ -63,7 +63,8 @@ def page(request: Request, template_name: str, *, status_code: int = 200, **cont
     flash = read_flash(request)
     response = Template(
         template_name=template_name,
-        context={"user": request.scope.get("user"), "flash": flash, "request": request, **context},
+        context={"user": request.scope.get("user"), "flash": flash, "request": request,
+                 "freeze": getattr(request.state, "freeze", None), **context},
         status_code=status_code,
     )
     if flash is not None:

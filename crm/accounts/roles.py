@@ -21,6 +21,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "settings.manage": frozenset({Role.admin}),
     "members.write": frozenset({Role.admin, Role.manager}),
     "members.erase": frozenset({Role.admin}),
+    "incidents.write": frozenset({Role.admin, Role.manager}),
+    "talking_points.approve": frozenset({Role.admin, Role.manager}),
 }
 
 DESCRIPTIONS = {

@@ -11,7 +11,8 @@ from crm import db
 from crm.audit.service import Actor, record
 from crm.audit.tables import AuditEntry
 from crm.errors import Conflict, NotFound
-from crm.members.tables import AppSetting, ErasedIdentity, Handle, Interaction, Member, MemberTopic
+from crm.preferences.tables import AppSetting
+from crm.members.tables import ErasedIdentity, Handle, Interaction, Member, MemberTopic
 
 SALT_KEY = "erasure_salt"
 

@@ -41,7 +41,7 @@ async def _resolve_member(values: dict[str, Any], platform: str, actor: Actor, n
                           errors: dict[str, str]) -> int | None:
     member_id = values.get("member_id")
     if member_id is not None:
-        if await queries.get_member(member_id) is None:
+        if not await queries.is_live(member_id):
             raise NotFound(f"No member with id {member_id}.")
         return member_id
     handle = (values.get("handle") or "").strip().lstrip("@")
@@ -54,7 +54,7 @@ async def _resolve_member(values: dict[str, Any], platform: str, actor: Actor, n
     key = handle_key(platform, handle)
     existing = await queries.member_id_by_handle_key(key)
     if existing is not None:
-        if await queries.get_member(existing) is None:
+        if not await queries.is_live(existing):
             raise Conflict(f"The handle {key} belongs to member {existing}, which was deleted or merged.",
                            fields={"handle": f"Belongs to member {existing} (deleted or merged)."})
         return existing

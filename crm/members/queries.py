@@ -27,6 +27,10 @@ async def member_id_by_handle_key(key: str) -> int | None:
     return row["member"] if row else None
 
 
+async def is_live(member_id: int) -> bool:
+    return await Member.exists().where((Member.id == member_id) & LIVE).run()
+
+
 async def get_member(member_id: int) -> dict | None:
     """A live member with its topics and handles, or None."""
     row = await Member.select().where((Member.id == member_id) & LIVE).first().run()

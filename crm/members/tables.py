@@ -106,9 +106,3 @@ class ErasedIdentity(Table, tablename="erased_identity"):
     digest = Varchar(length=64, unique=True)
     erased_at = Timestamptz(default=TimestamptzNow())
 
-
-class AppSetting(Table, tablename="app_setting"):
-    """Small key/value settings the app keeps for itself (e.g. the erasure salt)."""
-
-    key = Varchar(length=100, unique=True)
-    value = Text()

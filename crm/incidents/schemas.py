@@ -1,0 +1,98 @@
+"""JSON shapes for incidents and talking points."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from msgspec import UNSET, Struct, UnsetType
+
+from crm.members.vocab import Platform
+
+
+class IncidentCreate(Struct, forbid_unknown_fields=True):
+    title: str
+    severity: str
+    summary: str = ""
+    topics: list[str] = []
+    platforms: list[Platform] = []
+    links: list[str] = []
+    detected_at: datetime | None = None
+    freeze_promotion: bool | None = None
+
+
+class IncidentUpdate(Struct, forbid_unknown_fields=True):
+    title: str | UnsetType = UNSET
+    summary: str | UnsetType = UNSET
+    severity: str | UnsetType = UNSET
+    topics: list[str] | UnsetType = UNSET
+    platforms: list[Platform] | UnsetType = UNSET
+    links: list[str] | UnsetType = UNSET
+    review_what_happened: str | UnsetType = UNSET
+    review_what_changed: str | UnsetType = UNSET
+    review_lessons: str | UnsetType = UNSET
+
+
+class ClockRead(Struct):
+    detected_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    seconds_since_detection: int
+    seconds_to_acknowledge: int | None
+    seconds_to_resolve: int | None
+    ack_target_seconds: int
+    ack_target_missed: bool
+
+
+class IncidentRead(Struct):
+    id: int
+    title: str
+    summary: str
+    severity: str
+    status: str
+    topics: list[str]
+    platforms: list[str]
+    links: list[str]
+    owner_id: int | None
+    freeze_promotion: bool
+    clock: ClockRead
+    interactions: dict[str, int]
+
+
+class TransitionRequest(Struct, forbid_unknown_fields=True):
+    to: str
+
+
+class LinkRequest(Struct, forbid_unknown_fields=True):
+    interaction_ids: list[int]
+
+
+class TalkingPointsCreate(Struct, forbid_unknown_fields=True):
+    points: list[str]
+    avoid: list[str] = []
+    links: list[str] = []
+
+
+class TalkingPointsRead(Struct):
+    incident_id: int
+    version: int
+    status: str
+    points: list[str]
+    avoid: list[str]
+    links: list[str]
+    author_id: int | None
+    created_at: datetime
+    approved_by_id: int | None
+    approved_at: datetime | None
+
+
+class FreezeStatus(Struct):
+    promotion_freeze: bool
+    incidents: list[dict]
+
+
+def talking_points_read(row: dict) -> TalkingPointsRead:
+    return TalkingPointsRead(
+        incident_id=row["incident"], version=row["version"], status=row["status"], points=row["points"],
+        avoid=row["avoid"], links=row["links"], author_id=row["author"], created_at=row["created_at"],
+        approved_by_id=row["approved_by"], approved_at=row["approved_at"],
+    )

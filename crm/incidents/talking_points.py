@@ -1,0 +1,135 @@
+"""Versioned talking points: drafts, approval (one approved version at a time), differences."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from datetime import datetime
+from typing import Any
+
+from crm import db, validation
+from crm.audit.service import Actor, record
+from crm.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from crm.incidents import queries
+from crm.incidents.tables import TalkingPoints
+from crm.preferences import service as preferences
+
+MAX_ITEMS = 50
+
+
+def _items(values: Any, field: str, errors: dict[str, str], *, required: bool = False, urls: bool = False
+           ) -> list[str]:
+    items = [" ".join(str(v).split()) for v in (values or []) if str(v).strip()]
+    if required and not items:
+        errors[field] = "Give at least one point."
+    if len(items) > MAX_ITEMS:
+        errors[field] = f"At most {MAX_ITEMS}."
+    for n, item in enumerate(items):
+        if len(item) > 2_000:
+            errors[field] = "Each item may have at most 2,000 characters."
+        if urls:
+            validation.url(item, f"{field}[{n}]", errors)
+    return items
+
+
+def _clean(values: dict[str, Any]) -> dict[str, list[str]]:
+    errors: dict[str, str] = {}
+    out = {
+        "points": _items(values.get("points"), "points", errors, required=True),
+        "avoid": _items(values.get("avoid"), "avoid", errors),
+        "links": _items(values.get("links"), "links", errors, urls=True),
+    }
+    if errors:
+        raise InvalidInput(errors)
+    return out
+
+
+def load(row: dict) -> dict:
+    """The row with its lists decoded (JSON columns come back as text)."""
+    return {**row, **{k: json.loads(row[k]) if isinstance(row[k], str) else row[k] for k in ("points", "avoid", "links")}}
+
+
+async def create_draft(*, incident_id: int, values: dict[str, Any], actor: Actor, now: datetime) -> dict:
+    cleaned = _clean(values)
+    async with db.transaction():
+        if await queries.snapshot(incident_id) is None:
+            raise NotFound(f"No incident with id {incident_id}.")
+        latest = await TalkingPoints.select(TalkingPoints.version).where(
+            TalkingPoints.incident == incident_id).order_by(TalkingPoints.version, ascending=False).first().run()
+        version = (latest["version"] if latest else 0) + 1
+        row = TalkingPoints(incident=incident_id, version=version, key=f"{incident_id}:{version}", status="draft",
+                            author=actor.user_id, created_at=now, updated_at=now,
+                            **{k: json.dumps(v) for k, v in cleaned.items()})
+        await row.save().run()
+        await record(actor=actor, action="talking_points.create", entity="talking_points", record_id=row.id,
+                     after={"incident": incident_id, "version": version, **cleaned}, at=now)
+    return await get_version(incident_id, version)
+
+
+async def get_version(incident_id: int, version: int) -> dict:
+    row = await TalkingPoints.select().where(
+        (TalkingPoints.incident == incident_id) & (TalkingPoints.version == version)).first().run()
+    if row is None:
+        raise NotFound(f"Incident {incident_id} has no talking points version {version}.")
+    return load(row)
+
+
+async def update_draft(*, incident_id: int, version: int, values: dict[str, Any], actor: Actor,
+                       now: datetime) -> dict:
+    cleaned = _clean(values)
+    async with db.transaction():
+        current = await get_version(incident_id, version)
+        if current["status"] != "draft":
+            raise Conflict(f"Version {version} is {current['status']}; approved versions are never edited. "
+                           "Write a new version instead.")
+        await TalkingPoints.update({**{k: json.dumps(v) for k, v in cleaned.items()}, "updated_at": now}).where(
+            TalkingPoints.id == current["id"]).run()
+        await record(actor=actor, action="talking_points.update", entity="talking_points", record_id=current["id"],
+                     before={k: current[k] for k in cleaned}, after=cleaned, at=now)
+    return await get_version(incident_id, version)
+
+
+async def approve(*, incident_id: int, version: int, actor: Actor, now: datetime) -> dict:
+    """Make this draft the one approved version; the previous approved one becomes superseded."""
+    async with db.transaction():
+        current = await get_version(incident_id, version)
+        if current["status"] != "draft":
+            raise Conflict(f"Version {version} is {current['status']}; only a draft can be approved.")
+        if current["author"] == actor.user_id and await preferences.get("two_person_approval"):
+            raise PermissionDenied("Two-person approval is on: someone other than the author must approve "
+                                   "this version.")
+        previous = await TalkingPoints.select(TalkingPoints.id, TalkingPoints.version).where(
+            (TalkingPoints.incident == incident_id) & (TalkingPoints.status == "approved")).run()
+        if previous:
+            await TalkingPoints.update({TalkingPoints.status: "superseded", TalkingPoints.superseded_at: now}).where(
+                TalkingPoints.id.is_in([p["id"] for p in previous])).run()
+        await TalkingPoints.update({TalkingPoints.status: "approved", TalkingPoints.approved_by: actor.user_id,
+                                    TalkingPoints.approved_at: now}).where(TalkingPoints.id == current["id"]).run()
+        await record(actor=actor, action="talking_points.approve", entity="talking_points", record_id=current["id"],
+                     after={"incident": incident_id, "version": version,
+                            "superseded": [p["version"] for p in previous]}, at=now)
+    return await get_version(incident_id, version)
+
+
+async def current(incident_id: int) -> dict | None:
+    row = await TalkingPoints.select().where(
+        (TalkingPoints.incident == incident_id) & (TalkingPoints.status == "approved")).first().run()
+    return load(row) if row else None
+
+
+async def versions(incident_id: int) -> list[dict]:
+    rows = await TalkingPoints.select().where(TalkingPoints.incident == incident_id).order_by(
+        TalkingPoints.version, ascending=False).run()
+    return [load(r) for r in rows]
+
+
+def diff(old: dict, new: dict) -> dict[str, list[tuple[str, str]]]:
+    """Per section, lines marked "+" (added), "-" (removed) or " " (kept)."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for section in ("points", "avoid", "links"):
+        lines = []
+        for line in difflib.ndiff(old[section], new[section]):
+            if line[:1] in ("+", "-", " "):
+                lines.append((line[:1], line[2:]))
+        out[section] = lines
+    return out

@@ -1,0 +1,80 @@
+"""Admin settings with typed defaults, stored as JSON text in app_setting."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from crm import db
+from crm.audit.service import Actor, record
+from crm.errors import InvalidInput
+from crm.preferences.tables import AppSetting
+
+
+@dataclass(frozen=True)
+class Preference:
+    key: str
+    label: str
+    default: Any
+    minimum: int | None = None
+    maximum: int | None = None
+    help: str = ""
+
+
+PREFERENCES = {p.key: p for p in [
+    Preference("ack_target_minutes.critical", "Acknowledge a critical incident within (minutes)", 15, 1, 10_080),
+    Preference("ack_target_minutes.high", "Acknowledge a high incident within (minutes)", 60, 1, 10_080),
+    Preference("ack_target_minutes.medium", "Acknowledge a medium incident within (minutes)", 240, 1, 10_080),
+    Preference("ack_target_minutes.low", "Acknowledge a low incident within (minutes)", 1_440, 1, 10_080),
+    Preference("two_person_approval", "Two-person approval of talking points", True,
+               help="When on, the author of a talking-points version cannot approve it."),
+]}
+
+
+async def get(key: str) -> Any:
+    pref = PREFERENCES[key]
+    row = await AppSetting.select(AppSetting.value).where(AppSetting.key == f"pref:{key}").first().run()
+    return json.loads(row["value"]) if row else pref.default
+
+
+async def all_values() -> dict[str, Any]:
+    rows = await AppSetting.select().where(AppSetting.key.like("pref:%")).run()
+    stored = {r["key"][5:]: json.loads(r["value"]) for r in rows}
+    return {key: stored.get(key, pref.default) for key, pref in PREFERENCES.items()}
+
+
+def _clean(pref: Preference, raw: Any, errors: dict[str, str]) -> Any:
+    if isinstance(pref.default, bool):
+        return raw in (True, "on", "true", "1", 1)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        errors[pref.key] = "Enter a whole number."
+        return None
+    if (pref.minimum is not None and value < pref.minimum) or (pref.maximum is not None and value > pref.maximum):
+        errors[pref.key] = f"Between {pref.minimum} and {pref.maximum}."
+    return value
+
+
+async def update(*, values: dict[str, Any], actor: Actor, now: datetime) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    unknown = set(values) - set(PREFERENCES)
+    for key in unknown:
+        errors[key] = "Unknown setting."
+    cleaned = {k: _clean(PREFERENCES[k], v, errors) for k, v in values.items() if k in PREFERENCES}
+    if errors:
+        raise InvalidInput(errors)
+    async with db.transaction():
+        before = await all_values()
+        for key, value in cleaned.items():
+            stored = f"pref:{key}"
+            if await AppSetting.exists().where(AppSetting.key == stored).run():
+                await AppSetting.update({AppSetting.value: json.dumps(value)}).where(AppSetting.key == stored).run()
+            else:
+                await AppSetting.insert(AppSetting(key=stored, value=json.dumps(value))).run()
+        after = await all_values()
+        if after != before:
+            await record(actor=actor, action="settings.update", entity="settings", before=before, after=after, at=now)
+    return after
