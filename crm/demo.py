@@ -7,6 +7,7 @@ import secrets
 from crm.accounts import queries, service
 from crm.audit.service import Actor
 from crm.clock import utc_now
+from crm.incidents import demo as incidents_demo
 from crm.members import demo as members_demo
 
 DEMO_USERS = [
@@ -33,4 +34,12 @@ async def load_demo() -> list[str]:
     else:
         report.append("Accounts already exist; none created. Add one with: crm user add EMAIL --role admin")
     report.extend(await members_demo.load(now, actor))
+    report.append(await incidents_demo.load(now, await _demo_actor("admin@example.com", actor),
+                                            await _demo_actor("manager@example.com", actor)))
     return report
+
+
+async def _demo_actor(email: str, fallback: Actor) -> Actor:
+    """Demo changes are signed by the demo accounts when they exist (so two people approve)."""
+    user = await queries.user_by_email(email)
+    return Actor(user_id=user["id"], label=email) if user else fallback

@@ -95,7 +95,8 @@ async def approve(*, incident_id: int, version: int, actor: Actor, now: datetime
         current = await get_version(incident_id, version)
         if current["status"] != "draft":
             raise Conflict(f"Version {version} is {current['status']}; only a draft can be approved.")
-        if current["author"] == actor.user_id and await preferences.get("two_person_approval"):
+        if (current["author"] is not None and current["author"] == actor.user_id
+                and await preferences.get("two_person_approval")):
             raise PermissionDenied("Two-person approval is on: someone other than the author must approve "
                                    "this version.")
         previous = await TalkingPoints.select(TalkingPoints.id, TalkingPoints.version).where(
