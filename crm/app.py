@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -23,7 +23,12 @@ from crm.audit.controllers import AuditController
 from crm.clock import Clock, utc_now
 from crm.dashboard.controllers import DashboardController
 from crm.health import healthz
+from crm.incidents.api import IncidentsAPI
+from crm.incidents.controllers import IncidentsController
+from crm.incidents.queries import freezing_incidents
 from crm.members.api import MembersAPI
+from crm.members.controllers import MembersController
+from crm.preferences.controllers import SettingsController
 from crm.security import CSRF_COOKIE, CSRF_HEADER, AuthMiddleware, BearerAwareCSRFMiddleware, login_required, security_headers
 from crm.settings import Settings
 from crm.templating import configure_environment
@@ -41,7 +46,17 @@ ROUTES = [
     AuditController,
     AccountsAPI,
     MembersAPI,
+    MembersController,
+    IncidentsAPI,
+    IncidentsController,
+    SettingsController,
 ]
+
+
+async def load_freeze_banner(request: Request) -> None:
+    """Every page shows the promotion freeze (playbook step 9); API calls use /api/v1/status."""
+    if not request.url.path.startswith(("/api/", "/static/", "/healthz", "/schema")):
+        request.state.freeze = await freezing_incidents()
 
 
 def create_app(
@@ -89,6 +104,7 @@ def create_app(
             security=[{"BearerToken": []}],
         ),
         before_send=[security_headers(settings.production)],
+        before_request=load_freeze_banner,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         request_max_body_size=MAX_BODY_BYTES,

@@ -5,10 +5,14 @@ from __future__ import annotations
 from litestar import Controller, Request, get
 from litestar.response import Template
 
+from crm.members import queries as member_queries
+from crm.members import read as member_read
 from crm.web import page
 
+GOING_QUIET_TIERS = ("champion", "advocate")
+GOING_QUIET_LIMIT = 10
+
 UPCOMING = {
-    "members": ("Members", "Community members, their handles, interactions and engagement."),
     "incidents": ("Incidents", "The response clock, statements, corrective steps and talking points."),
     "thanks": ("Thank-yous", "Thank-you follow-ups that keep advocates in your corner."),
     "faq": ("FAQ", "The incident FAQ for answering late questions."),
@@ -20,9 +24,15 @@ class DashboardController(Controller):
 
     @get("/")
     async def dashboard(self, request: Request) -> Template:
-        return page(request, "dashboard.html")
+        now = request.app.state.clock()
+        going_quiet = {}
+        for tier in GOING_QUIET_TIERS:
+            items, more = await member_read.list_page(member_queries.MemberFilter(state="going_quiet", tier=tier),
+                                                      now=now, cursor=None, limit=GOING_QUIET_LIMIT)
+            going_quiet[tier] = (items, more is not None)
+        return page(request, "dashboard.html", going_quiet=going_quiet)
 
-    @get(["/members", "/incidents", "/thanks", "/faq"])
+    @get(["/thanks", "/faq"])
     async def upcoming(self, request: Request) -> Template:
         section = request.url.path.strip("/")
         title, blurb = UPCOMING[section]

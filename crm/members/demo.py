@@ -4,6 +4,7 @@ shared airline data set, shifted in time so the newest one is an hour old."""
 from __future__ import annotations
 
 import csv
+import html
 import random
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -84,7 +85,7 @@ async def _tweets(now: datetime, actor: Actor, path: Path = TWEETS) -> str:
             "platform": "x", "handle": row["name"], "kind": "mention", "occurred_at": at + shift,
             "sentiment": row["airline_sentiment"] if row["airline_sentiment"] in ("positive", "neutral", "negative")
             else "unknown",
-            "text": row["text"], "external_id": row["tweet_id"],
+            "text": html.unescape(row["text"]), "external_id": row["tweet_id"],
             "url": f"https://twitter.com/{row['name']}/status/{row['tweet_id']}",
         }, actor=actor, now=now)
         created += new
