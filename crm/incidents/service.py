@@ -87,7 +87,7 @@ async def update_incident(*, incident_id: int, values: dict[str, Any], actor: Ac
     if errors:
         raise InvalidInput(errors)
     async with db.transaction():
-        before = await _locked(incident_id)
+        before = await locked(incident_id)
         if review and before["status"] not in ("resolved", "reviewed"):
             raise Conflict("The post-incident review opens once the incident is resolved.")
         changes = {**cleaned, **review}
@@ -100,23 +100,30 @@ async def update_incident(*, incident_id: int, values: dict[str, Any], actor: Ac
     return after
 
 
-async def _locked(incident_id: int) -> dict:
-    row = await queries.snapshot(incident_id)
-    if row is None:
+async def locked(incident_id: int) -> dict:
+    """The incident, its row locked until the caller's transaction ends, so concurrent writes to one
+    incident queue instead of deciding on the same stale state (PostgreSQL: SELECT ... FOR UPDATE;
+    SQLite's BEGIN IMMEDIATE already serialises writers)."""
+    query = Incident.select(Incident.id).where(Incident.id == incident_id)
+    if not db.is_sqlite():
+        query = query.lock_rows()
+    if await query.first().run() is None:
         raise NotFound(f"No incident with id {incident_id}.")
-    return row
+    return await queries.snapshot(incident_id)
 
 
 async def transition(*, incident_id: int, to: str, actor: Actor, now: datetime) -> dict:
     """Move along detected → acknowledged → responding → resolved → reviewed (resolved may reopen)."""
     async with db.transaction():
-        before = await _locked(incident_id)
+        before = await locked(incident_id)
         allowed = TRANSITIONS.get(before["status"], [])
         if to not in allowed:
             options = ", ".join(allowed) if allowed else "none (the incident is closed)"
             raise Conflict(f"An incident that is {before['status']} cannot move to {to!r}. "
                            f"Allowed next: {options}.", fields={"to": f"Allowed: {options}."})
         stamp = {"status": to, "updated_at": now, f"{to}_at": now, f"{to}_by": actor.user_id}
+        if before["status"] == "resolved" and to == "responding":  # reopened: no longer resolved
+            stamp.update({"resolved_at": None, "resolved_by": None})
         await Incident.update(stamp).where(Incident.id == incident_id).run()
         after = await queries.snapshot(incident_id)
         await record(actor=actor, action=f"incident.{to}", entity="incident", record_id=incident_id,
@@ -126,7 +133,7 @@ async def transition(*, incident_id: int, to: str, actor: Actor, now: datetime) 
 
 async def lift_freeze(*, incident_id: int, actor: Actor, now: datetime) -> dict:
     async with db.transaction():
-        before = await _locked(incident_id)
+        before = await locked(incident_id)
         if not before["freeze_promotion"]:
             raise Conflict("Promotion is not frozen for this incident.")
         await Incident.update({Incident.freeze_promotion: False, Incident.freeze_lifted_at: now,
@@ -149,7 +156,7 @@ async def add_statement(*, incident_id: int, values: dict[str, Any], actor: Acto
     if errors:
         raise InvalidInput(errors)
     async with db.transaction():
-        await _locked(incident_id)
+        await locked(incident_id)
         row = Statement(incident=incident_id, kind=kind, text=text, signed_by=signed_by, author=actor.user_id,
                         status="draft", created_at=now)
         await row.save().run()
@@ -180,7 +187,7 @@ async def add_action(*, incident_id: int, values: dict[str, Any], actor: Actor, 
     if errors:
         raise InvalidInput(errors)
     async with db.transaction():
-        await _locked(incident_id)
+        await locked(incident_id)
         row = CorrectiveAction(incident=incident_id, what=what, owner=values.get("owner"), due_on=due_on,
                                status="open", created_at=now)
         await row.save().run()
@@ -217,7 +224,7 @@ async def link_interactions(*, incident_id: int, interaction_ids: list[int], act
     if len(ids) > MAX_LINK:
         raise InvalidInput({"interaction_ids": f"At most {MAX_LINK} at a time."})
     async with db.transaction():
-        await _locked(incident_id)
+        await locked(incident_id)
         found = {r["id"] for r in await Interaction.select(Interaction.id).where(Interaction.id.is_in(ids)).run()}
         missing = [i for i in ids if i not in found]
         if missing:

@@ -10,7 +10,7 @@ from typing import Any
 from crm import db, validation
 from crm.audit.service import Actor, record
 from crm.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from crm.incidents import queries
+from crm.incidents import service
 from crm.incidents.tables import TalkingPoints
 from crm.preferences import service as preferences
 
@@ -52,8 +52,7 @@ def load(row: dict) -> dict:
 async def create_draft(*, incident_id: int, values: dict[str, Any], actor: Actor, now: datetime) -> dict:
     cleaned = _clean(values)
     async with db.transaction():
-        if await queries.snapshot(incident_id) is None:
-            raise NotFound(f"No incident with id {incident_id}.")
+        await service.locked(incident_id)  # one writer per incident: versions and approvals stay consistent
         latest = await TalkingPoints.select(TalkingPoints.version).where(
             TalkingPoints.incident == incident_id).order_by(TalkingPoints.version, ascending=False).first().run()
         version = (latest["version"] if latest else 0) + 1
@@ -78,6 +77,7 @@ async def update_draft(*, incident_id: int, version: int, values: dict[str, Any]
                        now: datetime) -> dict:
     cleaned = _clean(values)
     async with db.transaction():
+        await service.locked(incident_id)  # not approved meanwhile
         current = await get_version(incident_id, version)
         if current["status"] != "draft":
             raise Conflict(f"Version {version} is {current['status']}; approved versions are never edited. "
@@ -92,6 +92,7 @@ async def update_draft(*, incident_id: int, version: int, values: dict[str, Any]
 async def approve(*, incident_id: int, version: int, actor: Actor, now: datetime) -> dict:
     """Make this draft the one approved version; the previous approved one becomes superseded."""
     async with db.transaction():
+        await service.locked(incident_id)
         current = await get_version(incident_id, version)
         if current["status"] != "draft":
             raise Conflict(f"Version {version} is {current['status']}; only a draft can be approved.")

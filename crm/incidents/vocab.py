@@ -4,10 +4,10 @@ SEVERITIES = ["low", "medium", "high", "critical"]
 STATUSES = ["detected", "acknowledged", "responding", "resolved", "reviewed"]
 OPEN_STATUSES = ["detected", "acknowledged", "responding"]
 FREEZING_STATUSES = ["acknowledged", "responding"]
-# Forward one step at a time; "detected" may go straight to "responding" (acknowledging on the way).
+# Forward one step at a time; a resolved incident may reopen (back to responding) if it flares up again.
 TRANSITIONS = {
     "detected": ["acknowledged"],
-    "acknowledged": ["responding", "resolved"],
+    "acknowledged": ["responding"],
     "responding": ["resolved"],
     "resolved": ["reviewed", "responding"],  # reopened when it flares up again
     "reviewed": [],

@@ -45,12 +45,24 @@ async def all_values() -> dict[str, Any]:
     return {key: stored.get(key, pref.default) for key, pref in PREFERENCES.items()}
 
 
+ON, OFF = ("on", "true", "1"), ("off", "false", "0", "")  # "" is an unticked checkbox
+
+
 def _clean(pref: Preference, raw: Any, errors: dict[str, str]) -> Any:
     if isinstance(pref.default, bool):
-        return raw in (True, "on", "true", "1", 1)
+        if isinstance(raw, bool):
+            return raw
+        word = str(raw).strip().lower() if isinstance(raw, (str, int)) else None
+        if word in ON or word in OFF:
+            return word in ON
+        errors[pref.key] = "Choose on or off."
+        return None
+    if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+        errors[pref.key] = "Enter a whole number."
+        return None
     try:
-        value = int(raw)
-    except (TypeError, ValueError):
+        value = int(raw.strip() if isinstance(raw, str) else raw)
+    except (TypeError, ValueError, OverflowError):
         errors[pref.key] = "Enter a whole number."
         return None
     if (pref.minimum is not None and value < pref.minimum) or (pref.maximum is not None and value > pref.maximum):

@@ -1,0 +1,45 @@
+"""The admin settings page: every preference with its current value; errors next to the fields."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Template
+
+from crm.errors import InvalidInput
+from crm.forms import client_ip, read_form
+from crm.preferences import service
+from crm.security import requires
+from crm.web import page, redirect
+
+SETTINGS = requires("settings.manage", "change settings")
+
+
+def _page(request: Request, *, values: dict, errors: dict, status_code: int = 200) -> Template:
+    prefs = [{"key": p.key, "label": p.label, "help": p.help, "minimum": p.minimum, "maximum": p.maximum,
+              "boolean": isinstance(p.default, bool), "default": p.default} for p in service.PREFERENCES.values()]
+    return page(request, "admin/settings.html", status_code=status_code, title="Settings", prefs=prefs,
+                values=values, errors=errors)
+
+
+class SettingsController(Controller):
+    path = "/admin/settings"
+    guards = [SETTINGS]
+    include_in_schema = False
+
+    @get("/")
+    async def show(self, request: Request) -> Template:
+        return _page(request, values=await service.all_values(), errors={})
+
+    @post("/")
+    async def update(self, request: Request) -> Template | Redirect:
+        form = await read_form(request)
+        # An unticked checkbox is simply absent: every preference is submitted, booleans as present/absent.
+        values = {key: form.get(key, "").strip() for key in service.PREFERENCES}
+        try:
+            await service.update(values=values, actor=request.user.actor(client_ip(request)),
+                                 now=request.app.state.clock())
+        except InvalidInput as exc:
+            shown = {key: (value == "on" if isinstance(service.PREFERENCES[key].default, bool) else value)
+                     for key, value in values.items()}
+            return _page(request, values=shown, errors=exc.fields, status_code=exc.status_code)
+        return redirect(request, "/admin/settings", flash="Settings saved.")
