@@ -5,6 +5,8 @@ from __future__ import annotations
 from litestar import Controller, Request, get
 from litestar.response import Template
 
+from crm.incidents import queries as incident_queries
+from crm.incidents.controllers import clock_view
 from crm.members import queries as member_queries
 from crm.members import read as member_read
 from crm.web import page
@@ -13,7 +15,6 @@ GOING_QUIET_TIERS = ("champion", "advocate")
 GOING_QUIET_LIMIT = 10
 
 UPCOMING = {
-    "incidents": ("Incidents", "The response clock, statements, corrective steps and talking points."),
     "thanks": ("Thank-yous", "Thank-you follow-ups that keep advocates in your corner."),
     "faq": ("FAQ", "The incident FAQ for answering late questions."),
 }
@@ -30,7 +31,11 @@ class DashboardController(Controller):
             items, more = await member_read.list_page(member_queries.MemberFilter(state="going_quiet", tier=tier),
                                                       now=now, cursor=None, limit=GOING_QUIET_LIMIT)
             going_quiet[tier] = (items, more is not None)
-        return page(request, "dashboard.html", going_quiet=going_quiet)
+        open_incidents = []
+        for incident in await incident_queries.list_incidents(open_=True, limit=20):
+            clock = await incident_queries.clock(incident, now)
+            open_incidents.append({**incident, "clock": clock_view(incident, clock)})
+        return page(request, "dashboard.html", going_quiet=going_quiet, open_incidents=open_incidents)
 
     @get(["/thanks", "/faq"])
     async def upcoming(self, request: Request) -> Template:

@@ -485,3 +485,17 @@ async def test_posts_without_the_csrf_token_are_refused(as_user, clock):
     response = await bob.post(f"/incidents/{incident_id}/transition", data={"to": "acknowledged"})
     assert response.status_code == 403
     assert await status_of(incident_id) == "detected"
+
+
+async def test_the_dashboard_lists_open_incidents_with_their_clock(as_user, clock):
+    bob = await as_user("bob")
+    open_id = await add_incident(clock, title="Wrong prices", severity="critical")
+    closed_id = await add_incident(clock, title="Typo in tweet", severity="low")
+    for to in ("acknowledged", "responding", "resolved"):
+        await service.transition(incident_id=closed_id, to=to, actor=SYSTEM, now=clock())
+    page = (await bob.get("/")).text
+    assert f'href="/incidents/{open_id}"' in page and "Typo in tweet" not in page
+    assert "target (15 min) missed" not in page
+    clock.advance(minutes=16)
+    page = (await bob.get("/")).text
+    assert "acknowledgement target (15 min) missed" in page
