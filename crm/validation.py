@@ -12,6 +12,9 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def text(value: str | None, field: str, errors: dict[str, str], *, max_length: int, required: bool = False) -> str:
     value = (value or "").strip()
+    if "\x00" in value:  # PostgreSQL cannot store it; refuse it on both engines alike
+        errors[field] = "Contains a NUL character, which is not allowed."
+        return value.replace("\x00", "")
     if required and not value:
         errors[field] = "This is required."
     elif len(value) > max_length:

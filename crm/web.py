@@ -9,6 +9,7 @@ import logging
 import re
 from typing import Any
 
+import asyncpg
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
@@ -144,7 +145,17 @@ def handle_internal_error(request: Request, exc: Exception) -> Response:
     return _error_page(request, 500, "Something went wrong on our side. It has been logged.")
 
 
+def handle_unstorable_value(request: Request, exc: Exception) -> Response:
+    """PostgreSQL refuses some values SQLite accepts (a NUL character, an integer beyond 64 bits):
+    that is bad input, not a server fault. The transaction has rolled back, so nothing was written."""
+    message = "A value could not be stored: it is out of range or contains a NUL character."
+    if wants_json(request):
+        return json_error(400, "bad_request", message)
+    return _error_page(request, 400, message)
+
+
 EXCEPTION_HANDLERS = {
+    asyncpg.exceptions.DataError: handle_unstorable_value,
     DomainError: handle_domain_error,
     HTTPException: handle_http_exception,
     Exception: handle_internal_error,

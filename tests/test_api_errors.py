@@ -90,3 +90,13 @@ async def test_a_bad_path_parameter_is_a_4xx_not_a_500(api):
 async def test_wrong_method_is_405(api):
     response = await api.delete("/api/v1/me")
     assert response.status_code == 405 and error(response)["code"] == "method_not_allowed"
+
+
+async def test_a_nul_character_is_refused_not_a_500(api):
+    response = await api.post("/api/v1/members", json={"name": "Ja\u0000ne"})
+    assert response.status_code == 422 and "name" in error(response)["fields"]
+    response = await api.get("/api/v1/members", params={"q": "a\u0000b"})
+    assert 400 <= response.status_code < 500
+    response = await api.post("/api/v1/users", json={**VALID, "email": "x\u0000@example.com"})
+    assert 400 <= response.status_code < 500
+    assert await User.count().where(User.name == "Erin").run() == 0

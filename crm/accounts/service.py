@@ -27,7 +27,7 @@ def _check_email(email: str, errors: dict[str, str]) -> str:
     email = queries.normalise_email(email)
     if not email:
         errors["email"] = "Enter an email address."
-    elif len(email) > 254 or not EMAIL_RE.match(email):
+    elif len(email) > 254 or not EMAIL_RE.match(email) or "\x00" in email:
         errors["email"] = "Enter a valid email address, like name@example.com."
     return email
 
@@ -38,6 +38,8 @@ def _check_name(name: str, errors: dict[str, str]) -> str:
         errors["name"] = "Enter a name."
     elif len(name) > 200:
         errors["name"] = "Use at most 200 characters."
+    elif "\x00" in name:
+        errors["name"] = "Contains a NUL character, which is not allowed."
     return name
 
 

@@ -79,7 +79,9 @@ async def apply_interaction(*, member_id: int, kind: str, sentiment: str, troll:
     query = Member.select(Member.interactions_total, Member.first_interaction_at, Member.last_interaction_at,
                           Member.score_log2).where(Member.id == member_id)
     if not db.is_sqlite():  # SQLite's BEGIN IMMEDIATE already serialises writers
-        query = query.lock_rows()
+        # NO KEY UPDATE: the interaction just inserted holds KEY SHARE on this row (its foreign key);
+        # FOR UPDATE would conflict with another writer's KEY SHARE and deadlock two concurrent writes.
+        query = query.lock_rows("NO KEY UPDATE")
     row = (await query.run())[0]
     total = row["interactions_total"] + 1
     first = min(filter(None, [row["first_interaction_at"], at]))

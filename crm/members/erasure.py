@@ -76,5 +76,11 @@ async def erase_member(*, member_id: int, actor: Actor, now: datetime) -> None:
         # Earlier audit entries held this person's details: keep that they happened, drop what they said.
         await AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None}).where(
             (AuditEntry.entity == "member") & (AuditEntry.record_id == str(member_id))).run()
+        # ... and so did the entries of their interactions (the external ids erased above).
+        ids = [str(r["id"]) for r in await Interaction.select(Interaction.id).where(
+            Interaction.member == member_id).run()]
+        for start in range(0, len(ids), 1000):  # stay under the engines' bound-parameter limits
+            await AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None}).where(
+                (AuditEntry.entity == "interaction") & AuditEntry.record_id.is_in(ids[start:start + 1000])).run()
         await record(actor=actor, action="member.erase", entity="member", record_id=member_id,
                      after={"identifiers_hashed": len(identifiers)}, at=now)

@@ -74,36 +74,45 @@ async def log_interaction(*, values: dict[str, Any], actor: Actor, now: datetime
     """Record one interaction. Returns (interaction, created); an external_id seen before on the
     same platform returns the existing interaction with created=False and changes nothing."""
     errors: dict[str, str] = {}
+    if values.get("member_id") is not None and not values.get("platform"):
+        values = {**values, "platform": await _usual_platform(values["member_id"])}
     cleaned = clean(values, now, errors)
     if values.get("member_id") is None and values.get("platform") is None:
         errors.setdefault("platform", "Give member_id, or platform and handle.")
+    if cleaned["incident_id"] is not None and not await _incident_exists(cleaned["incident_id"]):
+        errors["incident_id"] = f"No incident with id {cleaned['incident_id']}."
     if errors:
         raise InvalidInput(errors)
     external_key = f"{cleaned['platform']}:{cleaned['external_id']}" if cleaned["external_id"] else None
     if external_key and (existing := await _by_external_key(external_key)):
         return existing, False
-    try:
-        async with db.transaction():
-            member_id = await _resolve_member(values, cleaned["platform"], actor, now, errors)
-            if errors:
-                raise InvalidInput(errors)
-            row = Interaction(member=member_id, external_key=external_key, logged_by=actor.user_id,
-                              created_at=now, **cleaned)
-            await row.save().run()
-            await engagement.apply_interaction(member_id=member_id, kind=cleaned["kind"],
-                                               sentiment=cleaned["sentiment"], troll=cleaned["troll"],
-                                               at=cleaned["occurred_at"])
-            created = await _by_id(row.id)
-            await record(actor=actor, action="interaction.create", entity="interaction", record_id=row.id,
-                         after={k: created[k] for k in ("member", "platform", "kind", "occurred_at", "sentiment",
-                                                        "external_id", "troll")}, at=now)
-    except Exception as exc:
-        if external_key and db.is_unique_violation(exc):  # the same external_id arrived twice at once
-            existing = await _by_external_key(external_key)
-            if existing:
-                return existing, False
-        raise
-    return created, True
+    for attempt in (1, 2):
+        try:
+            async with db.transaction():
+                member_id = await _resolve_member(values, cleaned["platform"], actor, now, errors)
+                if errors:
+                    raise InvalidInput(errors)
+                row = Interaction(member=member_id, external_key=external_key, logged_by=actor.user_id,
+                                  created_at=now, **cleaned)
+                await row.save().run()
+                await engagement.apply_interaction(member_id=member_id, kind=cleaned["kind"],
+                                                   sentiment=cleaned["sentiment"], troll=cleaned["troll"],
+                                                   at=cleaned["occurred_at"])
+                created = await _by_id(row.id)
+                await record(actor=actor, action="interaction.create", entity="interaction", record_id=row.id,
+                             after={k: created[k] for k in ("member", "platform", "kind", "occurred_at",
+                                                            "sentiment", "external_id", "troll")}, at=now)
+        except Exception as exc:
+            if not db.is_unique_violation(exc):
+                raise
+            if external_key:  # the same external_id arrived twice at once
+                existing = await _by_external_key(external_key)
+                if existing:
+                    return existing, False
+            if attempt == 2:
+                raise
+            continue  # another request created the member for this new handle at the same moment: use it
+        return created, True
 
 
 async def set_troll(*, interaction_id: int, troll: bool, actor: Actor, now: datetime) -> dict:
@@ -120,6 +129,20 @@ async def set_troll(*, interaction_id: int, troll: bool, actor: Actor, now: date
             await record(actor=actor, action="interaction.troll", entity="interaction", record_id=interaction_id,
                          before={"troll": row["troll"]}, after={"troll": troll}, at=now)
         return await _by_id(interaction_id)
+
+
+async def _usual_platform(member_id: int) -> str:
+    """Logged by member id alone: the platform of their first handle, else "other"."""
+    row = await Handle.select(Handle.platform).where(Handle.member == member_id).order_by(Handle.id).first().run()
+    return row["platform"] if row else "other"
+
+
+async def _incident_exists(incident_id: Any) -> bool:
+    from crm.incidents.tables import Incident  # incidents build on members, not the other way round
+
+    if not isinstance(incident_id, int) or isinstance(incident_id, bool):
+        return False
+    return await Incident.exists().where(Incident.id == incident_id).run()
 
 
 async def _by_id(interaction_id: int) -> dict | None:

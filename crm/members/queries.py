@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from crm import db
@@ -98,7 +99,6 @@ class MemberFilter:
     consent: str = ""  # "yes" / "no" / ""
     state: str = ""  # one of vocab.STATES or ""
     sort: str = "score"
-    extra: dict = field(default_factory=dict)
 
 
 def encode_cursor(value, member_id: int) -> str:
@@ -107,18 +107,25 @@ def encode_cursor(value, member_id: int) -> str:
     return base64.urlsafe_b64encode(json.dumps([value, member_id]).encode()).decode()
 
 
+def _int4(value) -> bool:
+    """An integer column's value (PostgreSQL refuses anything wider with a server error)."""
+    return isinstance(value, int) and not isinstance(value, bool) and -2**31 <= value < 2**31
+
+
 def decode_cursor(cursor: str, sort: str) -> tuple:
     """Raises ValueError on anything that is not a cursor we made."""
     value, member_id = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
-    if not isinstance(member_id, int):
+    if not _int4(member_id):
         raise ValueError("bad cursor")
     if sort == "last_interaction" and value is not None:
         value = datetime.fromisoformat(value)
-    elif sort in ("score",) and value is not None and not isinstance(value, (int, float)):
+        if value.tzinfo is None:
+            raise ValueError("bad cursor")
+    elif sort == "score" and not (isinstance(value, float) and math.isfinite(value)):
         raise ValueError("bad cursor")
-    elif sort == "reach" and not isinstance(value, int):
+    elif sort == "reach" and not _int4(value):
         raise ValueError("bad cursor")
-    elif sort == "name" and not isinstance(value, str):
+    elif sort == "name" and not (isinstance(value, str) and "\x00" not in value):
         raise ValueError("bad cursor")
     return value, member_id
 

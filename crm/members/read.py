@@ -45,6 +45,9 @@ def check_filter(filters: queries.MemberFilter, limit: int) -> None:
         errors["consent"] = "Choose yes or no."
     if len(filters.q) > 200:
         errors["q"] = "Use at most 200 characters."
+    for name in ("q", "topic"):
+        if "\x00" in getattr(filters, name):
+            errors[name] = "Contains a NUL character, which is not allowed."
     if not 1 <= limit <= 200:
         errors["limit"] = "Between 1 and 200."
     if errors:

@@ -172,7 +172,7 @@ async def update_member(*, member_id: int, values: dict[str, Any], actor: Actor,
     try:
         async with db.transaction():
             before = await queries.member_snapshot(member_id)
-            if before is None:
+            if before is None or await queries.get_member(member_id) is None:  # deleted, merged or erased
                 raise NotFound(f"No member with id {member_id}.")
             await _check_unique(email=profile.get("email"),
                                 handle_keys=[h["key"] for h in handles or []], member_id=member_id)
