@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from argon2 import PasswordHasher
+from piccolo.engine.postgres import PostgresEngine
 
 from crm import db
 from crm.accounts import passwords
@@ -125,6 +126,40 @@ async def users(engine, clock) -> dict[str, dict]:
         made[name] = await service.create_user(email=f"{name}@example.com", name=name.title(), role=role,
                                                password=PASSWORD, actor=Actor.system("test"), now=clock())
     return made
+
+
+@pytest.fixture
+async def pooled(engine):
+    """On PostgreSQL, a small connection pool as in production (crm.db.start) instead of a new
+    connection per query: the same behaviour, several times faster. The members and incidents
+    suites use it for every test (their conftest.py)."""
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=4)
+        yield engine
+        await engine.close_connection_pool()
+    else:
+        yield engine
+
+
+@pytest.fixture
+async def auth(users, clock) -> dict[str, dict[str, str]]:
+    """Bearer headers per member of the cast: auth["dave"] is the viewer's."""
+    from crm.accounts import tokens
+    from crm.audit.service import Actor
+
+    headers = {}
+    for name in users:
+        _, token = await tokens.create_token(email=f"{name}@example.com", label="", actor=Actor.system("t"),
+                                             now=clock())
+        headers[name] = {"Authorization": f"Bearer {token}"}
+    return headers
+
+
+def error(response) -> dict:
+    """The JSON API's error body, checked for its shape."""
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}, body
+    return body["error"]
 
 
 async def csrf(client: httpx.AsyncClient) -> str:

@@ -8,39 +8,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from piccolo.engine.postgres import PostgresEngine
 
-from crm.accounts import tokens
 from crm.audit.service import Actor
 from crm.audit.tables import AuditEntry
 from crm.incidents.tables import Incident, TalkingPoints
 from crm.members.interactions import log_interaction
 from crm.members.tables import Interaction
-from tests.conftest import START
+from tests.conftest import START, error
 
 # ---- shared helpers ------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-async def pooled(engine):
-    """On PostgreSQL, a small connection pool as in production: the same behaviour, much faster."""
-    if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=4)
-        yield engine
-        await engine.close_connection_pool()
-    else:
-        yield engine
-
-
-@pytest.fixture
-async def auth(users, clock) -> dict[str, dict[str, str]]:
-    """Bearer headers per member of the cast: auth["dave"] is the viewer's."""
-    headers = {}
-    for name in users:
-        _, token = await tokens.create_token(email=f"{name}@example.com", label="", actor=Actor.system("t"),
-                                             now=clock())
-        headers[name] = {"Authorization": f"Bearer {token}"}
-    return headers
 
 
 @pytest.fixture
@@ -48,12 +24,6 @@ async def api(client, auth):
     """The client, signed in by bearer token as bob (manager) unless a request says otherwise."""
     client.headers.update(auth["bob"])
     return client
-
-
-def error(response) -> dict:
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}, body
-    return body["error"]
 
 
 async def open_incident(api, **body) -> dict:

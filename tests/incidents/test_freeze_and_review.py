@@ -14,7 +14,7 @@ from crm.incidents import queries, review, service
 from crm.incidents.tables import Incident
 from tests.conftest import START
 from tests.incidents.test_api import (  # noqa: F401 - fixtures
-    api, audit_actions, auth, error, move_ok, open_incident, pooled,
+    api, audit_actions, error, move_ok, open_incident,
 )
 
 BANNER = "Promotion is paused"

@@ -17,7 +17,7 @@ from crm.incidents.tables import TalkingPoints
 from crm.preferences import service as preferences
 from tests.conftest import START
 from tests.incidents.test_api import (  # noqa: F401 - fixtures
-    api, audit_actions, auth, counts, error, open_incident, pooled,
+    api, audit_actions, counts, error, open_incident,
 )
 
 

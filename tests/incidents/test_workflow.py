@@ -13,7 +13,7 @@ from crm.incidents.vocab import STATUSES, TRANSITIONS
 from crm.preferences import service as preferences
 from tests.conftest import START
 from tests.incidents.test_api import (  # noqa: F401 - fixtures
-    api, audit_actions, auth, error, move, move_ok, open_incident, pooled,
+    api, audit_actions, error, move, move_ok, open_incident,
 )
 
 # How to bring a fresh incident to each status.

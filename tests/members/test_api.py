@@ -8,12 +8,11 @@ import json
 from datetime import timedelta
 
 import pytest
-from piccolo.engine.postgres import PostgresEngine
 
-from crm.accounts import tokens
 from crm.audit.service import Actor
 from crm.audit.tables import AuditEntry
 from crm.members.tables import Handle, Interaction, Member, MemberDay, MemberTopic
+from tests.conftest import error
 
 ENGAGEMENT_KEYS = {"score", "interactions_7d", "interactions_30d", "interactions_90d", "interactions_365d",
                    "first_interaction_at", "last_interaction_at", "usual_gap_days", "positive_share_90d",
@@ -22,40 +21,11 @@ ENGAGEMENT_KEYS = {"score", "interactions_7d", "interactions_30d", "interactions
 
 # ---- helpers shared by the members tests ---------------------------------------------------------
 
-@pytest.fixture(autouse=True)
-async def pooled(engine):
-    """On PostgreSQL, a small connection pool as in production (crm.db.start), instead of a new
-    connection per query: the same behaviour, several times faster."""
-    if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=4)
-        yield engine
-        await engine.close_connection_pool()
-    else:
-        yield engine
-
-
-@pytest.fixture
-async def auth(users, clock) -> dict[str, dict[str, str]]:
-    """Bearer headers per member of the cast: auth["dave"] is the viewer's."""
-    headers = {}
-    for name in users:
-        _, token = await tokens.create_token(email=f"{name}@example.com", label="", actor=Actor.system("t"),
-                                             now=clock())
-        headers[name] = {"Authorization": f"Bearer {token}"}
-    return headers
-
-
 @pytest.fixture
 async def api(client, auth):
     """The client, signed in by bearer token as alice (admin) unless a request says otherwise."""
     client.headers.update(auth["alice"])
     return client
-
-
-def error(response) -> dict:
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}, body
-    return body["error"]
 
 
 def iso(at) -> str:

@@ -12,7 +12,7 @@ from crm.audit.service import Actor
 from crm.members import engagement, interactions, read, service
 from crm.members.engagement import KIND_WEIGHTS
 from crm.members.tables import Member
-from tests.members.test_api import api, auth, pooled, walk  # noqa: F401 (fixtures)
+from tests.members.test_api import api, walk  # noqa: F401 (fixtures)
 
 ACTOR = Actor.system("test")
 UTC = timezone.utc

@@ -11,7 +11,7 @@ from crm.audit.service import Actor
 from crm.audit.tables import AuditEntry
 from crm.members import engagement, interactions, read
 from crm.members.tables import Handle, Interaction, Member, MemberDay
-from tests.members.test_api import api, auth, counts, create, error, iso, log, pooled  # noqa: F401 (fixtures)
+from tests.members.test_api import api, counts, create, error, iso, log  # noqa: F401 (fixtures)
 
 
 async def rollup_of(member_id: int) -> dict:

@@ -13,7 +13,7 @@ from crm.audit.tables import AuditEntry
 from crm.errors import Conflict, NotFound
 from crm.members import engagement, merge
 from crm.members.tables import ErasedIdentity, Handle, Interaction, Member, MemberDay, MemberMerge, MemberTopic
-from tests.members.test_api import api, audit, auth, counts, create, error, iso, log, pooled  # noqa: F401
+from tests.members.test_api import api, audit, counts, create, error, iso, log  # noqa: F401
 
 ACTOR = Actor.system("test")
 

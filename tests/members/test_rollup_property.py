@@ -16,7 +16,6 @@ from crm.members.erasure import erase_member
 from crm.members.tables import Interaction, Member, MemberDay
 from crm.members.vocab import KINDS, SENTIMENTS
 from tests.conftest import START, empty_all_tables
-from tests.members.test_api import pooled  # noqa: F401 (fixture)
 
 ACTOR = Actor.system("test")
 MEMBERS = 4
