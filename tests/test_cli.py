@@ -327,10 +327,15 @@ async def test_it_creates_no_demo_accounts_when_a_user_exists(migrated):
 async def test_it_loads_demo_members_and_tweets_once(migrated):
     from crm.members.tables import Interaction, Member
 
+    from crm.members.demo import TWEETS
+
     first = migrated.ok("demo")
     assert "Demo members: 5 added" in first.stdout
     members, interactions = await Member.count().run(), await Interaction.count().run()
-    assert members > 300 and interactions > 500  # five hand-made people plus the tweets' authors
+    if TWEETS.exists():  # the shared data set sits beside the repository in CI and in the workplace
+        assert members > 300 and interactions > 500  # five hand-made people plus the tweets' authors
+    else:
+        assert "Tweets not found" in first.stdout and members == 5
     second = migrated.ok("demo")
     assert "Demo members: 0 added" in second.stdout and ": 0 interactions added" in second.stdout
     assert (await Member.count().run(), await Interaction.count().run()) == (members, interactions)
