@@ -20,6 +20,7 @@ from crm import ROOT, db
 from crm.accounts.api import AccountsAPI
 from crm.accounts.controllers import AccountController, AdminTokensController, AdminUsersController, LoginController
 from crm.audit.controllers import AuditController
+from crm.briefings.api import BriefingsAPI
 from crm.clock import Clock, utc_now
 from crm.dashboard.controllers import DashboardController
 from crm.health import healthz
@@ -50,6 +51,7 @@ ROUTES = [
     IncidentsAPI,
     IncidentsController,
     SettingsController,
+    BriefingsAPI,
 ]
 
 

@@ -6,6 +6,7 @@ from crm import ROOT
 from crm.preferences.tables import AppSetting
 from crm.accounts.tables import ApiToken, AuthSession, LoginFailure, User
 from crm.audit.tables import AuditEntry
+from crm.briefings.tables import Briefing, SuggestionFeedback
 from crm.incidents.tables import CorrectiveAction, Incident, Statement, TalkingPoints
 from crm.members.tables import (
     ErasedIdentity, Handle, Interaction, Member, MemberDay, MemberMerge, MemberTopic,
@@ -19,6 +20,7 @@ APP_CONFIG = AppConfig(
         User, AuthSession, ApiToken, LoginFailure, AuditEntry,
         Member, MemberTopic, Handle, Interaction, MemberDay, MemberMerge, ErasedIdentity, AppSetting,
         Incident, Statement, CorrectiveAction, TalkingPoints,
+        Briefing, SuggestionFeedback,
     ],
     migration_dependencies=[],
     commands=[],

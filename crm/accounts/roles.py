@@ -23,6 +23,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "members.erase": frozenset({Role.admin}),
     "incidents.write": frozenset({Role.admin, Role.manager}),
     "talking_points.approve": frozenset({Role.admin, Role.manager}),
+    "briefings.write": frozenset({Role.admin, Role.manager}),
 }
 
 DESCRIPTIONS = {

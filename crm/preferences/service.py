@@ -28,6 +28,8 @@ PREFERENCES = {p.key: p for p in [
     Preference("ack_target_minutes.high", "Acknowledge a high incident within (minutes)", 60, 1, 10_080),
     Preference("ack_target_minutes.medium", "Acknowledge a medium incident within (minutes)", 240, 1, 10_080),
     Preference("ack_target_minutes.low", "Acknowledge a low incident within (minutes)", 1_440, 1, 10_080),
+    Preference("briefing_fatigue_incidents", "Do not suggest members briefed for this many other incidents "
+               "in the last 30 days", 2, 1, 50),
     Preference("two_person_approval", "Two-person approval of talking points", True,
                help="When on, the author of a talking-points version cannot approve it."),
 ]}
