@@ -7,6 +7,7 @@ import secrets
 from crm.accounts import queries, service
 from crm.audit.service import Actor
 from crm.clock import utc_now
+from crm.briefings import demo as briefings_demo
 from crm.incidents import demo as incidents_demo
 from crm.members import demo as members_demo
 
@@ -34,8 +35,10 @@ async def load_demo() -> list[str]:
     else:
         report.append("Accounts already exist; none created. Add one with: crm user add EMAIL --role admin")
     report.extend(await members_demo.load(now, actor))
-    report.append(await incidents_demo.load(now, await _demo_actor("admin@example.com", actor),
-                                            await _demo_actor("manager@example.com", actor)))
+    admin = await _demo_actor("admin@example.com", actor)
+    manager = await _demo_actor("manager@example.com", actor)
+    report.append(await incidents_demo.load(now, admin, manager))
+    report.append(await briefings_demo.load(now, manager))
     return report
 
 
