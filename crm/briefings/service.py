@@ -23,8 +23,9 @@ VERDICTS = ["accepted", "skipped", "bad_fit"]
 
 def compose(member: dict, points: dict, incident: dict) -> str:
     """The brief for one member, ready to copy: their name and preferred handle, the points, what to avoid."""
-    handle = next((h for h in member["handles"] if h["platform"] in incident["platforms"]), None) or (
-        member["handles"][0] if member["handles"] else None)
+    # The same choice as the suggestion's preferred handle: an affected platform first, then the widest reach.
+    handle = max(member["handles"], key=lambda h: (h["platform"] in incident["platforms"], h["followers"] or 0),
+                 default=None)
     greeting = f"Hi {member['name']}" + (f" (@{handle['handle']})" if handle else "") + ","
     lines = [greeting, "",
              f"Thank you for being part of our community. Before anything else reaches you about "
@@ -126,7 +127,7 @@ async def give_feedback(*, incident_id: int, member_id: int, verdict: str, actor
 async def briefings_for(incident_id: int) -> list[dict]:
     rows = await Briefing.select(
         *Briefing.all_columns(), Briefing.member.name.as_alias("member_name"),
-    ).where(Briefing.incident == incident_id).order_by(Briefing.briefed_at).run()
+    ).where(Briefing.incident == incident_id).order_by(Briefing.briefed_at, Briefing.id).run()  # several at once
     return rows
 
 
@@ -146,7 +147,7 @@ async def rebrief_queue(incident_id: int) -> list[dict]:
             old = await talking_points.get_version(incident_id, row["version"])
             queue.append({**row, "current_version": current["version"],
                           "changes": talking_points.diff(old, current)})
-    return sorted(queue, key=lambda r: r["briefed_at"])
+    return sorted(queue, key=lambda r: (r["briefed_at"], r["id"]))
 
 
 async def figures(incident: dict) -> dict[str, Any]:

@@ -169,7 +169,7 @@ async def rank(incident: dict, *, now: datetime, include_excluded: bool = False,
 def _score(m: dict, handles: list[dict], topics: set[str], days: list[dict], supportive: int,
            incident_topics: set[str], affected: set[str], now: datetime) -> Suggestion:
     score_now = engagement.score_at(m["score_log2"], now)
-    gap_days = m["usual_gap_seconds"] / 86400 if m["usual_gap_seconds"] else None
+    gap_days = m["usual_gap_seconds"] / 86400 if m["usual_gap_seconds"] is not None else None  # 0 is most regular
     on_affected = sum(h["followers"] or 0 for h in handles if h["platform"] in affected)
     elsewhere = sum(h["followers"] or 0 for h in handles if h["platform"] not in affected)
     positive, negative = (sum(d[c] for d in days) for c in ("positive", "negative"))
@@ -178,7 +178,7 @@ def _score(m: dict, handles: list[dict], topics: set[str], days: list[dict], sup
     raw = {
         "conversation": min(1.0, math.log2(1 + supportive) / math.log2(6)),
         "engagement": score_now / (score_now + 5),
-        "regularity": 1 / (1 + gap_days / 7) if gap_days else 0.0,
+        "regularity": 1 / (1 + gap_days / 7) if gap_days is not None else 0.0,
         "relevance": len(shared) / len(incident_topics) if incident_topics else 0.0,
         "reach": min(1.0, math.log10(1 + on_affected + elsewhere / 4) / 6),
         "goodwill": (positive - negative) / rated if rated else 0.0,
@@ -192,9 +192,10 @@ def _score(m: dict, handles: list[dict], topics: set[str], days: list[dict], sup
     if on_affected:
         platforms = ", ".join(sorted({h["platform"] for h in handles if h["platform"] in affected}))
         reasons.append(f"{_compact(on_affected)} followers on {platforms}, an affected platform")
-    if gap_days and gap_days <= 14:
-        reasons.append(f"Interacts about every {gap_days:.0f} day{'s' if round(gap_days) != 1 else ''} "
-                       f"({_plural(m['interactions_total'], 'interaction')} in all)")
+    if gap_days is not None and gap_days <= 14:
+        often = ("more than once a day" if gap_days < 0.5
+                 else f"about every {gap_days:.0f} day{'s' if round(gap_days) != 1 else ''}")
+        reasons.append(f"Interacts {often} ({_plural(m['interactions_total'], 'interaction')} in all)")
     if shared:
         reasons.append(f"Cares about {', '.join(sorted(shared))}")
     if rated and positive / rated >= 0.6:
