@@ -21,6 +21,7 @@ from crm.accounts.api import AccountsAPI
 from crm.accounts.controllers import AccountController, AdminTokensController, AdminUsersController, LoginController
 from crm.audit.controllers import AuditController
 from crm.briefings.api import BriefingsAPI
+from crm.briefings.controllers import BriefingsController
 from crm.clock import Clock, utc_now
 from crm.dashboard.controllers import DashboardController
 from crm.health import healthz
@@ -52,6 +53,7 @@ ROUTES = [
     IncidentsController,
     SettingsController,
     BriefingsAPI,
+    BriefingsController,
 ]
 
 

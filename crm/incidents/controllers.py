@@ -166,6 +166,8 @@ async def _incident_page(request: Request, incident_id: int, *, alert: str | Non
     versions = await talking_points.versions(incident_id)
     current = next((v for v in versions if v["status"] == "approved"), None)
     is_open = incident["status"] in OPEN_STATUSES
+    from crm.briefings.controllers import advocates_panel  # here: that module imports this one
+
     response = page(
         request, "incidents/show.html", status_code=status_code, title=incident["title"], incident=incident,
         clock=clock_view(incident, clock), counts=counts, counts_sentence=_counts_sentence(counts),
@@ -175,7 +177,7 @@ async def _incident_page(request: Request, incident_id: int, *, alert: str | Non
         alert=alert, review_open=incident["status"] in ("resolved", "reviewed"),
         review_values=review_values or {k: incident[k] for k in REVIEW_FIELDS}, review_errors=review_errors or {},
         action_labels=ACTION_STATUS_LABELS, action_buttons=ACTION_BUTTONS, now=now,
-        refresh=REFRESH_SECONDS if is_open else None,
+        refresh=REFRESH_SECONDS if is_open else None, advocates=await advocates_panel(incident, now),
     )
     if is_open:
         response.headers["Refresh"] = str(REFRESH_SECONDS)

@@ -17,6 +17,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
 from crm.accounts import queries as accounts_queries
+from crm.briefings import service as briefings
 from crm.errors import Conflict, InvalidInput, NotFound
 from crm.forms import client_ip, read_form
 from crm.members import charts, engagement, erasure, interactions, merge, queries, read, service
@@ -254,6 +255,7 @@ async def _member_page(request: Request, member_id: int, *, before: str | None =
         log=log_values or {"platform": default_platform, "kind": "comment", "sentiment": "unknown",
                            "occurred_at": _local_input(now, zone)},
         log_errors=log_errors or {}, platforms=PLATFORMS, kinds=KINDS, sentiments=SENTIMENTS,
+        briefings=await briefings.briefings_of_member(member_id),
     )
 
 

@@ -33,8 +33,10 @@ class SettingsController(Controller):
     @post("/")
     async def update(self, request: Request) -> Template | Redirect:
         form = await read_form(request)
-        # An unticked checkbox is simply absent: every preference is submitted, booleans as present/absent.
-        values = {key: form.get(key, "").strip() for key in service.PREFERENCES}
+        # An unticked checkbox is simply absent, so booleans are always read; a number missing from the
+        # form (an older page, a partial post) keeps its stored value rather than being refused.
+        values = {key: form.get(key, "").strip() for key, pref in service.PREFERENCES.items()
+                  if isinstance(pref.default, bool) or key in form}
         try:
             await service.update(values=values, actor=request.user.actor(client_ip(request)),
                                  now=request.app.state.clock())
