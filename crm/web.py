@@ -7,9 +7,11 @@ import hashlib
 import hmac
 import logging
 import re
+from enum import Enum
 from typing import Any
 
 import asyncpg
+import msgspec
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
@@ -160,3 +162,17 @@ EXCEPTION_HANDLERS = {
     HTTPException: handle_http_exception,
     Exception: handle_internal_error,
 }
+
+
+def sent_fields(struct: msgspec.Struct) -> dict[str, Any]:
+    """The fields a JSON body actually sent, as the plain values services take
+    (UNSET dropped, enums as their values, nested structs as dicts)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, msgspec.Struct):
+            return {k: plain(v) for k, v in msgspec.structs.asdict(value).items() if v is not msgspec.UNSET}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value.value if isinstance(value, Enum) else value
+
+    return plain(struct)

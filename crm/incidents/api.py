@@ -16,16 +16,10 @@ from crm.incidents.schemas import (
 )
 from crm.incidents.vocab import SEVERITIES, STATUSES
 from crm.security import requires
+from crm.web import sent_fields
 
 WRITE = requires("incidents.write", "change incidents")
 APPROVE = requires("talking_points.approve", "approve talking points")
-
-
-def _values(struct: msgspec.Struct) -> dict:
-    values = {k: v for k, v in msgspec.structs.asdict(struct).items() if v is not msgspec.UNSET}
-    if "platforms" in values:
-        values["platforms"] = [p.value for p in values["platforms"]]
-    return values
 
 
 async def incident_read(incident_id: int, now) -> IncidentRead:
@@ -53,7 +47,7 @@ class IncidentsAPI(Controller):
     @post("/incidents", guards=[WRITE], summary="Open an incident")
     async def create(self, request: Request, data: JSONBody[IncidentCreate]) -> IncidentRead:
         now = request.app.state.clock()
-        created = await service.create_incident(values=_values(data), actor=request.user.actor(client_ip(request)),
+        created = await service.create_incident(values=sent_fields(data), actor=request.user.actor(client_ip(request)),
                                                 now=now)
         return await incident_read(created["id"], now)
 
@@ -79,7 +73,7 @@ class IncidentsAPI(Controller):
     async def update(self, request: Request, incident_id: FromPath[int],
                      data: JSONBody[IncidentUpdate]) -> IncidentRead:
         now = request.app.state.clock()
-        await service.update_incident(incident_id=incident_id, values=_values(data),
+        await service.update_incident(incident_id=incident_id, values=sent_fields(data),
                                       actor=request.user.actor(client_ip(request)), now=now)
         return await incident_read(incident_id, now)
 

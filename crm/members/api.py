@@ -17,19 +17,15 @@ from crm.members.schemas import (
     MergeRequest, interaction_read,
 )
 from crm.security import requires
+from crm.web import sent_fields
 
 WRITE = requires("members.write", "change members or log interactions")
 ERASE = requires("members.erase", "erase members")
 
 
 def _values(struct: msgspec.Struct) -> dict:
-    """Only the fields the client sent, as plain values, with owner_id renamed for the service."""
-    values = {k: v for k, v in msgspec.structs.asdict(struct).items() if v is not msgspec.UNSET}
-    if "handles" in values:
-        values["handles"] = [msgspec.structs.asdict(h) | {"platform": h.platform.value} for h in values["handles"]]
-    for key in ("tier", "platform", "kind", "sentiment"):
-        if hasattr(values.get(key), "value"):
-            values[key] = values[key].value
+    """What the client sent, with owner_id named as the service names it."""
+    values = sent_fields(struct)
     if "owner_id" in values:
         values["owner"] = values.pop("owner_id")
     return values
