@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from litestar import Request
 from litestar.datastructures import Cookie
 
@@ -12,6 +14,12 @@ async def read_form(request: Request) -> dict[str, str]:
     """The submitted form as plain strings (missing fields are simply absent)."""
     form = await request.form()
     return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def is_id(text: str) -> bool:
+    """A whole number that fits the database's integer columns. Plain str.isdigit() accepts "²",
+    which int() refuses, and unbounded digits overflow SQLite and PostgreSQL alike."""
+    return bool(re.fullmatch(r"[0-9]{1,9}", text))
 
 
 def client_ip(request: Request) -> str | None:

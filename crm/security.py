@@ -107,6 +107,9 @@ def security_headers(production: bool):
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "same-origin"
         headers["X-Frame-Options"] = "DENY"
+        if not scope["path"].startswith("/static/") and "cache-control" not in headers:
+            # Pages carry personal data and one-time secrets (new passwords, tokens): never keep them in caches.
+            headers["Cache-Control"] = "no-store"
         if production:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
 

@@ -51,4 +51,8 @@ def aware(value: datetime | None, field: str, errors: dict[str, str]) -> datetim
     if value is not None and (value.tzinfo is None or value.utcoffset() is None):
         errors[field] = "Give a time zone offset, e.g. 2026-03-01T14:00:00+01:00 or ...Z."
         return None
+    # Years only: comparing or converting a year-1 or year-9999 time with an offset overflows.
+    if value is not None and not 1990 <= value.year <= 9998:
+        errors[field] = "Give a date between 1990 and 9998."
+        return None
     return value

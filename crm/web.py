@@ -158,6 +158,7 @@ def handle_unstorable_value(request: Request, exc: Exception) -> Response:
 
 EXCEPTION_HANDLERS = {
     asyncpg.exceptions.DataError: handle_unstorable_value,
+    OverflowError: handle_unstorable_value,  # SQLite's answer to an integer beyond 64 bits, and date arithmetic
     DomainError: handle_domain_error,
     HTTPException: handle_http_exception,
     Exception: handle_internal_error,

@@ -65,6 +65,7 @@ async def verify_password(stored_hash: str | None, password: str) -> bool:
             _dummy_hash = await hash_password("not a real password, only for timing")
         await asyncio.to_thread(_verify, _dummy_hash, password[:MAX_LENGTH])
         return False
-    if len(password) > MAX_LENGTH:
+    if len(password) > MAX_LENGTH:  # refused, but only after the same work, so timing tells nothing
+        await verify_password(None, password)
         return False
     return await asyncio.to_thread(_verify, stored_hash, password)

@@ -60,27 +60,35 @@ async def login(
     emails have accounts."""
     email = queries.normalise_email(email)[:254]
     actor = Actor(user_id=None, label=email, ip=ip)
-    if await _throttled(email, ip, now):
-        async with db.transaction():
+    # Count and reserve this attempt in one write transaction *before* the slow hash, so concurrent
+    # guesses cannot all pass the check: each one is already counted when the next one looks.
+    async with db.transaction():
+        if not db.is_sqlite():  # SQLite's BEGIN IMMEDIATE already serialises this
+            await LoginFailure.raw("SELECT pg_advisory_xact_lock(hashtext({}))", f"login:{email}").run()
+        if await _throttled(email, ip, now):
+            throttled = True
             await record(actor=actor, action="login.throttled", entity="session", at=now)
+        else:
+            throttled = False
+            await LoginFailure.delete().where(LoginFailure.at < now - THROTTLE_WINDOW).run()
+            rows = [LoginFailure(key=f"account:{email}", at=now)] + ([LoginFailure(key=f"ip:{ip}", at=now)] if ip else [])
+            reserved = [r["id"] for r in await LoginFailure.insert(*rows).returning(LoginFailure.id).run()]
+    if throttled:
         raise Throttled(
             f"Too many failed sign-in attempts. Wait {int(THROTTLE_WINDOW.total_seconds() // 60)} minutes and try again."
         )
     user = await queries.user_by_email(email)
     ok = await passwords.verify_password(user["password_hash"] if user else None, password)
     if not (ok and user and user["is_active"]):
-        async with db.transaction():
-            await LoginFailure.delete().where(LoginFailure.at < now - THROTTLE_WINDOW).run()
-            rows = [LoginFailure(key=f"account:{email}", at=now)]
-            if ip:
-                rows.append(LoginFailure(key=f"ip:{ip}", at=now))
-            await LoginFailure.insert(*rows).run()
+        async with db.transaction():  # the reserved rows stay: they are this failure
             await record(actor=actor, action="login.failed", entity="session",
                          record_id=user["id"] if user else None, at=now)
         raise InvalidInput({"password": LOGIN_REFUSED}, message=LOGIN_REFUSED)
     current = CurrentUser(id=user["id"], email=user["email"], name=user["name"], role=user["role"])
     async with db.transaction():
-        await LoginFailure.delete().where(LoginFailure.key == f"account:{email}").run()
+        # A success clears the account's failures and does not count against its IP.
+        await LoginFailure.delete().where(
+            (LoginFailure.key == f"account:{email}") | LoginFailure.id.is_in(reserved)).run()
         token = await _open_session(user_id=current.id, ip=ip, user_agent=user_agent, now=now, lifetime=lifetime)
         await record(actor=current.actor(ip), action="login.succeeded", entity="session", record_id=current.id, at=now)
     return current, token

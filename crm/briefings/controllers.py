@@ -28,7 +28,7 @@ from crm import db
 from crm.accounts import queries as accounts_queries
 from crm.briefings import service, suggestions
 from crm.errors import Conflict, InvalidInput, NotFound
-from crm.forms import client_ip, read_form
+from crm.forms import client_ip, is_id, read_form
 from crm.incidents import talking_points
 from crm.incidents.controllers import duration
 from crm.incidents.vocab import OPEN_STATUSES
@@ -126,7 +126,7 @@ async def _find_members(text: str) -> list[dict]:
     text = text.strip()[:200]
     if not text:
         return []
-    if text.lstrip("#").isdigit():
+    if is_id(text.lstrip("#")):
         member_id = int(text.lstrip("#"))
         if member_id > 2**62:
             return []
@@ -235,7 +235,7 @@ class BriefingsController(Controller):
         channel, note = form.get("channel", ""), form.get("note", "")
         ids: list[int] = []
         for value in raw:
-            if value.isdigit() and int(value) < 2**62 and int(value) not in ids:
+            if is_id(value) and int(value) not in ids:
                 ids.append(int(value))
         values = {"channel": channel, "note": note, "member_ids": ids}
         errors: dict[str, str] = {}

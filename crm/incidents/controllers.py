@@ -19,7 +19,7 @@ from litestar.response import Redirect, Template
 
 from crm.accounts import queries as accounts_queries
 from crm.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from crm.forms import client_ip, read_form
+from crm.forms import client_ip, is_id, read_form
 from crm.incidents import queries, review, service, talking_points
 from crm.incidents.vocab import (
     ACTION_STATUSES, FREEZE_BY_DEFAULT, FREEZING_STATUSES, OPEN_STATUSES, SEVERITIES, STATEMENT_KINDS, STATUSES,
@@ -95,7 +95,7 @@ def _list_errors(fields: dict[str, str]) -> dict[str, str]:
     for key, message in fields.items():
         if "[" in key and key.endswith("]"):
             name, index = key[:-1].split("[", 1)
-            if index.isdigit():
+            if is_id(index):
                 errors.setdefault(name, f"Line {int(index) + 1}: {message}")
                 continue
         errors[key] = message
@@ -347,7 +347,7 @@ class IncidentsController(Controller):
         errors: dict[str, str] = {}
         values: dict[str, Any] = {"what": shown["what"], "owner": None, "due_on": None}
         if shown["owner"]:
-            if shown["owner"].isdigit() and await accounts_queries.user_by_id(int(shown["owner"])):
+            if is_id(shown["owner"]) and await accounts_queries.user_by_id(int(shown["owner"])):
                 values["owner"] = int(shown["owner"])
             else:
                 errors["owner"] = "Choose an existing user."
@@ -397,7 +397,7 @@ class IncidentsController(Controller):
         incident = await _incident(incident_id)
         form = await request.form()
         raw = [v for v in form.getall("ids", []) if isinstance(v, str)]
-        ids = [int(v) for v in raw if v.strip().isdigit()]
+        ids = [int(v) for v in raw if is_id(v.strip())]
         try:
             if len(ids) != len(raw):
                 raise InvalidInput({"interaction_ids": "Choose interactions from the list."})
@@ -499,7 +499,7 @@ class IncidentsController(Controller):
             raw = (params.get(key) or "").strip()
             if not raw:
                 picked[key] = defaults[key]
-            elif raw.isdigit() and int(raw) in numbers:
+            elif is_id(raw) and int(raw) in numbers:
                 picked[key] = int(raw)
             else:
                 picked[key] = None

@@ -225,10 +225,15 @@ async def link_interactions(*, incident_id: int, interaction_ids: list[int], act
         raise InvalidInput({"interaction_ids": f"At most {MAX_LINK} at a time."})
     async with db.transaction():
         await locked(incident_id)
-        found = {r["id"] for r in await Interaction.select(Interaction.id).where(Interaction.id.is_in(ids)).run()}
+        found = {r["id"]: r["incident_id"] for r in await Interaction.select(
+            Interaction.id, Interaction.incident_id).where(Interaction.id.is_in(ids)).run()}
         missing = [i for i in ids if i not in found]
         if missing:
             raise InvalidInput({"interaction_ids": f"No interaction with id {', '.join(map(str, missing[:10]))}."})
+        elsewhere = sorted(i for i, linked in found.items() if linked not in (None, incident_id))
+        if elsewhere:
+            raise Conflict(f"Already linked to another incident: {', '.join(map(str, elsewhere[:10]))}. "
+                           "Leave them out.", fields={"interaction_ids": "Some are linked to another incident."})
         await Interaction.update({Interaction.incident_id: incident_id}).where(Interaction.id.is_in(ids)).run()
         await record(actor=actor, action="incident.link", entity="incident", record_id=incident_id,
                      after={"interaction_ids": ids}, at=now)

@@ -9,6 +9,7 @@ from typing import Any
 
 from crm import db, validation
 from crm.audit.service import Actor, record
+from crm.audit.tables import AuditEntry
 from crm.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from crm.incidents import service
 from crm.incidents.tables import TalkingPoints
@@ -96,10 +97,9 @@ async def approve(*, incident_id: int, version: int, actor: Actor, now: datetime
         current = await get_version(incident_id, version)
         if current["status"] != "draft":
             raise Conflict(f"Version {version} is {current['status']}; only a draft can be approved.")
-        if (current["author"] is not None and current["author"] == actor.user_id
-                and await preferences.get("two_person_approval")):
-            raise PermissionDenied("Two-person approval is on: someone other than the author must approve "
-                                   "this version.")
+        if await preferences.get("two_person_approval") and await _wrote(current, actor):
+            raise PermissionDenied("Two-person approval is on: someone who did not write or edit this version "
+                                   "must approve it.")
         previous = await TalkingPoints.select(TalkingPoints.id, TalkingPoints.version).where(
             (TalkingPoints.incident == incident_id) & (TalkingPoints.status == "approved")).run()
         if previous:
@@ -111,6 +111,17 @@ async def approve(*, incident_id: int, version: int, actor: Actor, now: datetime
                      after={"incident": incident_id, "version": version,
                             "superseded": [p["version"] for p in previous]}, at=now)
     return await get_version(incident_id, version)
+
+
+async def _wrote(version: dict, actor: Actor) -> bool:
+    """Did this user write the version or edit its draft? (Edits are known from the audit log.)"""
+    if actor.user_id is None:  # system actors (the demo loader, the CLI) are nobody's second pair of eyes
+        return False
+    if version["author"] == actor.user_id:
+        return True
+    return await AuditEntry.exists().where(
+        (AuditEntry.action == "talking_points.update") & (AuditEntry.record_id == str(version["id"]))
+        & (AuditEntry.actor == actor.user_id)).run()
 
 
 async def current(incident_id: int) -> dict | None:

@@ -19,7 +19,7 @@ from litestar.response import Redirect, Stream, Template
 from crm.accounts import queries as accounts_queries
 from crm.briefings import service as briefings
 from crm.errors import Conflict, InvalidInput, NotFound
-from crm.forms import client_ip, read_form
+from crm.forms import client_ip, is_id, read_form
 from crm.members import charts, engagement, erasure, interactions, merge, queries, read, service
 from crm.members.vocab import KINDS, PLATFORMS, SENTIMENTS, STATES, TIERS
 from crm.security import requires
@@ -95,7 +95,7 @@ def _member_form(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], 
     owner = form.get("owner", "").strip()
     values["owner"] = None
     if owner:
-        if owner.isdigit():
+        if is_id(owner):
             values["owner"] = int(owner)
         else:
             errors["owner"] = "Choose an existing user."
@@ -111,7 +111,7 @@ def _member_form(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], 
         followers: int | None = None
         if row["followers"]:
             digits = row["followers"].replace(",", "").replace("_", "").replace(" ", "")
-            if digits.isdigit():
+            if is_id(digits):
                 followers = int(digits)
             else:
                 errors[f"handles[{n}].followers"] = "Followers must be a whole number, 0 or more."
@@ -136,7 +136,7 @@ def _form_errors(exc: InvalidInput | Conflict, index_map: dict[int, int]) -> dic
     for key, message in exc.fields.items():
         if key.startswith("handles[") and "]" in key:
             index, rest = key[len("handles["):].split("]", 1)
-            if index.isdigit():
+            if is_id(index):
                 key = f"handles[{index_map.get(int(index), int(index))}]{rest}"
         errors[key] = message
     if not exc.fields or isinstance(exc, Conflict):
@@ -402,7 +402,7 @@ class MembersController(Controller):
     async def merge(self, request: Request, member_id: FromPath[int]) -> Redirect:
         form = await read_form(request)
         other = form.get("merge_id", "").strip()
-        if not other.isdigit():
+        if not is_id(other):
             raise InvalidInput({"merge_id": "Choose the member to merge."})
         duplicate = await _live(int(other))
         await merge.merge_members(keep_id=member_id, merge_id=int(other),

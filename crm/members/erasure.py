@@ -45,12 +45,15 @@ async def is_erased(identifier: str) -> bool:
 
 async def erase_member(*, member_id: int, actor: Actor, now: datetime) -> None:
     async with db.transaction():
-        member = await Member.select(Member.id, Member.email, Member.erased_at).where(
+        member = await Member.select(Member.id, Member.email, Member.erased_at, Member.merged_into).where(
             Member.id == member_id).first().run()
         if member is None:
             raise NotFound(f"No member with id {member_id}.")
         if member["erased_at"] is not None:
             raise Conflict("This member has already been erased.")
+        if member["merged_into"] is not None:
+            raise Conflict(f"This member was merged into member {member['merged_into']}, which now holds their "
+                           "handles and interactions: erase that member (or undo the merge first).")
         salt = await _salt()
         identifiers = [h["key"] for h in await Handle.select(Handle.key).where(Handle.member == member_id).run()]
         if member["email"]:
@@ -73,6 +76,10 @@ async def erase_member(*, member_id: int, actor: Actor, now: datetime) -> None:
             Interaction.text: "", Interaction.url: None, Interaction.external_id: None,
             Interaction.external_key: None,
         }).where(Interaction.member == member_id).run()
+        # Briefings composed for them carry their name and handle; notes may carry more.
+        from crm.briefings.tables import Briefing  # briefings build on members, not the other way round
+
+        await Briefing.update({Briefing.message: "", Briefing.note: ""}).where(Briefing.member == member_id).run()
         # Earlier audit entries held this person's details: keep that they happened, drop what they said.
         await AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None}).where(
             (AuditEntry.entity == "member") & (AuditEntry.record_id == str(member_id))).run()

@@ -59,6 +59,8 @@ async def undo_merge(*, merge_id: int, actor: Actor, now: datetime) -> None:
         if row["undone_at"] is not None:
             raise Conflict("This merge has already been undone.")
         kept, merged = row["kept"], row["merged"]
+        if await Member.exists().where((Member.id == merged) & Member.erased_at.is_not_null()).run():
+            raise Conflict(f"Member {merged} was erased since the merge; it cannot be undone.")
         if await queries.get_member(kept) is None:
             raise Conflict(f"Member {kept} was deleted or erased since the merge; it cannot be undone.")
         handle_ids = json.loads(row["moved_handle_ids"])

@@ -67,12 +67,12 @@ def clean_profile(values: dict[str, Any], errors: dict[str, str], *, partial: bo
     for field, limit in (("location", 200), ("language", 35), ("time_zone", 64), ("notes", 10_000)):
         if field in values:
             out[field] = validation.text(values.get(field), field, errors, max_length=limit)
-    if values.get("time_zone"):
+    if values.get("time_zone") and "time_zone" not in errors:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         try:
             ZoneInfo(values["time_zone"].strip())
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             errors["time_zone"] = "Unknown time zone; use a name like Europe/Paris."
     if "owner" in values:
         out["owner"] = values.get("owner")
