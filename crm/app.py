@@ -24,6 +24,7 @@ from crm.briefings.api import BriefingsAPI
 from crm.briefings.controllers import BriefingsController
 from crm.clock import Clock, utc_now
 from crm.dashboard.controllers import DashboardController
+from crm.faq.api import FaqAPI
 from crm.health import healthz
 from crm.incidents.api import IncidentsAPI
 from crm.incidents.controllers import IncidentsController
@@ -54,6 +55,7 @@ ROUTES = [
     SettingsController,
     BriefingsAPI,
     BriefingsController,
+    FaqAPI,
 ]
 
 

@@ -7,6 +7,7 @@ from crm.preferences.tables import AppSetting
 from crm.accounts.tables import ApiToken, AuthSession, LoginFailure, User
 from crm.audit.tables import AuditEntry
 from crm.briefings.tables import Briefing, SuggestionFeedback
+from crm.faq.tables import FaqEntry, FaqRevision
 from crm.incidents.tables import CorrectiveAction, Incident, Statement, TalkingPoints
 from crm.members.tables import (
     ErasedIdentity, Handle, Interaction, Member, MemberDay, MemberMerge, MemberTopic,
@@ -21,6 +22,7 @@ APP_CONFIG = AppConfig(
         Member, MemberTopic, Handle, Interaction, MemberDay, MemberMerge, ErasedIdentity, AppSetting,
         Incident, Statement, CorrectiveAction, TalkingPoints,
         Briefing, SuggestionFeedback,
+        FaqEntry, FaqRevision,
     ],
     migration_dependencies=[],
     commands=[],

@@ -24,6 +24,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "incidents.write": frozenset({Role.admin, Role.manager}),
     "talking_points.approve": frozenset({Role.admin, Role.manager}),
     "briefings.write": frozenset({Role.admin, Role.manager}),
+    "faq.write": frozenset({Role.admin, Role.manager}),
+    "faq.propose": frozenset({Role.admin, Role.manager, Role.agent}),
 }
 
 DESCRIPTIONS = {

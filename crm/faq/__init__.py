@@ -1,0 +1,1 @@
+"""Incident FAQ: approved answers to the questions customers keep asking, and their full-text search."""

@@ -1,0 +1,64 @@
+"""JSON API for FAQ entries and their search."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from crm.errors import InvalidInput, PermissionDenied
+from crm.faq import search, service
+from crm.faq.schemas import FaqCreate, FaqRead, FaqUpdate, SearchItem, SearchResults, faq_read
+from crm.forms import client_ip
+from crm.security import requires
+from crm.web import sent_fields
+
+WRITE = requires("faq.write", "change FAQ entries")
+PROPOSE = requires("faq.propose", "propose FAQ entries")
+MAX_LIMIT = 50
+MAX_QUERY = 500
+
+
+async def entry_read(entry_id: int) -> FaqRead:
+    return faq_read(await service.get(entry_id), await service.history(entry_id))
+
+
+class FaqAPI(Controller):
+    path = "/api/v1"
+    tags = ["faq"]
+
+    @post("/incidents/{incident_id:int}/faq", guards=[PROPOSE],
+          summary="Add a FAQ entry to an incident (agents may only propose drafts)")
+    async def create(self, request: Request, incident_id: FromPath[int], data: JSONBody[FaqCreate]) -> FaqRead:
+        entry = await service.create_entry(incident_id=incident_id, values=sent_fields(data),
+                                           actor=request.user.actor(client_ip(request)),
+                                           now=request.app.state.clock(), may_publish=request.user.can("faq.write"))
+        return await entry_read(entry["id"])
+
+    @get("/faq/search", summary="Full-text search of FAQ entries, best first (drafts: managers and admins)")
+    async def search(self, request: Request, q: FromQuery[str] = "", incident_id: FromQuery[int | None] = None,
+                     limit: FromQuery[int] = 20, drafts: FromQuery[bool] = False) -> SearchResults:
+        errors = {}
+        if len(q) > MAX_QUERY:
+            errors["q"] = f"Use at most {MAX_QUERY} characters."
+        if not 1 <= limit <= MAX_LIMIT:
+            errors["limit"] = f"Between 1 and {MAX_LIMIT}."
+        if errors:
+            raise InvalidInput(errors)
+        if drafts and not request.user.can("faq.write"):
+            raise PermissionDenied("Only managers and admins see draft FAQ entries.")
+        rows = await search.search(q, incident_id=incident_id, include_drafts=drafts, limit=limit)
+        return SearchResults(items=[SearchItem(**r) for r in rows])
+
+    @get("/faq/{entry_id:int}", summary="A FAQ entry with its change history")
+    async def show(self, request: Request, entry_id: FromPath[int]) -> FaqRead:
+        entry = await service.get(entry_id)
+        if entry["status"] == "draft" and not (request.user.can("faq.write") or entry["author"] == request.user.id):
+            # Drafts are not approved answers: only their author and the people who publish see them.
+            raise PermissionDenied("This entry is a draft that has not been approved yet.")
+        return await entry_read(entry_id)
+
+    @patch("/faq/{entry_id:int}", guards=[WRITE], summary="Change, publish, retire or mark reviewed a FAQ entry")
+    async def update(self, request: Request, entry_id: FromPath[int], data: JSONBody[FaqUpdate]) -> FaqRead:
+        await service.update_entry(entry_id=entry_id, values=sent_fields(data),
+                                   actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
+        return await entry_read(entry_id)

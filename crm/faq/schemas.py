@@ -1,0 +1,71 @@
+"""JSON shapes for FAQ entries and their search."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from msgspec import UNSET, Struct, UnsetType
+
+
+class FaqCreate(Struct, forbid_unknown_fields=True):
+    question: str
+    answer: str
+    tags: list[str] = []
+    status: str = "draft"
+    talking_points_version: int | None = None
+
+
+class FaqUpdate(Struct, forbid_unknown_fields=True):
+    question: str | UnsetType = UNSET
+    answer: str | UnsetType = UNSET
+    tags: list[str] | UnsetType = UNSET
+    status: str | UnsetType = UNSET
+    talking_points_version: int | None | UnsetType = UNSET
+    reviewed: bool | UnsetType = UNSET  # true: "I checked this answer is still right" (reviewed by me, now)
+
+
+class RevisionRead(Struct):
+    at: datetime
+    by_id: int | None
+    action: str
+    changes: dict[str, Any]  # field -> {"before", "after"}
+
+
+class FaqRead(Struct):
+    id: int
+    incident_id: int
+    question: str
+    answer: str  # Markdown source
+    tags: list[str]
+    status: str
+    author_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    reviewed_by_id: int | None
+    reviewed_at: datetime | None
+    talking_points_version: int | None
+    history: list[RevisionRead] = []
+
+
+class SearchItem(Struct):
+    id: int
+    incident_id: int
+    question: str
+    answer: str
+    snippet: str  # HTML: the escaped answer text with <mark>…</mark> around the matched words
+    rank: float  # higher is better (comparable within one response only)
+
+
+class SearchResults(Struct):
+    items: list[SearchItem]
+
+
+def faq_read(entry: dict, history: list[dict]) -> FaqRead:
+    return FaqRead(
+        id=entry["id"], incident_id=entry["incident"], question=entry["question"], answer=entry["answer"],
+        tags=entry["tags"], status=entry["status"], author_id=entry["author"], created_at=entry["created_at"],
+        updated_at=entry["updated_at"], reviewed_by_id=entry["reviewed_by"], reviewed_at=entry["reviewed_at"],
+        talking_points_version=entry["talking_points_version"],
+        history=[RevisionRead(at=r["at"], by_id=r["by"], action=r["action"], changes=r["changes"]) for r in history],
+    )

@@ -1,0 +1,172 @@
+"""FAQ full-text search on both engines: stemming, prefixes, ranking, drafts and retirements, the index kept
+in step through edits (including a Hypothesis run of random writes), and inert snippets."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crm import db
+from crm.audit.service import Actor
+from crm.faq import search, service
+from crm.faq.tables import FaqEntry
+from crm.incidents import service as incidents
+from tests.conftest import START
+
+ACTOR = Actor.system("test")
+
+
+@pytest.fixture
+async def incident(engine) -> int:
+    row = await incidents.create_incident(values={"title": "Deleted comments", "severity": "high"}, actor=ACTOR,
+                                          now=START)
+    return row["id"]
+
+
+async def add(incident_id: int, question: str, answer: str = "We are looking into it.", *, status="published",
+              tags=()) -> dict:
+    return await service.create_entry(incident_id=incident_id, actor=ACTOR, now=START, may_publish=True,
+                                      values={"question": question, "answer": answer, "status": status,
+                                              "tags": list(tags)})
+
+
+async def ids(q: str, **kwargs) -> list[int]:
+    return [r["id"] for r in await search.search(q, **kwargs)]
+
+
+async def test_it_finds_stemmed_words(incident):
+    entry = await add(incident, "Did you delete negative comments?", "No. Some were hidden by a filter.")
+    await add(incident, "Is the sale still on?", "Yes, until Friday.")
+    assert await ids("deleted comments") == [entry["id"]]
+    assert await ids("deleting") == [entry["id"]]
+    assert await ids("hidden filters") == [entry["id"]]
+
+
+async def test_it_matches_the_last_word_as_a_prefix(incident):
+    entry = await add(incident, "Can I get a refund?", "Yes: ask within 30 days.")
+    assert await ids("refu") == [entry["id"]]
+    assert await ids("get a re") == [entry["id"]]
+    assert await ids("ref") == [entry["id"]]
+
+
+async def test_it_ranks_a_question_match_above_an_answer_only_match(incident):
+    in_answer = await add(incident, "What happened?", "A refund is available to everyone affected.")
+    in_question = await add(incident, "How do I get a refund?", "Ask our support team.")
+    in_tags = await add(incident, "Who do I contact?", "Our support team.", tags=["refund"])
+    results = await search.search("refund")
+    assert [r["id"] for r in results] == [in_question["id"], in_answer["id"], in_tags["id"]]
+    assert results[0]["rank"] > results[1]["rank"] > results[2]["rank"]
+
+
+async def test_it_falls_back_to_any_word_when_no_entry_has_them_all(incident):
+    entry = await add(incident, "Did you delete negative comments?")
+    assert await ids("did my comments vanish") == [entry["id"]]
+
+
+async def test_it_ignores_query_syntax_in_user_text(incident):
+    entry = await add(incident, "Can I get a refund?")
+    for q in ['refund"', "refund OR", "NEAR(refund", "refund*)", "'refund' & !", "-refund", "refund:*|",
+              "\"'", "(", "*", "AND", "NOT refund"]:
+        results = await search.search(q)  # never an FTS5/tsquery syntax error
+        assert all(r["id"] == entry["id"] for r in results), q
+    assert await ids("") == [] and await ids("   ?!") == []
+
+
+async def test_it_returns_drafts_only_when_asked(incident):
+    draft = await add(incident, "Will there be compensation?", status="draft")
+    assert await ids("compensation") == []
+    assert await ids("compensation", include_drafts=True) == [draft["id"]]
+
+
+async def test_it_filters_by_incident(incident):
+    other = (await incidents.create_incident(values={"title": "Outage", "severity": "low"}, actor=ACTOR,
+                                             now=START))["id"]
+    a = await add(incident, "Is my data safe?")
+    b = await add(other, "Is my data safe now?")
+    assert sorted(await ids("data")) == sorted([a["id"], b["id"]])
+    assert await ids("data", incident_id=other) == [b["id"]]
+
+
+async def test_it_removes_retired_entries_and_brings_them_back_when_republished(incident):
+    entry = await add(incident, "Can I get a refund?")
+    await service.retire(entry_id=entry["id"], actor=ACTOR, now=START)
+    assert await ids("refund") == [] and await ids("refund", include_drafts=True) == []
+    await service.update_entry(entry_id=entry["id"], values={"status": "published"}, actor=ACTOR, now=START)
+    assert await ids("refund") == [entry["id"]]
+
+
+async def test_it_reindexes_edits(incident):
+    entry = await add(incident, "Can I get a refund?", "Ask support.", tags=["money"])
+    await service.update_entry(entry_id=entry["id"], actor=ACTOR, now=START + timedelta(hours=1),
+                               values={"question": "Can I get a voucher?", "tags": ["travel"]})
+    assert await ids("refund") == [] and await ids("money") == []
+    assert await ids("voucher") == [entry["id"]] and await ids("travel") == [entry["id"]]
+    assert await ids("support") == [entry["id"]]
+
+
+async def test_it_rolls_the_index_back_with_a_failed_write(incident):
+    entry = await add(incident, "Can I get a refund?")
+    with pytest.raises(RuntimeError):
+        async with db.transaction():
+            await FaqEntry.update({FaqEntry.question: "Can I get a voucher?"}).where(FaqEntry.id == entry["id"]).run()
+            await search.reindex({**await service.get(entry["id"])})
+            raise RuntimeError("boom")
+    assert await ids("refund") == [entry["id"]] and await ids("voucher") == []
+
+
+async def test_it_escapes_snippets_keeping_only_its_own_marks(incident):
+    await add(incident, "Was it a hack?", 'No <script>alert("x")</script> hack, just a <b>refund</b> & bug.')
+    [result] = await search.search("refund")
+    snippet = result["snippet"]
+    assert "<mark>refund</mark>" in snippet
+    assert "<script>" not in snippet and "<b>" not in snippet
+    if db.is_sqlite():
+        assert "&lt;script&gt;" in snippet  # escaped; PostgreSQL's ts_headline drops markup tags altogether
+    assert set(re.findall(r"</?([a-z]+)", snippet)) == {"mark"}
+    assert "&amp;" in snippet
+
+
+async def test_it_highlights_stemmed_matches(incident):
+    await add(incident, "Were comments removed?", "We deleted spam comments only.")
+    [result] = await search.search("deleting comment")
+    assert "<mark>deleted</mark>" in result["snippet"] and "<mark>comments</mark>" in result["snippet"]
+
+
+# ---- the index stays consistent through random writes -----------------------------------------------
+
+WORDS = ["refund", "flight", "luggage", "delay", "crew", "voucher", "meal", "wifi"]
+text = st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(" ".join)
+operation = st.one_of(
+    st.tuples(st.just("create"), text, text, st.sampled_from(["draft", "published"])),
+    st.tuples(st.just("edit"), st.integers(0, 9), st.sampled_from(["question", "answer", "tags"]), text),
+    st.tuples(st.just("status"), st.integers(0, 9), st.sampled_from(["draft", "published", "retired"])),
+)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operations=st.lists(operation, min_size=1, max_size=12))
+async def test_it_keeps_the_index_in_step_with_random_writes(incident, operations):
+    await FaqEntry.delete(force=True).run()
+    if db.is_sqlite():
+        await FaqEntry.raw("DELETE FROM faq_fts").run()
+    expected: dict[int, dict] = {}
+    for op in operations:
+        if op[0] == "create":
+            _, question, answer, status = op
+            row = await add(incident, question, answer, status=status)
+            expected[row["id"]] = {"question": question, "answer": answer, "tags": [], "status": status}
+        elif expected:
+            entry_id = sorted(expected)[op[1] % len(expected)]
+            values = {op[2]: op[3].split() if op[2] == "tags" else op[3]} if op[0] == "edit" else {"status": op[2]}
+            await service.update_entry(entry_id=entry_id, values=values, actor=ACTOR, now=START)
+            expected[entry_id].update(values)
+    for word in WORDS:
+        for drafts in (False, True):
+            statuses = {"published", "draft"} if drafts else {"published"}
+            naive = {i for i, e in expected.items() if e["status"] in statuses
+                     and word in f"{e['question']} {e['answer']} {' '.join(e['tags'])}".split()}
+            assert set(await ids(word, include_drafts=drafts, limit=50)) == naive, (word, drafts)
