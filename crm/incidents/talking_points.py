@@ -98,8 +98,8 @@ async def approve(*, incident_id: int, version: int, actor: Actor, now: datetime
         if current["status"] != "draft":
             raise Conflict(f"Version {version} is {current['status']}; only a draft can be approved.")
         if await preferences.get("two_person_approval") and await _wrote(current, actor):
-            raise PermissionDenied("Two-person approval is on: someone who did not write or edit this version "
-                                   "must approve it.")
+            raise PermissionDenied("Two-person approval is on: the author of a version, or anyone who edited "
+                                   "it, cannot approve it; someone else must.")
         previous = await TalkingPoints.select(TalkingPoints.id, TalkingPoints.version).where(
             (TalkingPoints.incident == incident_id) & (TalkingPoints.status == "approved")).run()
         if previous:
