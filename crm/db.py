@@ -106,6 +106,13 @@ def transaction():
     return db.transaction()
 
 
+def icontains(column, text: str):
+    """Case-insensitive partial match on both engines: SQLite's LIKE already ignores (ASCII) case and has
+    no ILIKE; PostgreSQL needs ILIKE."""
+    pattern = f"%{text}%"
+    return column.like(pattern) if is_sqlite() else column.ilike(pattern)
+
+
 def in_transaction() -> bool:
     return engine().current_transaction.get() is not None
 

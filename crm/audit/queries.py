@@ -27,10 +27,7 @@ async def list_entries(filters: AuditFilter, limit: int = PAGE_SIZE) -> tuple[li
     if filters.entity:
         conditions.append(AuditEntry.entity == filters.entity)
     if filters.actor:
-        # SQLite's LIKE is already case-insensitive (and it has no ILIKE).
-        pattern = f"%{filters.actor}%"
-        column = AuditEntry.actor_label
-        conditions.append(column.like(pattern) if db.is_sqlite() else column.ilike(pattern))
+        conditions.append(db.icontains(AuditEntry.actor_label, filters.actor))
     if filters.record_id:
         conditions.append(AuditEntry.record_id == filters.record_id)
     if filters.before_id is not None:

@@ -11,7 +11,7 @@ from crm.errors import InvalidInput, NotFound
 from crm.forms import client_ip
 from crm.incidents import queries, service, talking_points
 from crm.incidents.schemas import (
-    ClockRead, FreezeStatus, IncidentCreate, IncidentRead, IncidentUpdate, LinkRequest, TalkingPointsCreate,
+    FreezeStatus, IncidentCreate, IncidentRead, IncidentUpdate, LinkRequest, TalkingPointsCreate,
     TalkingPointsRead, TransitionRequest, talking_points_read,
 )
 from crm.incidents.vocab import SEVERITIES, STATUSES
@@ -31,7 +31,7 @@ async def incident_read(incident_id: int, now) -> IncidentRead:
         id=incident["id"], title=incident["title"], summary=incident["summary"], severity=incident["severity"],
         status=incident["status"], topics=incident["topics"], platforms=incident["platforms"],
         links=incident["links"], owner_id=incident["owner"], freeze_promotion=incident["freeze_promotion"],
-        clock=ClockRead(**clock.__dict__), interactions=await queries.sentiment_counts(incident),
+        clock=clock, interactions=await queries.sentiment_counts(incident),
     )
 
 

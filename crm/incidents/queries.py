@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from msgspec import Struct
+
+from crm import db
 from crm.incidents.tables import CorrectiveAction, Incident, Statement
 from crm.incidents.vocab import FREEZING_STATUSES, OPEN_STATUSES
 from crm.members.tables import Interaction
@@ -46,8 +48,9 @@ async def actions(incident_id: int) -> list[dict]:
         CorrectiveAction.created_at).run()
 
 
-@dataclass
-class Clock:
+class Clock(Struct):
+    """The response clock, as pages show it and the API returns it (schemas.ClockRead is this)."""
+
     detected_at: datetime
     acknowledged_at: datetime | None
     resolved_at: datetime | None
@@ -101,15 +104,9 @@ async def find_interactions(*, platforms: list[str], since: datetime, until: dat
     if platforms:
         query = query.where(Interaction.platform.is_in(platforms))
     if text:
-        query = query.where(Interaction.text.ilike(f"%{text}%") if not _sqlite() else Interaction.text.like(
-            f"%{text}%"))
+        query = query.where(db.icontains(Interaction.text, text))
     return await query.order_by(Interaction.occurred_at, ascending=False).limit(limit).run()
 
-
-def _sqlite() -> bool:
-    from crm import db
-
-    return db.is_sqlite()
 
 
 def window(incident: dict, now: datetime) -> tuple[datetime, datetime]:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from msgspec import UNSET, Struct, UnsetType
 
+from crm.incidents.queries import Clock
 from crm.members.vocab import Platform
 
 
@@ -32,15 +33,7 @@ class IncidentUpdate(Struct, forbid_unknown_fields=True):
     review_lessons: str | UnsetType = UNSET
 
 
-class ClockRead(Struct):
-    detected_at: datetime
-    acknowledged_at: datetime | None
-    resolved_at: datetime | None
-    seconds_since_detection: int
-    seconds_to_acknowledge: int | None
-    seconds_to_resolve: int | None
-    ack_target_seconds: int
-    ack_target_missed: bool
+ClockRead = Clock
 
 
 class IncidentRead(Struct):

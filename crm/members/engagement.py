@@ -21,6 +21,8 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from msgspec import Struct
+
 from crm import db
 from crm.members.tables import Interaction, Member, MemberDay
 from crm.members.vocab import State
@@ -204,8 +206,9 @@ def state_of(member: dict, count_30d: int, now: datetime) -> State:
     return State.active
 
 
-@dataclass
-class Engagement:
+class Engagement(Struct):
+    """What pages show and the API returns (crm.members.schemas.EngagementRead is this)."""
+
     score: float
     interactions_7d: int
     interactions_30d: int

@@ -130,11 +130,6 @@ def decode_cursor(cursor: str, sort: str) -> tuple:
     return value, member_id
 
 
-def _like(column, text: str):
-    pattern = f"%{text}%"
-    return column.like(pattern) if db.is_sqlite() else column.ilike(pattern)
-
-
 QUIET_RATE_WINDOW = 15 * 86400  # see engagement.state_of: usual rate of 2+ per 30 days, now at half or less
 
 
@@ -173,8 +168,8 @@ async def list_members(filters: MemberFilter, *, now: datetime, cursor: str | No
     ).where(LIVE)
     if filters.q:
         text = filters.q.strip().lower()
-        handle_members = Handle.select(Handle.member).where(_like(Handle.key, text.lstrip("@")))
-        query = query.where(_like(Member.name, text) | _like(Member.email, text) | Member.id.is_in(handle_members))
+        handle_members = Handle.select(Handle.member).where(db.icontains(Handle.key, text.lstrip("@")))
+        query = query.where(db.icontains(Member.name, text) | db.icontains(Member.email, text) | Member.id.is_in(handle_members))
     if filters.tier:
         query = query.where(Member.tier == filters.tier)
     if filters.topic:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from crm.errors import InvalidInput, NotFound
 from crm.members import engagement, queries
-from crm.members.schemas import EngagementRead, HandleRead, MemberListItem, MemberRead
+from crm.members.schemas import HandleRead, MemberListItem, MemberRead
 from crm.members.vocab import PLATFORMS, STATES, TIERS
 
 
@@ -27,7 +27,7 @@ async def member_read(member_id: int, now: datetime) -> MemberRead:
         location=m["location"], language=m["language"], time_zone=m["time_zone"], owner_id=m["owner"],
         notes=m["notes"], consent_private_briefing=m["consent_private_briefing"],
         consent_recorded_at=m["consent_recorded_at"], do_not_contact=m["do_not_contact"],
-        created_at=m["created_at"], updated_at=m["updated_at"], engagement=EngagementRead(**e.__dict__),
+        created_at=m["created_at"], updated_at=m["updated_at"], engagement=e,
     )
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from msgspec import UNSET, Struct, UnsetType
 
+from crm.members.engagement import Engagement
 from crm.members.vocab import Kind, Platform, Sentiment, Tier
 
 
@@ -53,20 +54,7 @@ class MemberUpdate(Struct, forbid_unknown_fields=True):
     owner_id: int | None | UnsetType = UNSET
 
 
-class EngagementRead(Struct):
-    score: float
-    interactions_7d: int
-    interactions_30d: int
-    interactions_90d: int
-    interactions_365d: int
-    first_interaction_at: datetime | None
-    last_interaction_at: datetime | None
-    usual_gap_days: float | None
-    positive_share_90d: float | None
-    negative_share_90d: float | None
-    trend: str
-    reach: int
-    state: str
+EngagementRead = Engagement
 
 
 class MemberRead(Struct):
