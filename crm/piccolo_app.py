@@ -4,6 +4,8 @@ from piccolo.conf.apps import AppConfig
 
 from crm import ROOT
 from crm.preferences.tables import AppSetting
+from crm.questions.tables import LateQuestion
+from crm.thanks.tables import ThankYou, ThankYouTemplate, ThanksDismissal
 from crm.accounts.tables import ApiToken, AuthSession, LoginFailure, User
 from crm.audit.tables import AuditEntry
 from crm.briefings.tables import Briefing, SuggestionFeedback
@@ -23,6 +25,8 @@ APP_CONFIG = AppConfig(
         Incident, Statement, CorrectiveAction, TalkingPoints,
         Briefing, SuggestionFeedback,
         FaqEntry, FaqRevision,
+        ThankYou, ThankYouTemplate, ThanksDismissal,
+        LateQuestion,
     ],
     migration_dependencies=[],
     commands=[],

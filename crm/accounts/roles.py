@@ -26,6 +26,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "briefings.write": frozenset({Role.admin, Role.manager}),
     "faq.write": frozenset({Role.admin, Role.manager}),
     "faq.propose": frozenset({Role.admin, Role.manager, Role.agent}),
+    "faq.publicise": frozenset({Role.admin, Role.manager}),
+    "questions.write": frozenset({Role.admin, Role.manager, Role.agent}),
+    "thanks.write": frozenset({Role.admin, Role.manager}),
+    "thanks.templates": frozenset({Role.admin, Role.manager}),
 }
 
 DESCRIPTIONS = {

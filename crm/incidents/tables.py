@@ -33,6 +33,7 @@ class Incident(Table, tablename="incident"):
     review_what_happened = Text(default="")
     review_what_changed = Text(default="")
     review_lessons = Text(default="")
+    faq_public = Boolean(default=False)  # a manager put its published FAQ on the public page
 
 
 class Statement(Table, tablename="incident_statement"):
