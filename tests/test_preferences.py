@@ -16,7 +16,8 @@ from crm.preferences.tables import AppSetting
 from tests.conftest import START
 
 DEFAULTS = {"ack_target_minutes.critical": 15, "ack_target_minutes.high": 60, "ack_target_minutes.medium": 240,
-            "ack_target_minutes.low": 1440, "briefing_fatigue_incidents": 2, "two_person_approval": True}
+            "ack_target_minutes.low": 1440, "briefing_fatigue_incidents": 2, "two_person_approval": True,
+            "thanks_due_days": 2, "faq_review_days": 90}
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The dashboard, and the sections whose issues have not landed yet."""
+"""The dashboard."""
 
 from __future__ import annotations
 
@@ -13,11 +13,6 @@ from crm.web import page
 
 GOING_QUIET_TIERS = ("champion", "advocate")
 GOING_QUIET_LIMIT = 10
-
-UPCOMING = {
-    "thanks": ("Thank-yous", "Thank-you follow-ups that keep advocates in your corner."),
-    "faq": ("FAQ", "The incident FAQ for answering late questions."),
-}
 
 
 class DashboardController(Controller):
@@ -36,9 +31,3 @@ class DashboardController(Controller):
             clock = await incident_queries.clock(incident, now)
             open_incidents.append({**incident, "clock": clock_view(incident, clock)})
         return page(request, "dashboard.html", going_quiet=going_quiet, open_incidents=open_incidents)
-
-    @get(["/thanks", "/faq"])
-    async def upcoming(self, request: Request) -> Template:
-        section = request.url.path.strip("/")
-        title, blurb = UPCOMING[section]
-        return page(request, "upcoming.html", title=title, blurb=blurb, section=section)

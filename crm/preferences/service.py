@@ -32,6 +32,10 @@ PREFERENCES = {p.key: p for p in [
                "in the last 30 days", 2, 1, 50),
     Preference("two_person_approval", "Two-person approval of talking points", True,
                help="When on, the author of a talking-points version cannot approve it."),
+    Preference("thanks_due_days", "A thank-you is due within this many days of the help", 2, 0, 60,
+               help="After that it is overdue."),
+    Preference("faq_review_days", "Flag a published FAQ answer for review after this many days", 90, 1, 3_650,
+               help="Answers go stale; a manager marks an entry reviewed to clear the flag."),
 ]}
 
 
