@@ -42,8 +42,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     Settings.from_env()  # fail fast, in the parent, with one clear line
+    # Client addresses drive login throttling and the audit log: X-Forwarded-For is believed only from the
+    # proxies named here, never by default (anyone could send it).
+    proxies = args.forwarded_allow_ips
     uvicorn.run("crm.app:create_app_from_env", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", proxy_headers=False)
+                workers=args.workers, log_level="info", proxy_headers=bool(proxies),
+                forwarded_allow_ips=proxies or None)
     return 0
 
 
@@ -127,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--forwarded-allow-ips", default="", metavar="IPS",
+                   help="comma-separated addresses of your reverse proxies; X-Forwarded-For from them gives "
+                        "the client's address (default: trust no proxy)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("user", help="manage users")

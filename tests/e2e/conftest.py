@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,11 +87,18 @@ def server(tmp_path_factory) -> Server:
     _run_cli(["user", "add", ADMIN_EMAIL, "--role", "admin", "--name", ADMIN_NAME],
              env={**env, "CRM_PASSWORD": ADMIN_PASSWORD}, cwd=home)
 
+    with serving(home, env) as url:
+        yield Server(url=url, email=ADMIN_EMAIL, name=ADMIN_NAME, password=ADMIN_PASSWORD)
+
+
+@contextmanager
+def serving(home: Path, env: dict[str, str], *extra_args: str):
+    """`crm serve` on a free loopback port until the block ends; yields its base URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     stdout_path, stderr_path = home / "serve.out", home / "serve.err"
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
-        process = subprocess.Popen([*_crm_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        process = subprocess.Popen([*_crm_command(), "serve", "--host", "127.0.0.1", "--port", str(port), *extra_args],
                                    env=env, cwd=home, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
 
     def server_output() -> str:
@@ -107,10 +115,10 @@ def server(tmp_path_factory) -> Server:
         else:
             pytest.fail(f"`crm serve` did not answer GET /healthz with 200 at {url}:\n{server_output()}")
 
-        yield Server(url=url, email=ADMIN_EMAIL, name=ADMIN_NAME, password=ADMIN_PASSWORD)
+        yield url
 
         if process.poll() is not None:
-            pytest.fail(f"`crm serve` died during the browser tests (exit {process.returncode}):\n{server_output()}")
+            pytest.fail(f"`crm serve` died during the tests (exit {process.returncode}):\n{server_output()}")
     finally:
         if process.poll() is None:
             process.terminate()
