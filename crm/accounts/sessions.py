@@ -50,18 +50,10 @@ async def _throttled(email: str, ip: str | None, now: datetime) -> bool:
     return bool(ip) and await queries.recent_failures(f"ip:{ip}", since) >= MAX_FAILURES_PER_IP
 
 
-async def login(
-    *, email: str, password: str, ip: str | None, user_agent: str | None, now: datetime, lifetime: timedelta
-) -> tuple[CurrentUser, str]:
-    """Check the credentials and open a new session; returns the user and the cookie token.
-
-    Unknown email, wrong password and deactivated account all get the same
-    answer (and take the same time), so the response never reveals which
-    emails have accounts."""
-    email = queries.normalise_email(email)[:254]
-    actor = Actor(user_id=None, label=email, ip=ip)
-    # Count and reserve this attempt in one write transaction *before* the slow hash, so concurrent
-    # guesses cannot all pass the check: each one is already counted when the next one looks.
+async def _reserve_attempt(email: str, ip: str | None, actor: Actor, now: datetime) -> list[int]:
+    """Count and reserve one password attempt for ``email`` (and ``ip``) in its own write transaction *before*
+    the slow hash, so concurrent guesses cannot all pass the check: each one is already counted when the next
+    one looks. Raises Throttled when over the limit; returns the reserved rows' ids (a success deletes them)."""
     async with db.transaction():
         if not db.is_sqlite():  # SQLite's BEGIN IMMEDIATE already serialises this
             await LoginFailure.raw("SELECT pg_advisory_xact_lock(hashtext({}))", f"login:{email}").run()
@@ -77,6 +69,20 @@ async def login(
         raise Throttled(
             f"Too many failed sign-in attempts. Wait {int(THROTTLE_WINDOW.total_seconds() // 60)} minutes and try again."
         )
+    return reserved
+
+
+async def login(
+    *, email: str, password: str, ip: str | None, user_agent: str | None, now: datetime, lifetime: timedelta
+) -> tuple[CurrentUser, str]:
+    """Check the credentials and open a new session; returns the user and the cookie token.
+
+    Unknown email, wrong password and deactivated account all get the same
+    answer (and take the same time), so the response never reveals which
+    emails have accounts."""
+    email = queries.normalise_email(email)[:254]
+    actor = Actor(user_id=None, label=email, ip=ip)
+    reserved = await _reserve_attempt(email, ip, actor, now)
     user = await queries.user_by_email(email)
     ok = await passwords.verify_password(user["password_hash"] if user else None, password)
     if not (ok and user and user["is_active"]):
@@ -125,9 +131,13 @@ async def change_own_password(
     user_agent: str | None, now: datetime, lifetime: timedelta,
 ) -> str:
     """Change one's own password: ends every session, returns a fresh one for this browser."""
+    # Guesses at the current password (say, from a stolen session) count like failed sign-ins.
+    reserved = await _reserve_attempt(user.email, ip, user.actor(ip), now)
     row = await queries.user_by_id(user.id)
     if row is None or not await passwords.verify_password(row["password_hash"], current_password):
         raise InvalidInput({"current_password": "This is not your current password."})
+    async with db.transaction():
+        await LoginFailure.delete().where(LoginFailure.id.is_in(reserved)).run()
     problem = await passwords.problem(new_password, user_inputs=[user.email, user.name])
     if problem:
         raise InvalidInput({"new_password": problem})

@@ -128,6 +128,31 @@ async def test_it_refuses_a_bad_password_change_and_keeps_the_old_password(as_us
         assert (await login(fresh, "carol@example.com", PASSWORD)).status_code == 303
 
 
+async def test_guessing_the_current_password_is_throttled_like_signing_in(as_user, app):
+    """A stolen session must not become a way to guess the password: wrong current passwords count as failed
+    sign-ins, and once the account is throttled even the right one is refused and nothing changes."""
+    carol = await as_user("carol")
+    change = {"new_password": "orchid-Vessel-quarry-72", "confirm_password": "orchid-Vessel-quarry-72"}
+    for _ in range(5):
+        response = await post_form(carol, "/account/password", {**change, "current_password": "wrong-password-000"})
+        assert response.status_code == 422
+    response = await post_form(carol, "/account/password", {**change, "current_password": PASSWORD})
+    assert response.status_code == 429
+    assert "Too many failed" in response.text
+    async with make_client(app) as fresh:
+        assert (await login(fresh, "carol@example.com", PASSWORD)).status_code == 429
+    assert (await carol.get("/")).status_code == 200  # the session was not ended: nothing changed
+
+
+async def test_a_right_current_password_does_not_count_as_a_failure(as_user, app):
+    carol = await as_user("carol")
+    for n in range(6):
+        password, new = (PASSWORD, "orchid-Vessel-quarry-72") if n % 2 == 0 else ("orchid-Vessel-quarry-72", PASSWORD)
+        response = await post_form(carol, "/account/password", {
+            "current_password": password, "new_password": new, "confirm_password": new})
+        assert response.status_code == 303, n
+
+
 @pytest.mark.parametrize("name", ["bob", "carol", "dave"])
 async def test_only_admins_manage_users(as_user, users, name):
     client = await as_user(name)
