@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,9 +19,19 @@ def _duration(seconds: int | None) -> str:
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
 
 
+LIST_NUMBER_RE = re.compile(r"^(\d{1,9})([.)])")
+
+
+def _md_line(line: str) -> str:
+    # Leading spaces would make code blocks; a leading "-", "=" or "1." lists, rules or setext headings.
+    line = "".join("\\" + c if c in "\\`*_{}[]<>()#+!|~" else c for c in line.strip())
+    line = LIST_NUMBER_RE.sub(r"\1\\\2", line)
+    return "\\" + line if line[:1] in "-=" and line else line
+
+
 def _md(text: str) -> str:
-    """Plain text that Markdown will not reinterpret as markup or HTML."""
-    return "".join("\\" + c if c in "\\`*_{}[]<>()#+!|" else c for c in text.strip())
+    """Plain text that Markdown will not reinterpret as markup or HTML, line by line."""
+    return "\n".join(_md_line(line) for line in text.strip().splitlines())
 
 
 async def markdown(incident: dict, now: datetime, timezone: str) -> str:

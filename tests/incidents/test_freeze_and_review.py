@@ -221,13 +221,16 @@ async def test_the_markdown_export_keeps_user_text_inert(users, clock):
         signed_by="<b onmouseover=alert(1)>Jane</b>", apology="# Sorry\n<iframe src=https://evil.example>",
         action="[fix](https://evil.example) `code` <img src=x onerror=alert(1)>",
         review_text={"review_what_happened": hostile, "review_what_changed": "![pixel](https://evil.example/p.gif)",
-                     "review_lessons": "> quoted\n# heading\n<a href='https://evil.example'>x</a>"})
+                     "review_lessons": "> quoted\n# heading\n<a href='https://evil.example'>x</a>\n"
+                                       "- not a list\n1. nor this\n2) nor this\n    not code\n---\nnot a heading\n===\n"
+                                       "~~~\nnot fenced"})
     text = await review.markdown(incident, clock(), "UTC")
     html = MarkdownIt("commonmark", {"html": True}).render(text)  # even with raw HTML allowed
     # Only the export's own structure is markup: headings, paragraphs, the list items, the emphasised
     # severity line and one blockquote (the apology); nothing from the user text became a tag.
     assert set(re.findall(r"<([a-z0-9]+)", html)) <= {"h1", "h2", "p", "ul", "li", "em", "blockquote"}, html
     assert html.count("<h1>") == 1 and html.count("<blockquote>") == 1 and html.count("<em>") == 1
+    assert html.count("<ul>") == 3  # the timeline, the response times, the corrective actions
     assert html.count("<h2>") == len([line for line in text.splitlines() if line.startswith("## ")])
     # The words are still there, shown as text.
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
