@@ -19,12 +19,18 @@ from piccolo.engine.base import Engine
 from crm import ROOT, db
 from crm.accounts.api import AccountsAPI
 from crm.accounts.controllers import AccountController, AdminTokensController, AdminUsersController, LoginController
+from crm.advocacy.api import AdvocacyAPI
+from crm.advocacy.controllers import SupportiveController
 from crm.audit.controllers import AuditController
 from crm.briefings.api import BriefingsAPI
 from crm.briefings.controllers import BriefingsController
 from crm.clock import Clock, utc_now
 from crm.dashboard.controllers import DashboardController
 from crm.faq.api import FaqAPI
+from crm.faq.controllers import FaqController, PublicFaqController
+from crm.thanks.api import ThanksAPI
+from crm.thanks.controllers import ThanksController
+from crm.thanks.queries import due_counts
 from crm.health import healthz
 from crm.incidents.api import IncidentsAPI
 from crm.incidents.controllers import IncidentsController
@@ -32,6 +38,8 @@ from crm.incidents.queries import freezing_incidents
 from crm.members.api import MembersAPI
 from crm.members.controllers import MembersController
 from crm.preferences.controllers import SettingsController
+from crm.questions.api import LateQuestionsAPI
+from crm.questions.controllers import QuestionsController
 from crm.security import CSRF_COOKIE, CSRF_HEADER, AuthMiddleware, BearerAwareCSRFMiddleware, login_required, security_headers
 from crm.settings import Settings
 from crm.templating import configure_environment
@@ -56,6 +64,14 @@ ROUTES = [
     BriefingsAPI,
     BriefingsController,
     FaqAPI,
+    FaqController,
+    PublicFaqController,
+    ThanksAPI,
+    ThanksController,
+    LateQuestionsAPI,
+    QuestionsController,
+    AdvocacyAPI,
+    SupportiveController,
 ]
 
 
@@ -63,6 +79,8 @@ async def load_freeze_banner(request: Request) -> None:
     """Every page shows the promotion freeze (playbook step 9); API calls use /api/v1/status."""
     if not request.url.path.startswith(("/api/", "/static/", "/healthz", "/schema")):
         request.state.freeze = await freezing_incidents()
+        if request.scope.get("user") is not None:  # the nav's "Thank-yous" badge: one statement, signed-in pages only
+            request.state.thanks_due = await due_counts(request.app.state.clock())
 
 
 def create_app(

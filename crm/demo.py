@@ -7,9 +7,13 @@ import secrets
 from crm.accounts import queries, service
 from crm.audit.service import Actor
 from crm.clock import utc_now
+from crm.advocacy import demo as advocacy_demo
 from crm.briefings import demo as briefings_demo
+from crm.faq import demo as faq_demo
 from crm.incidents import demo as incidents_demo
 from crm.members import demo as members_demo
+from crm.thanks import demo as thanks_demo
+from crm.questions import demo as questions_demo
 
 DEMO_USERS = [
     ("admin@example.com", "Alex Admin", "admin"),
@@ -39,6 +43,10 @@ async def load_demo() -> list[str]:
     manager = await _demo_actor("manager@example.com", actor)
     report.append(await incidents_demo.load(now, admin, manager))
     report.append(await briefings_demo.load(now, manager))
+    report.append(await advocacy_demo.load(now, admin, manager))
+    report.append(await thanks_demo.load(now, manager))
+    report.append(await faq_demo.load(now, manager, await _demo_actor("agent@example.com", actor)))
+    report.append(await questions_demo.load(now, await _demo_actor("agent@example.com", actor)))  # after the FAQ demo
     return report
 
 

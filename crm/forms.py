@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from litestar import Request
 from litestar.datastructures import Cookie
@@ -39,3 +41,25 @@ def session_cookie(request: Request, token: str) -> Cookie:
         key=SESSION_COOKIE, value=token, httponly=True, samesite="lax", secure=settings.production,
         max_age=int(settings.session_lifetime.total_seconds()), path="/",
     )
+
+
+def local_input(at: datetime, zone: ZoneInfo) -> str:
+    """A time as a datetime-local field's value, in the CRM's zone."""
+    return at.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+
+def parse_local(raw: str | None, zone: ZoneInfo, field: str, errors: dict[str, str]) -> datetime | None:
+    """A datetime-local field read in the CRM's zone, as an aware UTC time; blank is None (the caller decides
+    what blank means), unreadable or out-of-range values add a message to ``errors[field]``."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        at = datetime.fromisoformat(raw)
+    except ValueError:
+        errors[field] = "Enter a date and time, like 2026-03-01 14:00."
+        return None
+    if not 1990 <= at.year <= 9998:
+        errors[field] = "Give a date between 1990 and 9998."
+        return None
+    return (at.replace(tzinfo=zone) if at.tzinfo is None else at).astimezone(timezone.utc)

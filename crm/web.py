@@ -67,7 +67,8 @@ def page(request: Request, template_name: str, *, status_code: int = 200, **cont
     response = Template(
         template_name=template_name,
         context={"user": request.scope.get("user"), "flash": flash, "request": request,
-                 "freeze": getattr(request.state, "freeze", None), **context},
+                 "freeze": getattr(request.state, "freeze", None),
+                 "thanks_due": getattr(request.state, "thanks_due", None), **context},
         status_code=status_code,
     )
     if flash is not None:

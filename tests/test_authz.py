@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-PUBLIC = {"/login", "/healthz", "/static/{file_path:path}"}
+PUBLIC = {"/login", "/healthz", "/static/{file_path:path}", "/public/faq", "/public/faq/{incident_id:int}"}
 
 
 def all_routes(app) -> list[tuple[str, str]]:

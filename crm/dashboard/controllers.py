@@ -9,6 +9,7 @@ from crm.incidents import queries as incident_queries
 from crm.incidents.controllers import clock_view
 from crm.members import queries as member_queries
 from crm.members import read as member_read
+from crm.thanks import queries as thanks_queries
 from crm.web import page
 
 GOING_QUIET_TIERS = ("champion", "advocate")
@@ -30,4 +31,6 @@ class DashboardController(Controller):
         for incident in await incident_queries.list_incidents(open_=True, limit=20):
             clock = await incident_queries.clock(incident, now)
             open_incidents.append({**incident, "clock": clock_view(incident, clock)})
-        return page(request, "dashboard.html", going_quiet=going_quiet, open_incidents=open_incidents)
+        # The nav badge already counted them for this request (crm.app.load_freeze_banner).
+        thanks = getattr(request.state, "thanks_due", None) or await thanks_queries.due_counts(now)
+        return page(request, "dashboard.html", thanks=thanks, going_quiet=going_quiet, open_incidents=open_incidents)

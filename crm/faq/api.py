@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
@@ -18,8 +20,10 @@ MAX_LIMIT = 50
 MAX_QUERY = 500
 
 
-async def entry_read(entry_id: int) -> FaqRead:
-    return faq_read(await service.get(entry_id), await service.history(entry_id))
+async def entry_read(entry_id: int, now: datetime) -> FaqRead:
+    entry = await service.get(entry_id)
+    due = service.review_due(entry, now=now, days=await service.review_days())
+    return faq_read(entry, await service.history(entry_id), review_due=due)
 
 
 class FaqAPI(Controller):
@@ -32,33 +36,40 @@ class FaqAPI(Controller):
         entry = await service.create_entry(incident_id=incident_id, values=sent_fields(data),
                                            actor=request.user.actor(client_ip(request)),
                                            now=request.app.state.clock(), may_publish=request.user.can("faq.write"))
-        return await entry_read(entry["id"])
+        return await entry_read(entry["id"], request.app.state.clock())
 
-    @get("/faq/search", summary="Full-text search of FAQ entries, best first (drafts: managers and admins)")
+    @get("/faq/search", summary="Full-text search of FAQ entries, best first (drafts: managers and admins); "
+                                "with no q, a filter (incident_id, tag, review_due) lists entries newest first")
     async def search(self, request: Request, q: FromQuery[str] = "", incident_id: FromQuery[int | None] = None,
-                     limit: FromQuery[int] = 20, drafts: FromQuery[bool] = False) -> SearchResults:
+                     tag: FromQuery[str] = "", review_due: FromQuery[bool] = False, limit: FromQuery[int] = 20,
+                     drafts: FromQuery[bool] = False) -> SearchResults:
         errors = {}
         if len(q) > MAX_QUERY:
             errors["q"] = f"Use at most {MAX_QUERY} characters."
+        tag = service.normal_tag(tag)
+        if len(tag) > service.MAX_TAG:
+            errors["tag"] = f"Tags have at most {service.MAX_TAG} characters."
         if not 1 <= limit <= MAX_LIMIT:
             errors["limit"] = f"Between 1 and {MAX_LIMIT}."
         if errors:
             raise InvalidInput(errors)
         if drafts and not request.user.can("faq.write"):
             raise PermissionDenied("Only managers and admins see draft FAQ entries.")
-        rows = await search.search(q, incident_id=incident_id, include_drafts=drafts, limit=limit)
+        now = request.app.state.clock()
+        due = service.due_before(now, await service.review_days()) if review_due else None
+        rows = await search.search(q, incident_id=incident_id, tag=tag or None, include_drafts=drafts,
+                                   due_before=due, limit=limit)
         return SearchResults(items=[SearchItem(**r) for r in rows])
 
     @get("/faq/{entry_id:int}", summary="A FAQ entry with its change history")
     async def show(self, request: Request, entry_id: FromPath[int]) -> FaqRead:
         entry = await service.get(entry_id)
-        if entry["status"] == "draft" and not (request.user.can("faq.write") or entry["author"] == request.user.id):
-            # Drafts are not approved answers: only their author and the people who publish see them.
+        if not service.may_see(entry, can_write=request.user.can("faq.write"), user_id=request.user.id):
             raise PermissionDenied("This entry is a draft that has not been approved yet.")
-        return await entry_read(entry_id)
+        return await entry_read(entry_id, request.app.state.clock())
 
     @patch("/faq/{entry_id:int}", guards=[WRITE], summary="Change, publish, retire or mark reviewed a FAQ entry")
     async def update(self, request: Request, entry_id: FromPath[int], data: JSONBody[FaqUpdate]) -> FaqRead:
         await service.update_entry(entry_id=entry_id, values=sent_fields(data),
                                    actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
-        return await entry_read(entry_id)
+        return await entry_read(entry_id, request.app.state.clock())

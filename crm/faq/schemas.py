@@ -45,27 +45,36 @@ class FaqRead(Struct):
     reviewed_by_id: int | None
     reviewed_at: datetime | None
     talking_points_version: int | None
+    review_due: bool = False  # published and last reviewed faq_review_days (a setting) or more ago
     history: list[RevisionRead] = []
 
 
 class SearchItem(Struct):
+    """One result; crm.faq.search.search() returns dicts with exactly these keys."""
+
     id: int
     incident_id: int
+    incident_title: str
+    incident_detected_at: datetime
     question: str
-    answer: str
+    answer: str  # Markdown source
+    tags: list[str]
+    status: str  # published, or draft when drafts were asked for
+    created_at: datetime
+    reviewed_at: datetime | None
     snippet: str  # HTML: the escaped answer text with <mark>…</mark> around the matched words
-    rank: float  # higher is better (comparable within one response only)
+    rank: float  # higher is better (comparable within one response only); 0 when browsing without words
 
 
 class SearchResults(Struct):
     items: list[SearchItem]
 
 
-def faq_read(entry: dict, history: list[dict]) -> FaqRead:
+def faq_read(entry: dict, history: list[dict], *, review_due: bool = False) -> FaqRead:
     return FaqRead(
         id=entry["id"], incident_id=entry["incident"], question=entry["question"], answer=entry["answer"],
         tags=entry["tags"], status=entry["status"], author_id=entry["author"], created_at=entry["created_at"],
         updated_at=entry["updated_at"], reviewed_by_id=entry["reviewed_by"], reviewed_at=entry["reviewed_at"],
-        talking_points_version=entry["talking_points_version"],
+        talking_points_version=entry["talking_points_version"], review_due=review_due,
         history=[RevisionRead(at=r["at"], by_id=r["by"], action=r["action"], changes=r["changes"]) for r in history],
     )

@@ -10,12 +10,18 @@ User text never reaches either engine's query syntax: the query is split into wo
 only), each word is quoted (FTS5) or is a bare lexeme (tsquery), and the last word is a prefix while typing.
 Snippets are highlighted by the engine with control-character sentinels, then HTML-escaped, then the
 sentinels become <mark>…</mark>: the only markup in a snippet is ours.
+
+Filters (incident, tag, review due) apply to searches and to browsing (no words, newest first). Tags are
+stored as a JSON list; the tag filter is an exact membership test on that list (json_each on SQLite, jsonb
+containment on PostgreSQL), never a text match, so "refund" does not match an entry tagged "refunds".
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
+from datetime import datetime
 from typing import Any
 
 from crm import db
@@ -29,9 +35,27 @@ SNIPPET_WORDS = 24
 WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
 
+# Common English words that say nothing about what was asked. PostgreSQL's 'english' configuration drops
+# these itself; FTS5 indexes every word, so without this a question like "did you ... the ..." would match
+# (in the any-word fallback) nearly every entry and a real gap in the FAQ would never show.
+STOP_WORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being below between
+both but by can could did do does doing don down during each few for from further had has have having he her
+here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now
+of off on once only or other our ours ourselves out over own same she should so some such than that the their
+theirs them themselves then there these they this those through to too under until up very was we were what
+when where which while who whom why will with would you your yours yourself yourselves
+""".split())
+
+
 def words(q: str) -> list[str]:
-    """The query's words, lower-cased, letters and digits only (no operators, quotes or punctuation)."""
-    return WORD_RE.findall((q or "").lower())[:MAX_WORDS]
+    """The query's words, lower-cased, letters and digits only (no operators, quotes or punctuation), without
+    stop words unless there is nothing else (or the last one, which may be a prefix still being typed)."""
+    found = WORD_RE.findall((q or "").lower())
+    meaningful = [w for i, w in enumerate(found) if w not in STOP_WORDS or i == len(found) - 1 and len(found) > 1]
+    if meaningful and all(w in STOP_WORDS for w in meaningful):
+        meaningful = []
+    return (meaningful or found)[:MAX_WORDS]
 
 
 def tags_text(tags: list[str]) -> str:
@@ -90,60 +114,117 @@ def tsquery(terms: list[str], *, any_word: bool = False) -> str:
     return (" | " if any_word else " & ").join(parts)
 
 
-async def _sqlite(terms, *, statuses, incident_id, limit, any_word) -> list[dict]:
-    # bm25() is lower-is-better; rank is its negation so that higher is better on both engines.
-    sql = (
-        "SELECT e.id, e.incident AS incident_id, e.question, e.answer, "
-        "-bm25(faq_fts, 2.0, 1.0, 0.5) AS rank, "
-        "snippet(faq_fts, 1, {}, {}, '…', {}) AS snippet "
-        "FROM faq_fts JOIN faq_entry e ON e.id = faq_fts.rowid "
-        "WHERE faq_fts MATCH {} AND e.status IN (" + ", ".join("{}" for _ in statuses) + ")"
-    )
-    args: list[Any] = [START, STOP, SNIPPET_WORDS, fts5_query(terms, any_word=any_word), *statuses]
+def _filters(*, statuses: list[str], incident_id: int | None, tag: str | None,
+             due_before: datetime | None) -> tuple[str, list[Any]]:
+    """The WHERE conditions every search and browse shares (on faq_entry aliased ``e``), with their arguments."""
+    sql = " AND e.status IN (" + ", ".join("{}" for _ in statuses) + ")"
+    args: list[Any] = list(statuses)
     if incident_id is not None:
         sql += " AND e.incident = {}"
         args.append(incident_id)
-    sql += " ORDER BY rank DESC, e.id LIMIT {}"
-    args.append(limit)
+    if tag:
+        # Exact membership in the stored JSON list (the tag is a bound parameter, never SQL or a pattern).
+        if db.is_sqlite():
+            sql += " AND EXISTS (SELECT 1 FROM json_each(e.tags) AS t WHERE t.value = {})"
+        else:
+            sql += " AND CAST(e.tags AS jsonb) @> jsonb_build_array(CAST({} AS text))"
+        args.append(tag)
+    if due_before is not None:
+        # Review due: published and last reviewed (publishing counts as a review) at or before the cut-off.
+        sql += " AND e.status = 'published' AND COALESCE(e.reviewed_at, e.created_at) <= {}"
+        args.append(due_before)
+    return sql, args
+
+
+async def _sqlite(terms, *, where: str, where_args: list[Any], limit: int, any_word: bool) -> list[dict]:
+    # bm25() is lower-is-better; rank is its negation so that higher is better on both engines.
+    sql = (
+        "SELECT e.id, -bm25(faq_fts, 2.0, 1.0, 0.5) AS rank, "
+        "snippet(faq_fts, 1, {}, {}, '…', {}) AS snippet "
+        "FROM faq_fts JOIN faq_entry e ON e.id = faq_fts.rowid "
+        "WHERE faq_fts MATCH {}" + where + " ORDER BY rank DESC, e.id LIMIT {}"
+    )
+    args = [START, STOP, SNIPPET_WORDS, fts5_query(terms, any_word=any_word), *where_args, limit]
     return await FaqEntry.raw(sql, *args).run()
 
 
-async def _postgres(terms, *, statuses, incident_id, limit, any_word) -> list[dict]:
+async def _postgres(terms, *, where: str, where_args: list[Any], limit: int, any_word: bool) -> list[dict]:
     # The inner query ranks and limits using the GIN index; ts_headline (slow) runs on the few rows left.
     inner = (
-        "SELECT e.id, e.incident AS incident_id, e.question, e.answer, "
-        "ts_rank_cd(e.search, q.query) AS rank, q.query "
+        "SELECT e.id, e.answer, ts_rank_cd(e.search, q.query) AS rank, q.query "
         "FROM faq_entry e, to_tsquery('english', {}) AS q(query) "
-        "WHERE e.search @@ q.query AND e.status = ANY({})"
+        "WHERE e.search @@ q.query" + where + " ORDER BY rank DESC, e.id LIMIT {}"
     )
-    args: list[Any] = [tsquery(terms, any_word=any_word), list(statuses)]
-    if incident_id is not None:
-        inner += " AND e.incident = {}"
-        args.append(incident_id)
-    inner += " ORDER BY rank DESC, e.id LIMIT {}"
-    args.append(limit)
     sql = (
-        "SELECT id, incident_id, question, answer, rank, "
-        "ts_headline('english', answer, query, {}) AS snippet "
+        "SELECT id, rank, ts_headline('english', answer, query, {}) AS snippet "
         f"FROM ({inner}) AS best ORDER BY rank DESC, id"
     )
     options = f'StartSel="{START}", StopSel="{STOP}", MaxWords={SNIPPET_WORDS}, MinWords=8, ShortWord=2'
-    return await FaqEntry.raw(sql, options, *args).run()
+    return await FaqEntry.raw(sql, options, tsquery(terms, any_word=any_word), *where_args, limit).run()
 
 
-async def search(q: str, *, incident_id: int | None = None, include_drafts: bool = False,
-                 limit: int = 20) -> list[dict]:
-    """Entries matching ``q``, best first: {id, incident_id, question, answer, snippet, rank}.
+def excerpt(text: str, words_: int = SNIPPET_WORDS) -> str:
+    """The start of an answer as an escaped snippet without highlights (for browsing)."""
+    parts = (text or "").split()
+    return mark(" ".join(parts[:words_]) + (" …" if len(parts) > words_ else ""))
+
+
+async def _details(ranked: list[dict]) -> list[dict]:
+    """The ranked ids with what pages and the API show about each entry (and its incident), best first.
+    An entry changed or removed between the two reads is simply left out."""
+    if not ranked:
+        return []
+    rows = await FaqEntry.select(
+        FaqEntry.id, FaqEntry.incident, FaqEntry.incident.title.as_alias("incident_title"),
+        FaqEntry.incident.detected_at.as_alias("incident_detected_at"), FaqEntry.question, FaqEntry.answer,
+        FaqEntry.tags, FaqEntry.status, FaqEntry.created_at, FaqEntry.reviewed_at,
+    ).where(FaqEntry.id.is_in([r["id"] for r in ranked])).run()
+    by_id = {r["id"]: r for r in rows}
+    out = []
+    for r in ranked:
+        d = by_id.get(r["id"])
+        if d is None:
+            continue
+        tags = d["tags"]
+        out.append({"id": d["id"], "incident_id": d["incident"], "incident_title": d["incident_title"],
+                    "incident_detected_at": d["incident_detected_at"], "question": d["question"],
+                    "answer": d["answer"], "tags": json.loads(tags) if isinstance(tags, str) else tags,
+                    "status": d["status"], "created_at": d["created_at"], "reviewed_at": d["reviewed_at"],
+                    "snippet": r["snippet"], "rank": r["rank"]})
+    return out
+
+
+async def browse(*, incident_id: int | None = None, tag: str | None = None, include_drafts: bool = False,
+                 due_before: datetime | None = None, limit: int = 20) -> list[dict]:
+    """Entries matching the filters, newest first (rank 0, the snippet is the answer's start)."""
+    statuses = ["published", "draft"] if include_drafts else ["published"]
+    where, args = _filters(statuses=statuses, incident_id=incident_id, tag=tag, due_before=due_before)
+    rows = await FaqEntry.raw(
+        "SELECT e.id, e.answer FROM faq_entry e WHERE 1 = 1" + where + " ORDER BY e.created_at DESC, e.id DESC "
+        "LIMIT {}", *args, limit).run()
+    return await _details([{"id": r["id"], "rank": 0.0, "snippet": excerpt(r["answer"])} for r in rows])
+
+
+async def search(q: str, *, incident_id: int | None = None, tag: str | None = None, include_drafts: bool = False,
+                 due_before: datetime | None = None, limit: int = 20) -> list[dict]:
+    """Entries matching ``q``, best first: {id, incident_id, incident_title, incident_detected_at, question,
+    answer, tags, status, created_at, reviewed_at, snippet, rank} (the fields of schemas.SearchItem).
 
     Every word must match (stemmed; the last word as a prefix); when no entry has them all, entries with
-    any of them are returned instead, still ranked. Published entries only unless ``include_drafts``."""
+    any of them are returned instead, still ranked. Published entries only unless ``include_drafts``.
+    With no words, a filter (incident, tag or ``due_before``) browses newest first; with neither, nothing."""
     terms = words(q)
     if not terms:
-        return []
+        if incident_id is None and not tag and due_before is None:
+            return []
+        return await browse(incident_id=incident_id, tag=tag, include_drafts=include_drafts, due_before=due_before,
+                            limit=limit)
     statuses = ["published", "draft"] if include_drafts else ["published"]
+    where, where_args = _filters(statuses=statuses, incident_id=incident_id, tag=tag, due_before=due_before)
     run = _sqlite if db.is_sqlite() else _postgres
-    rows = await run(terms, statuses=statuses, incident_id=incident_id, limit=limit, any_word=False)
-    if not rows and len(terms) > 1:
-        rows = await run(terms, statuses=statuses, incident_id=incident_id, limit=limit, any_word=True)
-    return [{"id": r["id"], "incident_id": r["incident_id"], "question": r["question"], "answer": r["answer"],
-             "snippet": mark(r["snippet"]), "rank": float(r["rank"])} for r in rows]
+    rows = await run(terms, where=where, where_args=where_args, limit=limit, any_word=False)
+    content = [t for t in terms if t not in STOP_WORDS]
+    if not rows and content and (len(content) > 1 or content != terms):
+        # A stop word would match nearly everything once any word will do.
+        rows = await run(content, where=where, where_args=where_args, limit=limit, any_word=True)
+    return await _details([{"id": r["id"], "rank": float(r["rank"]), "snippet": mark(r["snippet"])} for r in rows])

@@ -1,11 +1,17 @@
 """FAQ entries: proposing, writing, publishing, retiring, reviewing; each write records a revision, an audit
-entry, and brings the search index in step, all in one transaction."""
+entry, and brings the search index in step, all in one transaction. Also which incidents show their FAQ on
+the public page.
+
+Review due: answers go stale. A published entry is "review due" once its last review is ``faq_review_days``
+(Admin → Settings, 90 by default) or more in the past. Publishing counts as a review (the publisher vouches
+for the answer), so an entry written as a draft long ago and published today is not due at once; an entry
+never reviewed (older data) counts from its creation."""
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from crm import db, validation
@@ -14,6 +20,7 @@ from crm.errors import InvalidInput, NotFound, PermissionDenied
 from crm.faq import search
 from crm.faq.tables import FaqEntry, FaqRevision
 from crm.incidents.tables import Incident, TalkingPoints
+from crm.preferences import service as preferences
 
 STATUSES = ["draft", "published", "retired"]
 MAX_QUESTION = 500
@@ -34,10 +41,15 @@ def _text(value: Any, field: str, errors: dict[str, str], *, max_length: int) ->
     return validation.text(CONTROL_RE.sub("", value or ""), field, errors, max_length=max_length, required=True)
 
 
+def normal_tag(raw: Any) -> str:
+    """A tag as stored: lower case, single spaces, no control characters (filters use the same form)."""
+    return " ".join(CONTROL_RE.sub("", str(raw)).lower().split())
+
+
 def _tags(value: Any, errors: dict[str, str]) -> list[str]:
     out: list[str] = []
     for raw in value or []:
-        tag = " ".join(CONTROL_RE.sub("", str(raw)).lower().split())
+        tag = normal_tag(raw)
         if "\x00" in tag:
             errors["tags"] = "Contains a NUL character, which is not allowed."
         elif len(tag) > MAX_TAG:
@@ -69,6 +81,39 @@ def _clean(values: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     if errors:
         raise InvalidInput(errors)
     return out
+
+
+def may_see(entry: dict, *, can_write: bool, user_id: int | None) -> bool:
+    """Drafts are not approved answers: only their author and the people who publish see them (pages and API
+    alike). Published and retired entries are readable by every signed-in user."""
+    return entry["status"] != "draft" or can_write or (user_id is not None and entry["author"] == user_id)
+
+
+def validate(values: dict[str, Any], *, partial: bool) -> dict[str, str]:
+    """The field messages the service would give for ``values`` (nothing written): for page forms that already
+    found a problem of their own and still want to show every message at once."""
+    try:
+        _clean(values, partial=partial)
+    except InvalidInput as exc:
+        return dict(exc.fields)
+    return {}
+
+
+# ---- review due ------------------------------------------------------------------------------------
+
+async def review_days() -> int:
+    return int(await preferences.get("faq_review_days"))
+
+
+def due_before(now: datetime, days: int) -> datetime:
+    """Entries last reviewed at or before this time are review due."""
+    return now - timedelta(days=days)
+
+
+def review_due(entry: dict, *, now: datetime, days: int) -> bool:
+    if entry["status"] != "published":
+        return False
+    return (entry["reviewed_at"] or entry["created_at"]) <= due_before(now, days)
 
 
 def load(row: dict) -> dict:
@@ -132,8 +177,9 @@ async def create_entry(*, incident_id: int, values: dict[str, Any], actor: Actor
         if not await Incident.exists().where(Incident.id == incident_id).run():
             raise NotFound(f"No incident with id {incident_id}.")
         await _check_talking_points(incident_id, cleaned.get("talking_points_version"))
+        reviewed = {"reviewed_by": actor.user_id, "reviewed_at": now} if cleaned["status"] == "published" else {}
         row = FaqEntry(incident=incident_id, author=actor.user_id, created_at=now, updated_at=now,
-                       **_stored(cleaned))
+                       **reviewed, **_stored(cleaned))
         await row.save().run()
         entry = await get(row.id)
         await search.reindex(entry)
@@ -146,8 +192,9 @@ async def create_entry(*, incident_id: int, values: dict[str, Any], actor: Actor
 
 
 async def update_entry(*, entry_id: int, values: dict[str, Any], actor: Actor, now: datetime) -> dict:
-    """Change some fields; ``reviewed: true`` marks the entry reviewed by the actor now. Retiring removes the
-    entry from search; publishing a retired entry again brings it back."""
+    """Change some fields; ``reviewed: true`` marks the entry reviewed by the actor now, and so does publishing
+    (see the module docstring). Retiring removes the entry from search; publishing a retired entry again brings
+    it back."""
     reviewed = bool(values.get("reviewed"))
     cleaned = _clean({k: v for k, v in values.items() if k != "reviewed"}, partial=True)
     async with db.transaction():
@@ -155,6 +202,7 @@ async def update_entry(*, entry_id: int, values: dict[str, Any], actor: Actor, n
         if "talking_points_version" in cleaned:
             await _check_talking_points(before["incident"], cleaned["talking_points_version"])
         changed = {k: v for k, v in cleaned.items() if before[k] != v}
+        reviewed = reviewed or changed.get("status") == "published"
         if not changed and not reviewed:
             return before
         update: dict[str, Any] = {**_stored(changed), "updated_at": now}
@@ -187,3 +235,19 @@ def _jsonable(value: Any) -> Any:
 
 async def retire(*, entry_id: int, actor: Actor, now: datetime) -> dict:
     return await update_entry(entry_id=entry_id, values={"status": "retired"}, actor=actor, now=now)
+
+
+async def set_public(*, incident_id: int, public: bool, actor: Actor, now: datetime) -> bool:
+    """Show (or stop showing) an incident's published FAQ on the public page; returns the new setting."""
+    async with db.transaction():
+        query = Incident.select(Incident.id, Incident.faq_public).where(Incident.id == incident_id)
+        if not db.is_sqlite():
+            query = query.lock_rows()
+        row = await query.first().run()
+        if row is None:
+            raise NotFound(f"No incident with id {incident_id}.")
+        if bool(row["faq_public"]) != public:
+            await Incident.update({Incident.faq_public: public}).where(Incident.id == incident_id).run()
+            await record(actor=actor, action="incident.faq_public", entity="incident", record_id=incident_id,
+                         before={"faq_public": bool(row["faq_public"])}, after={"faq_public": public}, at=now)
+    return public

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import msgspec
 from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -10,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK
 from crm.errors import InvalidInput, NotFound
 from crm.forms import client_ip
 from crm.incidents import queries, service, talking_points
+from crm.incidents.record import record_since
 from crm.incidents.schemas import (
     FreezeStatus, IncidentCreate, IncidentRead, IncidentUpdate, LinkRequest, TalkingPointsCreate,
     TalkingPointsRead, TransitionRequest, talking_points_read,
@@ -51,9 +54,14 @@ class IncidentsAPI(Controller):
                                                 now=now)
         return await incident_read(created["id"], now)
 
-    @get("/incidents/{incident_id:int}", summary="An incident with its response clock and linked-interaction counts")
+    @get("/incidents/{incident_id:int}",
+         summary="An incident with its response clock, linked-interaction counts and record since it was resolved")
     async def show(self, request: Request, incident_id: FromPath[int]) -> IncidentRead:
-        return await incident_read(incident_id, request.app.state.clock())
+        now = request.app.state.clock()
+        read = await incident_read(incident_id, now)
+        read.record_since = await record_since(await queries.snapshot(incident_id), now=now,
+                                               zone=ZoneInfo(request.app.state.settings.timezone))
+        return read
 
     @get("/incidents", summary="Incidents, newest first")
     async def index(self, request: Request, status: FromQuery[str] = "", severity: FromQuery[str] = "",

@@ -9,7 +9,7 @@ one-click buttons sit on the incident page. Every write goes through the same se
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,10 +19,10 @@ from litestar.response import Redirect, Template
 
 from crm.accounts import queries as accounts_queries
 from crm.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from crm.forms import client_ip, is_id, read_form
+from crm.forms import client_ip, is_id, local_input, parse_local, read_form
 from crm.incidents import queries, review, service, talking_points
 from crm.incidents.vocab import (
-    ACTION_STATUSES, FREEZE_BY_DEFAULT, FREEZING_STATUSES, OPEN_STATUSES, SEVERITIES, STATEMENT_KINDS, STATUSES,
+    FREEZING_STATUSES, OPEN_STATUSES, SEVERITIES, STATEMENT_KINDS, STATUSES,
     TRANSITIONS,
 )
 from crm.members.vocab import PLATFORMS
@@ -64,25 +64,6 @@ def duration(seconds: int | None) -> str:
 
 def _zone(request: Request) -> ZoneInfo:
     return ZoneInfo(request.app.state.settings.timezone)
-
-
-def _local_input(at: datetime, zone: ZoneInfo) -> str:
-    return at.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
-
-
-def _parse_local(raw: str, zone: ZoneInfo, field: str, errors: dict[str, str]) -> datetime | None:
-    """A datetime-local value read in the CRM's zone, as an aware UTC time."""
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        at = datetime.fromisoformat(raw)
-    except ValueError:
-        errors[field] = "Enter a date and time, like 2026-03-01 14:00."
-        return None
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=zone)
-    return at.astimezone(timezone.utc)
 
 
 def _lines(text: str | None) -> list[str]:
@@ -167,6 +148,9 @@ async def _incident_page(request: Request, incident_id: int, *, alert: str | Non
     current = next((v for v in versions if v["status"] == "approved"), None)
     is_open = incident["status"] in OPEN_STATUSES
     from crm.briefings.controllers import advocates_panel  # here: that module imports this one
+    from crm.faq.controllers import faq_panel
+    from crm.thanks.controllers import incident_helpers
+    from crm.questions.controllers import late_questions_panel
 
     response = page(
         request, "incidents/show.html", status_code=status_code, title=incident["title"], incident=incident,
@@ -178,6 +162,9 @@ async def _incident_page(request: Request, incident_id: int, *, alert: str | Non
         review_values=review_values or {k: incident[k] for k in REVIEW_FIELDS}, review_errors=review_errors or {},
         action_labels=ACTION_STATUS_LABELS, action_buttons=ACTION_BUTTONS, now=now,
         refresh=REFRESH_SECONDS if is_open else None, advocates=await advocates_panel(incident, now),
+        faq=await faq_panel(incident, request.user, now),
+        thank_helpers=await incident_helpers(incident_id, now, ZoneInfo(request.app.state.settings.timezone)),
+        late_questions=await late_questions_panel(request, incident),
     )
     if is_open:
         response.headers["Refresh"] = str(REFRESH_SECONDS)
@@ -193,7 +180,7 @@ def _incident_form(form: dict[str, str], platforms: list[str], zone: ZoneInfo
     values: dict[str, Any] = {"title": form.get("title", ""), "summary": form.get("summary", ""),
                               "severity": form.get("severity", ""), "topics": form.get("topics", "").split(","),
                               "platforms": platforms, "links": _lines(form.get("links"))}
-    detected = _parse_local(form.get("detected_at", ""), zone, "detected_at", errors)
+    detected = parse_local(form.get("detected_at", ""), zone, "detected_at", errors)
     if detected is not None:
         values["detected_at"] = detected
     elif not errors and not form.get("detected_at", "").strip():
@@ -247,7 +234,7 @@ class IncidentsController(Controller):
     async def new(self, request: Request) -> Template:
         now = request.app.state.clock()
         return await _new_page(request, values={"severity": "high", "freeze": "default", "platforms": [],
-                                                "detected_at": _local_input(now, _zone(request))}, errors={})
+                                                "detected_at": local_input(now, _zone(request))}, errors={})
 
     @post("/incidents", guards=[WRITE])
     async def create(self, request: Request) -> Template | Redirect:
@@ -558,8 +545,8 @@ async def _interactions_page(request: Request, incident: dict, *, link_error: st
     for p in platforms:
         if p not in PLATFORMS:
             errors["platform"] = f"Choose from: {', '.join(PLATFORMS)}."
-    since = _parse_local(params.get("from", ""), zone, "from", errors) or since_default
-    until = _parse_local(params.get("to", ""), zone, "to", errors)
+    since = parse_local(params.get("from", ""), zone, "from", errors) or since_default
+    until = parse_local(params.get("to", ""), zone, "to", errors)
     # A minute-precision "to" includes the whole of that minute.
     until = until + timedelta(seconds=59.999) if until else until_default
     if not errors and since > until:
@@ -570,7 +557,7 @@ async def _interactions_page(request: Request, incident: dict, *, link_error: st
     counts = await queries.sentiment_counts(incident)
     return page(request, "incidents/interactions.html", status_code=422 if errors and status_code == 200 else
                 status_code, title="Find and link interactions", incident=incident, platforms=PLATFORMS,
-                search={"platforms": platforms, "from": params.get("from") or _local_input(since, zone),
-                        "to": params.get("to") or _local_input(until, zone), "text": text},
+                search={"platforms": platforms, "from": params.get("from") or local_input(since, zone),
+                        "to": params.get("to") or local_input(until, zone), "text": text},
                 errors=errors, results=results, link_error=link_error, counts=counts,
                 counts_sentence=_counts_sentence(counts), query=request.url.query or "")

@@ -7,6 +7,7 @@ from datetime import datetime
 from msgspec import UNSET, Struct, UnsetType
 
 from crm.incidents.queries import Clock
+from crm.incidents.record import RecordSince
 from crm.members.vocab import Platform
 
 
@@ -49,6 +50,7 @@ class IncidentRead(Struct):
     freeze_promotion: bool
     clock: ClockRead
     interactions: dict[str, int]
+    record_since: RecordSince | UnsetType = UNSET  # "our record since": only on GET /incidents/{id}
 
 
 class TransitionRequest(Struct, forbid_unknown_fields=True):

@@ -28,12 +28,16 @@ def weekly_summary(weeks: list[tuple[date, int]]) -> str:
             f"{peak_start.isoformat()} with {peak}.")
 
 
-def weekly_bar_chart(weeks: list[tuple[date, int]], *, chart_id: str = "weekly-chart") -> Markup:
+def weekly_bar_chart(weeks: list[tuple[date, int]], *, chart_id: str = "weekly-chart",
+                     title: str = "Weekly interactions", summary: str | None = None,
+                     caption: str = "Interactions per week (weeks start on Monday, UTC)",
+                     column: str = "Interactions") -> Markup:
     """An SVG bar chart of (week start, count), oldest first, and its table fallback.
 
-    Only weeks with interactions get a bar (``rect.bar`` with ``data-week`` and ``data-count``); a
-    baseline and month labels give the time axis."""
-    label = weekly_summary(weeks)
+    Only weeks with a count get a bar (``rect.bar`` with ``data-week`` and ``data-count``); a
+    baseline and month labels give the time axis. The defaults describe a member's interactions; other
+    pages (the late-questions report) pass their own title, one-sentence summary, caption and column."""
+    label = weekly_summary(weeks) if summary is None else summary
     peak = max((count for _, count in weeks), default=0)
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
@@ -44,7 +48,7 @@ def weekly_bar_chart(weeks: list[tuple[date, int]], *, chart_id: str = "weekly-c
         f'<svg class="chart" id="{escape(chart_id)}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-labelledby="{escape(chart_id)}-title" preserveAspectRatio="xMidYMid meet" '
         f'xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{escape(chart_id)}-title">Weekly interactions: {escape(label)}</title>',
+        f'<title id="{escape(chart_id)}-title">{escape(title)}: {escape(label)}</title>',
         f'<line class="axis" x1="{LEFT}" y1="{baseline}" x2="{WIDTH - RIGHT}" y2="{baseline}"/>',
     ]
     last_month = None
@@ -67,7 +71,7 @@ def weekly_bar_chart(weeks: list[tuple[date, int]], *, chart_id: str = "weekly-c
     rows = "".join(f"<tr><th scope=\"row\">{start.isoformat()}</th><td>{count}</td></tr>" for start, count in weeks)
     parts.append(
         # The wrapper, not the table, is hidden: a table grows to its content and would widen the page.
-        f'<div class="visually-hidden"><table><caption>Interactions per week (weeks start on Monday, UTC)</caption>'
-        f'<thead><tr><th scope="col">Week of</th><th scope="col">Interactions</th></tr></thead>'
+        f'<div class="visually-hidden"><table><caption>{escape(caption)}</caption>'
+        f'<thead><tr><th scope="col">Week of</th><th scope="col">{escape(column)}</th></tr></thead>'
         f"<tbody>{rows}</tbody></table></div>")
     return Markup("".join(parts))

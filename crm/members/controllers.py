@@ -17,11 +17,14 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
 from crm.accounts import queries as accounts_queries
+from crm.advocacy import service as advocacy
 from crm.briefings import service as briefings
+from crm.thanks import queries as thanks_queries
+from crm.questions import queries as late_questions
 from crm.errors import Conflict, InvalidInput, NotFound
-from crm.forms import client_ip, is_id, read_form
+from crm.forms import client_ip, is_id, local_input, parse_local, read_form
 from crm.members import charts, engagement, erasure, interactions, merge, queries, read, service
-from crm.members.vocab import KINDS, PLATFORMS, SENTIMENTS, STATES, TIERS
+from crm.members.vocab import KINDS, PLATFORMS, SENTIMENTS, TIERS
 from crm.security import requires
 from crm.web import page, redirect
 
@@ -174,25 +177,12 @@ async def _form_page(request: Request, template: str, *, values: dict, errors: d
                 platforms=PLATFORMS, users=users, **context)
 
 
-def _local_input(at: datetime, zone: ZoneInfo) -> str:
-    return at.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
-
-
 def _interaction_form(form: dict[str, str], member_id: int, zone: ZoneInfo) -> tuple[dict[str, Any], dict[str, str]]:
     """The quick log form: the datetime-local field is read in the CRM's time zone."""
     errors: dict[str, str] = {}
-    when = form.get("occurred_at", "").strip()
-    occurred_at = None
-    if not when:
+    occurred_at = parse_local(form.get("occurred_at"), zone, "occurred_at", errors)
+    if occurred_at is None and "occurred_at" not in errors:
         errors["occurred_at"] = "Say when it happened."
-    else:
-        try:
-            occurred_at = datetime.fromisoformat(when)
-        except ValueError:
-            errors["occurred_at"] = "Enter a date and time, like 2026-03-01 14:00."
-        else:
-            if occurred_at.tzinfo is None:
-                occurred_at = occurred_at.replace(tzinfo=zone)
     values = {"member_id": member_id, "platform": form.get("platform", ""), "kind": form.get("kind", ""),
               "sentiment": form.get("sentiment", "") or "unknown", "text": form.get("text", ""),
               "url": form.get("url", ""), "troll": _flag(form, "troll"), "occurred_at": occurred_at}
@@ -253,9 +243,12 @@ async def _member_page(request: Request, member_id: int, *, before: str | None =
         timeline=timeline, older_url=f"/members/{member_id}?{urlencode({'before': older})}#timeline" if older else None,
         paged=bool(before), duplicates=await merge.likely_duplicates(member_id), merges=past_merges, names=names,
         log=log_values or {"platform": default_platform, "kind": "comment", "sentiment": "unknown",
-                           "occurred_at": _local_input(now, zone)},
+                           "occurred_at": local_input(now, zone)},
         log_errors=log_errors or {}, platforms=PLATFORMS, kinds=KINDS, sentiments=SENTIMENTS,
         briefings=await briefings.briefings_of_member(member_id),
+        thanks=await thanks_queries.thanks_of_member(member_id),
+        late_questions=await late_questions.of_member(member_id),
+        health=await advocacy.card(member, eng.state, now),
     )
 
 

@@ -10,20 +10,6 @@ from crm.faq.tables import FaqEntry, FaqRevision
 from tests.conftest import error
 
 
-@pytest.fixture
-async def api(client, auth):
-    """The client, signed in by bearer token as bob (manager) unless a request says otherwise."""
-    client.headers.update(auth["bob"])
-    return client
-
-
-@pytest.fixture
-async def incident_id(api) -> int:
-    response = await api.post("/api/v1/incidents", json={"title": "Deleted comments", "severity": "high"})
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
-
 async def create(api, incident_id, headers=None, **body):
     return await api.post(f"/api/v1/incidents/{incident_id}/faq", headers=headers,
                           json={"question": "Did you delete negative comments?",
@@ -77,7 +63,9 @@ async def test_it_searches_published_entries_and_drafts_for_managers_only(api, i
         assert response.status_code == 200, response.text
         items = response.json()["items"]
         assert [i["id"] for i in items] == [published["id"]], name
-        assert set(items[0]) == {"id", "incident_id", "question", "answer", "snippet", "rank"}
+        assert set(items[0]) == {"id", "incident_id", "incident_title", "incident_detected_at", "question", "answer",
+                                 "tags", "status", "created_at", "reviewed_at", "snippet", "rank"}
+        assert items[0]["incident_title"] == "Deleted comments" and items[0]["status"] == "published"
     for name in ("alice", "bob"):
         response = await api.get("/api/v1/faq/search", params={"q": "comments", "drafts": "true"},
                                  headers=auth[name])
@@ -157,3 +145,18 @@ async def test_it_escapes_markup_in_snippets(api, incident_id):
     assert "<mark>comments</mark>" in item["snippet"]
     assert "<script" not in item["snippet"] and "<img" not in item["snippet"]
     assert item["answer"].startswith("<script>")  # the Markdown source is returned as written; pages render it
+
+
+async def test_it_filters_search_by_tag_and_browses_without_words(api, incident_id):
+    tagged = (await create(api, incident_id, status="published", tags=["Moderation"])).json()
+    (await create(api, incident_id, status="published", question="Are you moderating comments?",
+                  tags=["moderation policy"])).json()
+    response = await api.get("/api/v1/faq/search", params={"q": "comments", "tag": " MODERATION "})
+    assert [i["id"] for i in response.json()["items"]] == [tagged["id"]]
+    browse = await api.get("/api/v1/faq/search", params={"tag": "moderation"})
+    assert [i["id"] for i in browse.json()["items"]] == [tagged["id"]]
+    by_incident = await api.get("/api/v1/faq/search", params={"incident_id": incident_id})
+    assert len(by_incident.json()["items"]) == 2
+    assert (await api.get("/api/v1/faq/search")).json() == {"items": []}
+    too_long = await api.get("/api/v1/faq/search", params={"tag": "x" * 41})
+    assert too_long.status_code == 422 and "tag" in error(too_long)["fields"]

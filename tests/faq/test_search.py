@@ -1,5 +1,6 @@
-"""FAQ full-text search on both engines: stemming, prefixes, ranking, drafts and retirements, the index kept
-in step through edits (including a Hypothesis run of random writes), and inert snippets."""
+"""FAQ full-text search on both engines: stemming, prefixes, ranking, drafts and retirements, the exact tag
+filter, browsing without words, the review-due filter, the index kept in step through edits (including a
+Hypothesis run of random writes checked against a brute-force recomputation), and inert snippets."""
 
 from __future__ import annotations
 
@@ -65,6 +66,16 @@ async def test_it_ranks_a_question_match_above_an_answer_only_match(incident):
 async def test_it_falls_back_to_any_word_when_no_entry_has_them_all(incident):
     entry = await add(incident, "Did you delete negative comments?")
     assert await ids("did my comments vanish") == [entry["id"]]
+
+
+async def test_stop_words_neither_match_nor_hide_a_gap(incident):
+    """A late question shares words like "did", "you" and "the" with every entry; on its own that is no match,
+    so a question the FAQ does not answer finds nothing (a gap), on both engines."""
+    comments = await add(incident, "Did you delete negative comments?", "No. Some were hidden by the filter.")
+    await add(incident, "Is the sale still on for you?", "Yes, until the end of the week.")
+    assert await ids("did you delete the comments") == [comments["id"]]
+    assert await ids("Why did you cancel the lounge access for the weekend?") == []
+    assert await ids("comments the") == [comments["id"]]  # a trailing stop word still being typed
 
 
 async def test_it_ignores_query_syntax_in_user_text(incident):
@@ -136,13 +147,67 @@ async def test_it_highlights_stemmed_matches(incident):
     assert "<mark>deleted</mark>" in result["snippet"] and "<mark>comments</mark>" in result["snippet"]
 
 
+async def test_it_filters_on_the_exact_tag_not_on_the_text(incident):
+    refunds = await add(incident, "Can I get my money back?", tags=["refunds", "money"])
+    await add(incident, "Is there a refund for the delay?", "A refund, yes.", tags=["delays"])
+    await add(incident, "Refund policy", tags=["refunds policy"])  # a tag containing the word is another tag
+    await add(incident, "Draft refund", status="draft", tags=["refunds"])
+    assert await ids("refund", tag="refunds") == [refunds["id"]]
+    assert await ids("", tag="refunds") == [refunds["id"]]
+    assert len(await ids("", tag="refunds", include_drafts=True)) == 2
+    assert await ids("refund", tag="refund") == [] and await ids("", tag="refun") == []
+    assert await ids("refund", tag="money") == [refunds["id"]]
+
+
+@pytest.mark.parametrize("tag", ['quote"d', "per%cent", "under_score", "back\\slash", "[x]", "it's", "ünïcödé"])
+async def test_it_matches_tags_with_special_characters_literally(incident, tag):
+    entry = await add(incident, "Is this odd?", tags=[tag])
+    await add(incident, "Is this also odd?", tags=["plain"])
+    assert await ids("", tag=tag) == [entry["id"]]
+    assert await ids("odd", tag=tag) == [entry["id"]]
+    assert await ids("", tag=tag[:-1]) == []  # never a prefix or pattern match
+
+
+async def test_it_browses_newest_first_when_there_are_no_words_but_a_filter(incident):
+    other = (await incidents.create_incident(values={"title": "Outage", "severity": "low"}, actor=ACTOR,
+                                             now=START))["id"]
+    first = await add(incident, "First question?")
+    second = await service.create_entry(incident_id=incident, actor=ACTOR, now=START + timedelta(hours=1),
+                                        may_publish=True, values={"question": "Second question?",
+                                                                  "answer": "<b>bold</b> " + "word " * 40,
+                                                                  "status": "published"})
+    await add(other, "Elsewhere?")
+    retired = await add(incident, "Old question?")
+    await service.retire(entry_id=retired["id"], actor=ACTOR, now=START)
+    rows = await search.search("", incident_id=incident)
+    assert [r["id"] for r in rows] == [second["id"], first["id"]]
+    assert rows[0]["rank"] == 0 and rows[0]["snippet"].startswith("&lt;b&gt;bold&lt;/b&gt;")
+    assert rows[0]["snippet"].endswith("…") and "<" not in rows[0]["snippet"]
+    assert rows[0]["incident_title"] == "Deleted comments" and rows[0]["status"] == "published"
+    assert await ids("") == []  # no words and no filter: nothing (not the whole FAQ)
+
+
+async def test_it_lists_only_published_entries_due_for_review(incident):
+    old = await add(incident, "Old answer?")
+    await service.create_entry(incident_id=incident, actor=ACTOR, now=START + timedelta(days=10), may_publish=True,
+                               values={"question": "New answer?", "answer": "x", "status": "published"})
+    await add(incident, "Old draft?", status="draft")
+    cutoff = START + timedelta(days=5)
+    assert await ids("", due_before=cutoff, include_drafts=True) == [old["id"]]
+    assert await ids("answer", due_before=cutoff) == [old["id"]]
+    assert await ids("", due_before=START) == [old["id"]]  # exactly at the cut-off counts as due
+    assert await ids("", due_before=START - timedelta(microseconds=1)) == []
+    await service.update_entry(entry_id=old["id"], values={"reviewed": True}, actor=ACTOR, now=cutoff)
+    assert await ids("", due_before=cutoff - timedelta(seconds=1)) == []
+
+
 # ---- the index stays consistent through random writes -----------------------------------------------
 
 WORDS = ["refund", "flight", "luggage", "delay", "crew", "voucher", "meal", "wifi"]
 text = st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(" ".join)
 operation = st.one_of(
     st.tuples(st.just("create"), text, text, st.sampled_from(["draft", "published"])),
-    st.tuples(st.just("edit"), st.integers(0, 9), st.sampled_from(["question", "answer", "tags"]), text),
+    st.tuples(st.just("edit"), st.integers(0, 9), st.sampled_from(["question", "answer", "tags", "tags"]), text),
     st.tuples(st.just("status"), st.integers(0, 9), st.sampled_from(["draft", "published", "retired"])),
 )
 
@@ -170,3 +235,5 @@ async def test_it_keeps_the_index_in_step_with_random_writes(incident, operation
             naive = {i for i, e in expected.items() if e["status"] in statuses
                      and word in f"{e['question']} {e['answer']} {' '.join(e['tags'])}".split()}
             assert set(await ids(word, include_drafts=drafts, limit=50)) == naive, (word, drafts)
+            tagged = {i for i, e in expected.items() if e["status"] in statuses and word in e["tags"]}
+            assert set(await ids("", tag=word, include_drafts=drafts, limit=50)) == tagged, (word, drafts)

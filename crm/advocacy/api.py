@@ -1,0 +1,20 @@
+"""JSON API: one member's advocate health (same service as the member page and the list)."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get
+from litestar.params import FromPath
+
+from crm.advocacy import service
+from crm.advocacy.schemas import HealthRead
+
+
+class AdvocacyAPI(Controller):
+    path = "/api/v1"
+    tags = ["advocacy"]
+
+    @get("/members/{member_id:int}/health",
+         summary="Advocate health: asks vs thanks, engagement state, warnings with reasons, incident effects")
+    async def health(self, request: Request, member_id: FromPath[int]) -> HealthRead:
+        """Any signed-in role. 404 for missing, deleted, erased and merged members, as GET /members/{id}."""
+        return await service.health(member_id, request.app.state.clock())

@@ -1,0 +1,318 @@
+"""HTML pages for the incident FAQ: the search page (the agents' main screen), an entry with its history, the
+propose/write and edit forms, publish/retire/mark-reviewed buttons, the incident page's FAQ section with the
+"show on the public FAQ" switch, and the public FAQ pages (no sign-in, no personal data).
+
+The same services as the JSON API; answers are shown as HTML only through crm.markdown.render, and the only
+other markup we mark safe is search.py's snippet (escaped text plus our own <mark> tags)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from crm.accounts import queries as accounts_queries
+from crm.errors import InvalidInput, NotFound, PermissionDenied
+from crm.faq import queries, search, service
+from crm.faq.api import MAX_QUERY
+from crm.forms import client_ip, is_id, read_form, safe_next
+from crm.incidents import queries as incidents
+from crm.incidents.record import record_since
+from crm.markdown import render
+from crm.security import requires
+from crm.web import page, redirect
+
+WRITE = requires("faq.write", "change FAQ entries")
+PROPOSE = requires("faq.propose", "propose FAQ entries")
+PUBLICISE = requires("faq.publicise", "put an incident's FAQ on the public page")
+
+SEARCH_LIMIT = 20
+ON = ("1", "on", "true", "yes")
+FIELD_LABELS = {"question": "Question", "answer": "Answer", "tags": "Tags", "status": "Status",
+                "talking_points_version": "Talking-points version", "reviewed_at": "Reviewed"}
+ACTION_LABELS = {"create": "created", "update": "changed", "retire": "retired"}
+STATUS_FLASH = {"published": "Published: agents and search now use this answer.",
+                "retired": "Retired: it no longer appears in search or on the public page.",
+                "draft": "Moved back to draft."}
+
+
+def _zone(request: Request) -> ZoneInfo:
+    return ZoneInfo(request.app.state.settings.timezone)
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ON
+
+
+def _can_write(request: Request) -> bool:
+    return request.user.can("faq.write")
+
+
+async def _visible(request: Request, entry_id: int) -> dict:
+    """The entry if this user may read it: 404 when missing, 403 for someone else's draft (agents, viewers)."""
+    entry = await service.get(entry_id)
+    if not service.may_see(entry, can_write=_can_write(request), user_id=request.user.id):
+        raise PermissionDenied("This entry is a draft that has not been approved yet.")
+    return entry
+
+
+async def _names() -> dict[int, str]:
+    return {u["id"]: u["name"] for u in await accounts_queries.list_users()}
+
+
+# ---- the incident page's FAQ section (called from crm/incidents/controllers.py) ---------------------
+
+async def faq_panel(incident: dict, user: Any, now: datetime) -> dict[str, Any]:
+    """The incident's entries (published; drafts for managers, and an agent's own proposals), and what the
+    viewer may do here."""
+    can_write = user.can("faq.write")
+    entries = await queries.for_incident(incident["id"], statuses=["published", "draft"] if can_write
+                                         else ["published"])
+    if not can_write:
+        entries = sorted(entries + await queries.drafts_by(incident["id"], user.id), key=lambda e: e["id"])
+    days = await service.review_days()
+    return {"entries": [{**e, "review_due": service.review_due(e, now=now, days=days)} for e in entries],
+            "public": bool(incident["faq_public"]), "can_write": can_write,
+            "can_propose": user.can("faq.propose"), "can_publicise": user.can("faq.publicise")}
+
+
+# ---- forms ---------------------------------------------------------------------------------------
+
+def _entry_form(form: dict[str, str], *, can_write: bool) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """(service values, values to show again, errors the form itself found). Agents' forms carry no status:
+    whatever they send, they propose a draft."""
+    errors: dict[str, str] = {}
+    shown = {k: form.get(k, "") for k in ("incident_id", "question", "answer", "tags", "status",
+                                          "talking_points_version")}
+    values: dict[str, Any] = {"question": shown["question"], "answer": shown["answer"],
+                              "tags": [t for t in shown["tags"].split(",") if t.strip()]}
+    if can_write:
+        values["status"] = shown["status"] or "draft"
+        version = shown["talking_points_version"].strip()
+        if not version:
+            values["talking_points_version"] = None
+        elif is_id(version) and int(version) >= 1:
+            values["talking_points_version"] = int(version)
+        else:
+            errors["talking_points_version"] = "A talking-points version number (1 or more), or leave it empty."
+    return values, shown, errors
+
+
+async def _form_page(request: Request, *, values: dict, errors: dict, entry: dict | None = None,
+                     status_code: int = 200) -> Template:
+    title = "Edit FAQ entry" if entry else ("New FAQ entry" if _can_write(request) else "Propose a FAQ entry")
+    return page(request, "faq/form.html", status_code=status_code, title=title, values=values, errors=errors,
+                entry=entry, incidents=await queries.incident_choices(), statuses=service.STATUSES,
+                can_write=_can_write(request))
+
+
+def _shown_entry(entry: dict) -> dict[str, str]:
+    version = entry["talking_points_version"]
+    return {"incident_id": str(entry["incident"]), "question": entry["question"], "answer": entry["answer"],
+            "tags": ", ".join(entry["tags"]), "status": entry["status"],
+            "talking_points_version": "" if version is None else str(version)}
+
+
+# ---- the entry page --------------------------------------------------------------------------------
+
+def _shown_value(field: str, value: Any, zone: ZoneInfo) -> str:
+    """A before/after value in plain words (templates escape it)."""
+    if value is None or value == []:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if field == "reviewed_at" and isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return value
+    return str(value)
+
+
+def _history(rows: list[dict], names: dict[int, str], zone: ZoneInfo) -> list[dict]:
+    """Newest first: who, when, what, and each changed field's before and after."""
+    out = []
+    for r in reversed(rows):
+        changes = [{"field": FIELD_LABELS.get(k, k), "before": _shown_value(k, v.get("before"), zone),
+                    "after": _shown_value(k, v.get("after"), zone)}
+                   for k, v in r["changes"].items() if isinstance(v, dict)]
+        out.append({"at": r["at"], "by": names.get(r["by"], "someone no longer here") if r["by"] else "the system",
+                    "action": ACTION_LABELS.get(r["action"], r["action"]), "changes": changes})
+    return out
+
+
+async def _entry_page(request: Request, entry: dict, *, alert: str | None = None,
+                      status_code: int = 200) -> Template:
+    now = request.app.state.clock()
+    days = await service.review_days()
+    names = await _names()
+    incident = await incidents.snapshot(entry["incident"])
+    return page(request, "faq/show.html", status_code=status_code, title=entry["question"], entry=entry,
+                incident=incident, answer_html=render(entry["answer"]), names=names, days=days,
+                review_due=service.review_due(entry, now=now, days=days), alert=alert,
+                history=_history(await service.history(entry["id"]), names, _zone(request)),
+                can_write=_can_write(request))
+
+
+# ---- controllers -----------------------------------------------------------------------------------
+
+class FaqController(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/faq")
+    async def index(self, request: Request) -> Template:
+        """Search (best first) or, with no words, browse the filtered entries (newest first)."""
+        params = request.query_params
+        can_write = _can_write(request)
+        q = params.get("q") or ""
+        tag = service.normal_tag(params.get("tag") or "")
+        incident_raw = (params.get("incident_id") or "").strip()
+        # Drafts and the review-due list are for the people who publish; anyone else asking gets neither.
+        drafts = can_write and _flag(params.get("drafts"))
+        due_only = can_write and _flag(params.get("review_due"))
+        errors: dict[str, str] = {}
+        if len(q) > MAX_QUERY:
+            errors["q"] = f"Use at most {MAX_QUERY} characters."
+        if len(tag) > service.MAX_TAG:
+            errors["tag"] = f"Tags have at most {service.MAX_TAG} characters."
+        incident_id = None
+        if incident_raw:
+            if is_id(incident_raw):
+                incident_id = int(incident_raw)
+            else:
+                errors["incident_id"] = "Choose an incident from the list."
+        now = request.app.state.clock()
+        days = await service.review_days()
+        results: list[dict] = []
+        searching = bool(search.words(q))
+        if not errors:
+            filters = {"incident_id": incident_id, "tag": tag or None, "include_drafts": drafts,
+                       "due_before": service.due_before(now, days) if due_only else None, "limit": SEARCH_LIMIT}
+            results = await (search.search(q, **filters) if searching else search.browse(**filters))
+        items = [{**r, "answer_html": render(r["answer"]), "review_due": service.review_due(r, now=now, days=days)}
+                 for r in results]
+        return page(request, "faq/search.html", status_code=422 if errors else 200, title="FAQ", items=items,
+                    errors=errors, filters={"q": q, "tag": tag, "incident_id": incident_raw, "drafts": drafts,
+                                            "review_due": due_only},
+                    searching=searching, filtered=bool(incident_raw or tag or due_only), can_write=can_write,
+                    incidents=await queries.incident_choices(),
+                    tags=await queries.tags_in_use(include_drafts=can_write), days=days)
+
+    @get("/faq/new", guards=[PROPOSE])
+    async def new(self, request: Request) -> Template:
+        incident_id = request.query_params.get("incident_id") or ""
+        return await _form_page(request, values={"incident_id": incident_id if is_id(incident_id) else "",
+                                                 "status": "draft"}, errors={})
+
+    @post("/faq", guards=[PROPOSE])
+    async def create(self, request: Request) -> Template | Redirect:
+        can_write = _can_write(request)
+        values, shown, errors = _entry_form(await read_form(request), can_write=can_write)
+        incident_raw = shown["incident_id"].strip()
+        if not is_id(incident_raw):
+            errors["incident_id"] = "Choose the incident this answer is about."
+        try:
+            if errors:
+                raise InvalidInput({**service.validate(values, partial=False), **errors})
+            entry = await service.create_entry(incident_id=int(incident_raw), values=values,
+                                               actor=request.user.actor(client_ip(request)),
+                                               now=request.app.state.clock(), may_publish=can_write)
+        except InvalidInput as exc:
+            return await _form_page(request, values=shown, errors=exc.fields, status_code=exc.status_code)
+        except NotFound:
+            return await _form_page(request, values=shown, status_code=422,
+                                    errors={"incident_id": "That incident does not exist (any more)."})
+        flash = ("Saved." if entry["status"] != "draft" else
+                 "Draft saved. Publish it when it is approved." if can_write else
+                 "Thank you: your draft is saved; a manager will review and publish it.")
+        return redirect(request, f"/faq/{entry['id']}", flash=flash)
+
+    @get("/faq/{entry_id:int}")
+    async def show(self, request: Request, entry_id: FromPath[int]) -> Template:
+        return await _entry_page(request, await _visible(request, entry_id))
+
+    @get("/faq/{entry_id:int}/edit", guards=[WRITE])
+    async def edit(self, request: Request, entry_id: FromPath[int]) -> Template:
+        entry = await service.get(entry_id)
+        return await _form_page(request, values=_shown_entry(entry), errors={}, entry=entry)
+
+    @post("/faq/{entry_id:int}/edit", guards=[WRITE])
+    async def update(self, request: Request, entry_id: FromPath[int]) -> Template | Redirect:
+        entry = await service.get(entry_id)
+        values, shown, errors = _entry_form(await read_form(request), can_write=True)
+        shown["incident_id"] = str(entry["incident"])
+        try:
+            if errors:
+                raise InvalidInput({**service.validate(values, partial=True), **errors})
+            await service.update_entry(entry_id=entry_id, values=values, actor=request.user.actor(client_ip(request)),
+                                       now=request.app.state.clock())
+        except InvalidInput as exc:
+            return await _form_page(request, values=shown, errors=exc.fields, entry=entry,
+                                    status_code=exc.status_code)
+        return redirect(request, f"/faq/{entry_id}", flash="Saved.")
+
+    @post("/faq/{entry_id:int}/status", guards=[WRITE])
+    async def set_status(self, request: Request, entry_id: FromPath[int]) -> Template | Redirect:
+        entry = await service.get(entry_id)
+        status = (await read_form(request)).get("status", "")
+        try:
+            await service.update_entry(entry_id=entry_id, values={"status": status},
+                                       actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
+        except InvalidInput as exc:
+            return await _entry_page(request, entry, alert=exc.fields.get("status", exc.message),
+                                     status_code=exc.status_code)
+        return redirect(request, f"/faq/{entry_id}", flash=STATUS_FLASH[status])
+
+    @post("/faq/{entry_id:int}/reviewed", guards=[WRITE])
+    async def mark_reviewed(self, request: Request, entry_id: FromPath[int]) -> Redirect:
+        await service.update_entry(entry_id=entry_id, values={"reviewed": True},
+                                   actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
+        next_page = safe_next((await read_form(request)).get("next"))  # back to the review-due list, say
+        target = next_page if next_page.startswith("/faq") else f"/faq/{entry_id}"
+        return redirect(request, target, flash="Marked reviewed: the answer is still right.")
+
+    @post("/incidents/{incident_id:int}/faq/public", guards=[PUBLICISE])
+    async def set_public(self, request: Request, incident_id: FromPath[int]) -> Redirect:
+        public = _flag((await read_form(request)).get("public"))
+        await service.set_public(incident_id=incident_id, public=public,
+                                 actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
+        flash = ("Its published answers are now on the public FAQ page." if public
+                 else "Removed from the public FAQ page.")
+        return redirect(request, f"/incidents/{incident_id}#faq", flash=flash)
+
+
+class PublicFaqController(Controller):
+    """No sign-in: only incidents a manager marked public, only published entries, no names of anyone."""
+
+    path = "/public/faq"
+    include_in_schema = False
+
+    @get("/", opt={"public": True})
+    async def index(self, request: Request) -> Template:
+        shown = await queries.public_incidents()
+        entries = await queries.published_for([i["id"] for i in shown])
+        sections = [await _public_section(request, i, entries[i["id"]]) for i in shown if entries[i["id"]]]
+        return page(request, "faq/public_index.html", title="Questions and answers", sections=sections, user=None)
+
+    @get("/{incident_id:int}", opt={"public": True})
+    async def show(self, request: Request, incident_id: FromPath[int]) -> Template:
+        incident = await queries.public_incident(incident_id)
+        if incident is None:
+            raise NotFound("There is no public FAQ for this incident.")
+        entries = (await queries.published_for([incident_id]))[incident_id]
+        section = await _public_section(request, incident, entries)
+        return page(request, "faq/public_show.html", title=incident["title"], section=section, user=None)
+
+
+async def _public_section(request: Request, incident: dict, entries: list[dict]) -> dict[str, Any]:
+    """Only what the public may see: the title, the date, the record-since sentence, the answers."""
+    since = await record_since(incident, now=request.app.state.clock(), zone=_zone(request))
+    return {"id": incident["id"], "title": incident["title"], "detected_at": incident["detected_at"],
+            "sentence": since.sentence,
+            "entries": [{"id": e["id"], "question": e["question"], "answer_html": render(e["answer"])}
+                        for e in entries]}
