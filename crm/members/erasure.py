@@ -12,6 +12,7 @@ from crm.audit.service import Actor, record
 from crm.audit.tables import AuditEntry
 from crm.errors import Conflict, NotFound
 from crm.preferences.tables import AppSetting
+from crm.members import records
 from crm.members.tables import ErasedIdentity, Handle, Interaction, Member, MemberTopic
 
 SALT_KEY = "erasure_salt"
@@ -76,10 +77,7 @@ async def erase_member(*, member_id: int, actor: Actor, now: datetime) -> None:
             Interaction.text: "", Interaction.url: None, Interaction.external_id: None,
             Interaction.external_key: None,
         }).where(Interaction.member == member_id).run()
-        # Briefings composed for them carry their name and handle; notes may carry more.
-        from crm.briefings.tables import Briefing  # briefings build on members, not the other way round
-
-        await Briefing.update({Briefing.message: "", Briefing.note: ""}).where(Briefing.member == member_id).run()
+        await records.erase(member_id)  # briefings, thank-yous, dismissals, late questions
         # Earlier audit entries held this person's details: keep that they happened, drop what they said.
         await AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None}).where(
             (AuditEntry.entity == "member") & (AuditEntry.record_id == str(member_id))).run()

@@ -10,14 +10,15 @@ from piccolo.columns.combination import WhereRaw
 from crm import db
 from crm.audit.service import Actor, record
 from crm.errors import Conflict, InvalidInput, NotFound
-from crm.members import engagement, queries
+from crm.members import engagement, queries, records
 from crm.members.service import refresh_reach
 from crm.members.tables import Handle, Interaction, Member, MemberMerge, MemberTopic
 from crm.members.vocab import PLATFORMS
 
 
 async def merge_members(*, keep_id: int, merge_id: int, actor: Actor, now: datetime) -> int:
-    """Move the duplicate's handles, interactions and topics to ``keep_id``; returns the merge id."""
+    """Move the duplicate's handles, interactions, topics, briefings, thank-yous, dismissals and late questions
+    to ``keep_id``; returns the merge id."""
     if keep_id == merge_id:
         raise InvalidInput({"merge": "Choose two different members."})
     async with db.transaction():
@@ -37,17 +38,20 @@ async def merge_members(*, keep_id: int, merge_id: int, actor: Actor, now: datet
         if new_topics:
             await MemberTopic.insert(*[MemberTopic(member=keep_id, topic=t, key=f"{keep_id}:{t}")
                                        for t in new_topics]).run()
+        moved = await records.move(from_id=merge_id, to_id=keep_id)
         await Member.update({Member.merged_into: keep_id, Member.updated_at: now}).where(Member.id == merge_id).run()
         for member_id in (keep_id, merge_id):
             await engagement.rebuild_member(member_id)
             await refresh_reach(member_id)
         row = MemberMerge(kept=keep_id, merged=merge_id, moved_handle_ids=json.dumps(handle_ids),
                           moved_interaction_ids=json.dumps(interaction_ids), moved_topics=json.dumps(new_topics),
+                          moved_records=json.dumps(moved),
                           merged_by=actor.user_id, merged_at=now)
         await row.save().run()
         await record(actor=actor, action="member.merge", entity="member", record_id=keep_id,
                      after={"merge_id": row.id, "kept": keep_id, "merged": merge_id, "handles": len(handle_ids),
-                            "interactions": len(interaction_ids), "topics": new_topics}, at=now)
+                            "interactions": len(interaction_ids), "topics": new_topics,
+                            **{name: len(ids) for name, ids in moved.items() if ids}}, at=now)
     return row.id
 
 
@@ -74,6 +78,7 @@ async def undo_merge(*, merge_id: int, actor: Actor, now: datetime) -> None:
                 Interaction.id.is_in(interaction_ids) & (Interaction.member == kept)).run()
         if topics:
             await MemberTopic.delete().where((MemberTopic.member == kept) & MemberTopic.topic.is_in(topics)).run()
+        await records.move_back(json.loads(row["moved_records"] or "{}"), from_id=kept, to_id=merged)
         await Member.update({Member.merged_into: None, Member.updated_at: now}).where(Member.id == merged).run()
         for member_id in (kept, merged):
             await engagement.rebuild_member(member_id)
