@@ -29,8 +29,11 @@ def client_ip(request: Request) -> str | None:
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site paths: never redirect a freshly signed-in user off-site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only same-site paths: never redirect a freshly signed-in user off-site. Browsers drop tabs and newlines
+    from URLs (so "/<tab>/evil.example" becomes "//evil.example") and read a backslash as "/", so any control
+    character, whitespace or backslash refuses the whole target."""
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target)):
         return "/"
     return target
 

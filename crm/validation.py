@@ -41,9 +41,18 @@ def url(value: str | None, field: str, errors: dict[str, str]) -> str | None:
     value = (value or "").strip()
     if not value:
         return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(value) > 500 or " " in value:
-        errors[field] = "Enter a full web address starting with http:// or https://."
+    message = "Enter a full web address starting with http:// or https://."
+    # Control characters (urlsplit silently drops tabs and newlines, keeping them in what we would store).
+    if len(value) > 500 or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+        errors[field] = message
+        return value
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. "http://[" (Invalid IPv6 URL)
+        errors[field] = message
+        return value
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        errors[field] = message
     return value
 
 

@@ -64,6 +64,9 @@ async def empty_all_tables() -> None:
             await db.engine().run_ddl("PRAGMA defer_foreign_keys = ON")
             for table in tables:
                 await table.delete(force=True).run()
+            # The FAQ's FTS5 indexes are not Piccolo tables (on PostgreSQL they are columns of faq_entry).
+            for index in ("faq_fts", "faq_words"):
+                await db.engine().run_ddl(f"DELETE FROM {index}")
     else:
         await db.engine().run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
 

@@ -137,3 +137,42 @@ async def test_pages_are_never_cached(as_user):
     alice = await as_user("alice")
     assert (await alice.get("/admin/users")).headers["cache-control"] == "no-store"
     assert (await alice.get("/static/app.css")).headers.get("cache-control") != "no-store"
+
+
+UNSAFE_NEXT = ["/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example",
+               "/ /evil.example", "/\x00x", "/\x7fx", "/\u00a0/evil.example", "/\\evil.example", "/\\/evil.example",
+               "//evil.example", "javascript:alert(1)", "https://evil.example/", " /members"]
+
+
+def test_safe_next_refuses_control_characters_whitespace_backslashes_and_other_sites():
+    """Browsers strip tabs and newlines from a URL, so "/<tab>/evil.example" is "//evil.example": off-site."""
+    from crm.forms import safe_next
+
+    for target in UNSAFE_NEXT:
+        assert safe_next(target) == "/", repr(target)
+    for target in ("/members/7#thanks", "/thanks?next=%2F", "/faq?q=a%20b"):
+        assert safe_next(target) == target
+
+
+async def test_signing_in_never_follows_an_unsafe_next(client, users):
+    from tests.conftest import PASSWORD, csrf
+
+    for target in ("/\t/evil.example", "/\n/evil.example", "/\\evil.example", "//evil.example",
+                   "javascript:alert(1)"):
+        client.cookies.clear()
+        response = await client.post("/login", data={"email": "bob@example.com", "password": PASSWORD,
+                                                     "next": target, "_csrf_token": await csrf(client)})
+        assert response.status_code == 303 and response.headers["location"] == "/", repr(target)
+
+
+def test_a_link_that_cannot_be_parsed_or_has_control_characters_is_a_field_error():
+    """urlsplit raises ValueError on "http://[" (Invalid IPv6 URL) and silently drops tabs and newlines."""
+    from crm.validation import url
+
+    for bad in ("http://[", "https://[::1/x", "https://x.com/a\nb", "https://x.com/\tb", "https://x.com/\x00",
+                "https://x.com/\x7f", "https://x.com/a b", "ftp://x.com"):
+        errors: dict[str, str] = {}
+        url(bad, "url", errors)
+        assert "url" in errors, repr(bad)
+    errors = {}
+    assert url(" https://[::1]:8080/a?b=c ", "url", errors) == "https://[::1]:8080/a?b=c" and errors == {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from litestar import Controller, Request, get
 from litestar.params import FromPath
 
@@ -17,4 +19,6 @@ class AdvocacyAPI(Controller):
          summary="Advocate health: asks vs thanks, engagement state, warnings with reasons, incident effects")
     async def health(self, request: Request, member_id: FromPath[int]) -> HealthRead:
         """Any signed-in role. 404 for missing, deleted, erased and merged members, as GET /members/{id}."""
-        return await service.health(member_id, request.app.state.clock())
+        # The dates in the reasons read as on the pages (the CRM's zone); the date fields stay ISO.
+        return await service.health(member_id, request.app.state.clock(),
+                                    ZoneInfo(request.app.state.settings.timezone))

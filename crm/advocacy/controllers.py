@@ -7,6 +7,7 @@ import csv
 import io
 from datetime import datetime
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get
 from litestar.response import Template
@@ -27,6 +28,11 @@ def _view(request: Request) -> tuple[str, bool]:
     return sort, only
 
 
+def _zone(request: Request) -> ZoneInfo:
+    """The CRM's zone: the reasons name their dates as every page does."""
+    return ZoneInfo(request.app.state.settings.timezone)
+
+
 def _query(sort: str, only: bool) -> str:
     pairs = ([("sort", sort)] if sort != "warnings" else []) + ([("warnings", "1")] if only else [])
     return urlencode(pairs)
@@ -43,7 +49,7 @@ class SupportiveController(Controller):
     async def _page(self, request: Request, sort: str, only: bool) -> Template:
         now = request.app.state.clock()
         try:
-            rows = await service.supportive(now, sort=sort, only_warnings=only)
+            rows = await service.supportive(now, sort=sort, only_warnings=only, zone=_zone(request))
             errors: dict[str, str] = {}
             status = 200
         except InvalidInput as exc:
@@ -67,7 +73,7 @@ class SupportiveController(Controller):
         sort, only = _view(request)
         now = request.app.state.clock()
         try:
-            rows = await service.supportive(now, sort=sort, only_warnings=only)
+            rows = await service.supportive(now, sort=sort, only_warnings=only, zone=_zone(request))
         except InvalidInput:
             return await self._page(request, sort, only)
         buffer = io.StringIO()

@@ -11,12 +11,16 @@ Facts (only what happened at or before ``now`` counts; deleted thank-yous never 
 
 Warnings, each with a reason naming its numbers and dates:
 - ``asked_without_thanks``: briefed 3 or more times since their last thank-you (strictly after it), or 3 or
-  more times in all when never thanked. Any outcome counts as an ask.
+  more times in all when never thanked, and not do-not-contact (a thank-you to them would be refused). Any
+  outcome counts as an ask.
 - ``stay_in_touch``: state ``active`` or ``new``, not do-not-contact, and neither briefed nor thanked for 60
   days or more (``last contact <= now - 60 days``), or never.
 - ``quiet_after_incident``: state ``going_quiet`` and briefed on an incident detected within the last 180 days
   (``detected_at >= now - 180 days``) and no later than their last interaction, i.e. before they fell silent.
   The reason names the newest such incident.
+
+Dates in the reasons are days in the CRM's time zone (``zone``, like every page); the structured dates stay
+aware datetimes (ISO in the API).
 
 Incident effects: see ``incident_effects``.
 """
@@ -24,7 +28,7 @@ Incident effects: see ``incident_effects``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 
 from crm.advocacy import queries
 from crm.advocacy.schemas import HealthRead, HealthWarning, IncidentEffect
@@ -65,8 +69,8 @@ class Facts:
         return max(filter(None, [self.last_briefed_at, self.last_thanked_at]), default=None)
 
 
-def _day(at: datetime) -> str:
-    at = at.astimezone(timezone.utc)
+def _day(at: datetime, zone: tzinfo) -> str:
+    at = at.astimezone(zone)
     return f"{at.day} {at:%b %Y}"
 
 
@@ -74,15 +78,15 @@ def _times(n: int) -> str:
     return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
 
 
-def warnings_for(f: Facts, now: datetime) -> list[HealthWarning]:
-    """The rules in the module docstring, in that order."""
+def warnings_for(f: Facts, now: datetime, zone: tzinfo = timezone.utc) -> list[HealthWarning]:
+    """The rules in the module docstring, in that order; dates named in ``zone``."""
     found = []
-    if f.asks_since_thanks >= ASKS_WITHOUT_THANKS:
+    if f.asks_since_thanks >= ASKS_WITHOUT_THANKS and not f.do_not_contact:
         if f.last_thanked_at is None:
             why = f"Briefed {_times(f.asks_since_thanks)} and never thanked."
         else:
             why = (f"Briefed {_times(f.asks_since_thanks)} since their last thank-you on "
-                   f"{_day(f.last_thanked_at)}.")
+                   f"{_day(f.last_thanked_at, zone)}.")
         found.append(HealthWarning("asked_without_thanks", why + " Thank them before asking again."))
     if f.state in STILL_ACTIVE and not f.do_not_contact:
         last = f.last_contacted_at
@@ -91,16 +95,17 @@ def warnings_for(f: Facts, now: datetime) -> list[HealthWarning]:
                                                          f"thanked: get in touch."))
         elif last <= now - timedelta(days=STAY_IN_TOUCH_DAYS):
             found.append(HealthWarning("stay_in_touch", f"Still {STATE_LABELS[f.state]}, but not briefed or thanked "
-                                                         f"for {(now - last).days} days (last on {_day(last)})."))
+                                                         f"for {(now - last).days} days (last on {_day(last, zone)})."))
     if f.state == State.going_quiet.value and f.quiet_incident is not None:
         incident = f.quiet_incident
         found.append(HealthWarning("quiet_after_incident", (
-            f"Going quiet since their last interaction on {_day(f.last_interaction_at)}, after being briefed on "
-            f"\u201c{incident['title']}\u201d (detected {_day(incident['detected_at'])}).")))
+            f"Going quiet since their last interaction on {_day(f.last_interaction_at, zone)}, after being briefed on "
+            f"\u201c{incident['title']}\u201d (detected {_day(incident['detected_at'], zone)}).")))
     return found
 
 
-async def _facts(members: list[dict], states: dict[int, str], now: datetime, member_id: int | None) -> list[Facts]:
+async def _facts(members: list[dict], states: dict[int, str], now: datetime, member_id: int | None,
+                 zone: tzinfo = timezone.utc) -> list[Facts]:
     """Facts for ``members`` from three grouped queries (``member_id`` None: every advocate at once)."""
     year_start = now - timedelta(days=YEAR_DAYS)
     asks = await queries.ask_totals(now, year_start, member_id)
@@ -111,28 +116,28 @@ async def _facts(members: list[dict], states: dict[int, str], now: datetime, mem
         f = Facts(member_id=m["id"], name=m["name"], tier=m["tier"], do_not_contact=m["do_not_contact"],
                   state=states[m["id"]], last_interaction_at=m["last_interaction_at"],
                   quiet_incident=quiet.get(m["id"]), **asks.get(m["id"], {}), **thanks.get(m["id"], {}))
-        f.warnings = warnings_for(f, now)
+        f.warnings = warnings_for(f, now, zone)
         out.append(f)
     return out
 
 
 # ---- one member --------------------------------------------------------------------------------------
 
-async def health(member_id: int, now: datetime) -> HealthRead:
+async def health(member_id: int, now: datetime, zone: tzinfo = timezone.utc) -> HealthRead:
     """Any live member's health (NotFound for missing, deleted, erased or merged members, as the members API)."""
     member, eng, _ = await read.member_with_engagement(member_id, now)
-    return await _health(member, eng.state, now)
+    return await _health(member, eng.state, now, zone)
 
 
-async def card(member: dict, state: str, now: datetime) -> HealthRead | None:
+async def card(member: dict, state: str, now: datetime, zone: tzinfo = timezone.utc) -> HealthRead | None:
     """The member page's health card: advocates and champions only (the people we ask for help)."""
     if member["tier"] not in queries.ADVOCATE_TIERS:
         return None
-    return await _health(member, state, now)
+    return await _health(member, state, now, zone)
 
 
-async def _health(member: dict, state: str, now: datetime) -> HealthRead:
-    [f] = await _facts([member], {member["id"]: state}, now, member["id"])
+async def _health(member: dict, state: str, now: datetime, zone: tzinfo) -> HealthRead:
+    [f] = await _facts([member], {member["id"]: state}, now, member["id"], zone)
     return HealthRead(
         member_id=f.member_id, state=f.state, last_briefed_at=f.last_briefed_at, last_thanked_at=f.last_thanked_at,
         asks_12m=f.asks_12m, thanks_12m=f.thanks_12m, warnings=f.warnings,
@@ -218,7 +223,8 @@ def check_sort(sort: str) -> None:
         raise InvalidInput({"sort": f"Choose one of: {', '.join(SORTS)}."})
 
 
-async def supportive(now: datetime, *, sort: str = "warnings", only_warnings: bool = False) -> list[Facts]:
+async def supportive(now: datetime, *, sort: str = "warnings", only_warnings: bool = False,
+                     zone: tzinfo = timezone.utc) -> list[Facts]:
     """Every live advocate and champion with their health, sorted (``SORTS``; InvalidInput for another sort).
 
     Cost: five queries whatever the number of advocates — the members, their 30-day counts (grouped over
@@ -230,7 +236,7 @@ async def supportive(now: datetime, *, sort: str = "warnings", only_warnings: bo
     since = engagement.window_start(now, 30)
     counts = await queries.counts_since(since)
     states = {m["id"]: engagement.state_of(m, counts.get(m["id"], 0), now).value for m in members}
-    rows = await _facts(members, states, now, None)
+    rows = await _facts(members, states, now, None, zone)
     if only_warnings:
         rows = [f for f in rows if f.warnings]
     return sorted(rows, key=SORTS[sort][1])

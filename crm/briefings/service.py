@@ -162,10 +162,18 @@ async def figures(incident: dict) -> dict[str, Any]:
     }
 
 
-async def briefings_of_member(member_id: int) -> list[dict]:
-    return await Briefing.select(
+async def briefings_of_member(member_id: int, *, since: datetime | None = None,
+                              before: datetime | None = None) -> list[dict]:
+    """A member's briefings, newest first; ``since <= briefed_at < before`` when given (the member timeline's
+    window, crm/members/timeline.py)."""
+    query = Briefing.select(
         *Briefing.all_columns(), Briefing.incident.title.as_alias("incident_title"),
-    ).where(Briefing.member == member_id).order_by(Briefing.briefed_at, ascending=False).run()
+    ).where(Briefing.member == member_id)
+    if since is not None:
+        query = query.where(Briefing.briefed_at >= since)
+    if before is not None:
+        query = query.where(Briefing.briefed_at < before)
+    return await query.order_by(Briefing.briefed_at, ascending=False).order_by(Briefing.id, ascending=False).run()
 
 
 async def incident_or_404(incident_id: int) -> dict:

@@ -6,6 +6,14 @@ the tags. PostgreSQL: the ``faq_entry.search`` tsvector ('english' stemming; que
 GIN-indexed, NULL for retired entries; ranked by ts_rank_cd. Both are created by the migration and kept in
 step by ``reindex()``, which the service calls inside every write's transaction.
 
+Prefixes mid-word: the indexes hold stems, and a word cut short is often not a prefix of its stem ("negati" vs
+the stem "neg" on FTS5 porter, "negat" on PostgreSQL english). So the last word is also expanded into the whole
+words, as written, that start with it (at most PREFIX_WORDS, from a second, unstemmed index: the FTS5 table
+``faq_words`` read through ``faq_words_vocab`` on SQLite, the 'simple' tsvector ``faq_entry.words`` read with
+ts_stat on PostgreSQL; both hold nothing for retired entries) and those words are ORed, as whole words the engine
+stems, with the prefix term itself. ts_stat reads every entry's words per query: fine for a FAQ of a few
+thousand entries, the place to look first if it ever grows far beyond that.
+
 User text never reaches either engine's query syntax: the query is split into words (letters and digits
 only), each word is quoted (FTS5) or is a bare lexeme (tsquery), and the last word is a prefix while typing.
 Snippets are highlighted by the engine with control-character sentinels, then HTML-escaped, then the
@@ -31,18 +39,20 @@ MAX_WORDS = 12
 # Sentinels for the highlighted words; the service strips control characters from every stored text.
 START, STOP = "\x02", "\x03"
 SNIPPET_WORDS = 24
+PREFIX_WORDS = 20  # whole words a typed prefix expands into (alphabetical: the prefix term covers the rest)
 
 WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 # Common English words that say nothing about what was asked. PostgreSQL's 'english' configuration drops
 # these itself; FTS5 indexes every word, so without this a question like "did you ... the ..." would match
-# (in the any-word fallback) nearly every entry and a real gap in the FAQ would never show.
+# (in the any-word fallback) nearly every entry and a real gap in the FAQ would never show. "s" and "t" are what
+# is left of "flight's" and "don't" (PostgreSQL drops them too).
 STOP_WORDS = frozenset("""
 a about above after again against all am an and any are as at be because been before being below between
 both but by can could did do does doing don down during each few for from further had has have having he her
 here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now
-of off on once only or other our ours ourselves out over own same she should so some such than that the their
+of off on once only or other our ours ourselves out over own s same she should so some such t than that the their
 theirs them themselves then there these they this those through to too under until up very was we were what
 when where which while who whom why will with would you your yours yourself yourselves
 """.split())
@@ -75,43 +85,73 @@ async def reindex(entry: dict) -> None:
     """Make the index agree with ``entry`` (a faq_entry row): indexed unless retired."""
     assert db.in_transaction(), "the index is written in the same transaction as the entry"
     indexed = entry["status"] != "retired"
+    words_text = f"{entry['question']} {entry['answer']} {tags_text(entry['tags'])}"
     if db.is_sqlite():
-        # FTS5 has no upsert: delete the entry's row (if any), then insert the current text.
+        # FTS5 has no upsert: delete the entry's rows (if any), then insert the current text.
         await FaqEntry.raw("DELETE FROM faq_fts WHERE rowid = {}", entry["id"]).run()
+        await FaqEntry.raw("DELETE FROM faq_words WHERE rowid = {}", entry["id"]).run()
         if indexed:
             await FaqEntry.raw(
                 "INSERT INTO faq_fts (rowid, question, answer, tags) VALUES ({}, {}, {}, {})",
                 entry["id"], entry["question"], entry["answer"], tags_text(entry["tags"]),
             ).run()
+            await FaqEntry.raw("INSERT INTO faq_words (rowid, text) VALUES ({}, {})", entry["id"], words_text).run()
     elif indexed:
-        # The weighted document: question (A) > answer (B) > tags (C), matching setweight's ranking.
+        # The weighted document: question (A) > answer (B) > tags (C), matching setweight's ranking; and the
+        # unstemmed words for prefix expansion.
         await FaqEntry.raw(
             "UPDATE faq_entry SET search = "
             "setweight(to_tsvector('english', question), 'A') || "
             "setweight(to_tsvector('english', answer), 'B') || "
-            "setweight(to_tsvector('english', CAST({} AS text)), 'C') "
+            "setweight(to_tsvector('english', CAST({} AS text)), 'C'), "
+            "words = to_tsvector('simple', CAST({} AS text)) "
             "WHERE id = {}",
-            tags_text(entry["tags"]), entry["id"],
+            tags_text(entry["tags"]), words_text, entry["id"],
         ).run()
     else:
-        await FaqEntry.raw("UPDATE faq_entry SET search = NULL WHERE id = {}", entry["id"]).run()
+        await FaqEntry.raw("UPDATE faq_entry SET search = NULL, words = NULL WHERE id = {}", entry["id"]).run()
 
 
 # ---- searching --------------------------------------------------------------------------------------
 
 
-def fts5_query(terms: list[str], *, any_word: bool = False) -> str:
-    """An FTS5 MATCH expression: every word quoted (a string, never syntax), the last one a prefix."""
+def fts5_query(terms: list[str], *, any_word: bool = False, expansions: list[str] = ()) -> str:
+    """An FTS5 MATCH expression: every word quoted (a string, never syntax), the last one a prefix, ORed with
+    the whole words it expands into."""
     parts = [f'"{t}"' for t in terms]
-    parts[-1] += "*"
-    return (" OR " if any_word else " ").join(parts)
+    parts[-1] = "(" + " OR ".join([parts[-1] + "*", *(f'"{w}"' for w in expansions)]) + ")"
+    return (" OR " if any_word else " AND ").join(parts)
 
 
-def tsquery(terms: list[str], *, any_word: bool = False) -> str:
-    """A to_tsquery('english', ...) expression from plain words (letters and digits only), the last a prefix."""
+def tsquery(terms: list[str], *, any_word: bool = False, expansions: list[str] = ()) -> str:
+    """A to_tsquery('english', ...) expression from plain words (letters and digits only), the last a prefix
+    ORed with the whole words it expands into."""
     parts = list(terms)
-    parts[-1] += ":*"
+    parts[-1] = "(" + " | ".join([parts[-1] + ":*", *expansions]) + ")"
     return (" | " if any_word else " & ").join(parts)
+
+
+def _successor(prefix: str) -> str:
+    """The smallest string above every string that starts with ``prefix``."""
+    return prefix[:-1] + chr(min(ord(prefix[-1]) + 1, 0x10FFFF))
+
+
+async def prefix_words(prefix: str, limit: int = PREFIX_WORDS) -> list[str]:
+    """Whole words (lower case, as written, not stemmed) of entries that are not retired, starting with
+    ``prefix``, alphabetical. Only plain words (letters and digits) come back, so each is safe in a query."""
+    if not prefix:
+        return []
+    if db.is_sqlite():
+        # The vocabulary is ordered by term: a range scan, not a full read.
+        rows = await FaqEntry.raw(
+            "SELECT term AS word FROM faq_words_vocab WHERE term >= {} AND term < {} ORDER BY term LIMIT {}",
+            prefix, _successor(prefix), limit * 2).run()
+    else:
+        rows = await FaqEntry.raw(
+            "SELECT word FROM ts_stat('SELECT words FROM faq_entry WHERE words IS NOT NULL') "
+            "WHERE starts_with(word, {}) ORDER BY word LIMIT {}", prefix, limit * 2).run()
+    # The 'simple' parser also keeps compounds such as "wi-fi" or "example.com": not words we can quote.
+    return [r["word"] for r in rows if WORD_RE.fullmatch(r["word"])][:limit]
 
 
 def _filters(*, statuses: list[str], incident_id: int | None, tag: str | None,
@@ -136,7 +176,8 @@ def _filters(*, statuses: list[str], incident_id: int | None, tag: str | None,
     return sql, args
 
 
-async def _sqlite(terms, *, where: str, where_args: list[Any], limit: int, any_word: bool) -> list[dict]:
+async def _sqlite(terms, *, where: str, where_args: list[Any], limit: int, any_word: bool,
+                  expansions: list[str]) -> list[dict]:
     # bm25() is lower-is-better; rank is its negation so that higher is better on both engines.
     sql = (
         "SELECT e.id, -bm25(faq_fts, 2.0, 1.0, 0.5) AS rank, "
@@ -144,11 +185,12 @@ async def _sqlite(terms, *, where: str, where_args: list[Any], limit: int, any_w
         "FROM faq_fts JOIN faq_entry e ON e.id = faq_fts.rowid "
         "WHERE faq_fts MATCH {}" + where + " ORDER BY rank DESC, e.id LIMIT {}"
     )
-    args = [START, STOP, SNIPPET_WORDS, fts5_query(terms, any_word=any_word), *where_args, limit]
+    args = [START, STOP, SNIPPET_WORDS, fts5_query(terms, any_word=any_word, expansions=expansions), *where_args, limit]
     return await FaqEntry.raw(sql, *args).run()
 
 
-async def _postgres(terms, *, where: str, where_args: list[Any], limit: int, any_word: bool) -> list[dict]:
+async def _postgres(terms, *, where: str, where_args: list[Any], limit: int, any_word: bool,
+                    expansions: list[str]) -> list[dict]:
     # The inner query ranks and limits using the GIN index; ts_headline (slow) runs on the few rows left.
     inner = (
         "SELECT e.id, e.answer, ts_rank_cd(e.search, q.query) AS rank, q.query "
@@ -160,7 +202,8 @@ async def _postgres(terms, *, where: str, where_args: list[Any], limit: int, any
         f"FROM ({inner}) AS best ORDER BY rank DESC, id"
     )
     options = f'StartSel="{START}", StopSel="{STOP}", MaxWords={SNIPPET_WORDS}, MinWords=8, ShortWord=2'
-    return await FaqEntry.raw(sql, options, tsquery(terms, any_word=any_word), *where_args, limit).run()
+    query = tsquery(terms, any_word=any_word, expansions=expansions)
+    return await FaqEntry.raw(sql, options, query, *where_args, limit).run()
 
 
 def excerpt(text: str, words_: int = SNIPPET_WORDS) -> str:
@@ -206,12 +249,14 @@ async def browse(*, incident_id: int | None = None, tag: str | None = None, incl
 
 
 async def search(q: str, *, incident_id: int | None = None, tag: str | None = None, include_drafts: bool = False,
-                 due_before: datetime | None = None, limit: int = 20) -> list[dict]:
+                 due_before: datetime | None = None, limit: int = 20, any_word_fallback: bool = True) -> list[dict]:
     """Entries matching ``q``, best first: {id, incident_id, incident_title, incident_detected_at, question,
     answer, tags, status, created_at, reviewed_at, snippet, rank} (the fields of schemas.SearchItem).
 
-    Every word must match (stemmed; the last word as a prefix); when no entry has them all, entries with
-    any of them are returned instead, still ranked. Published entries only unless ``include_drafts``.
+    Every word must match (stemmed; the last word as a prefix, see the module docstring); a stop word typed
+    last need not. When no entry has all the meaningful words, entries with any of them are returned instead,
+    still ranked, unless ``any_word_fallback`` is false (then: only entries with them all, perhaps none).
+    Published entries only unless ``include_drafts``.
     With no words, a filter (incident, tag or ``due_before``) browses newest first; with neither, nothing."""
     terms = words(q)
     if not terms:
@@ -221,10 +266,18 @@ async def search(q: str, *, incident_id: int | None = None, tag: str | None = No
                             limit=limit)
     statuses = ["published", "draft"] if include_drafts else ["published"]
     where, where_args = _filters(statuses=statuses, incident_id=incident_id, tag=tag, due_before=due_before)
-    run = _sqlite if db.is_sqlite() else _postgres
-    rows = await run(terms, where=where, where_args=where_args, limit=limit, any_word=False)
+    engine = _sqlite if db.is_sqlite() else _postgres
+
+    async def run(words_: list[str], *, any_word: bool) -> list[dict]:
+        return await engine(words_, where=where, where_args=where_args, limit=limit, any_word=any_word,
+                            expansions=await prefix_words(words_[-1]))
+
+    rows = await run(terms, any_word=False)
     content = [t for t in terms if t not in STOP_WORDS]
-    if not rows and content and (len(content) > 1 or content != terms):
-        # A stop word would match nearly everything once any word will do.
-        rows = await run(content, where=where, where_args=where_args, limit=limit, any_word=True)
+    if not rows and content and content != terms:
+        # A trailing stop word (kept while it may still be a prefix being typed) need not match.
+        rows = await run(content, any_word=False)
+    if not rows and any_word_fallback and len(content) > 1:
+        # Any meaningful word will do; a stop word would match nearly everything.
+        rows = await run(content, any_word=True)
     return await _details([{"id": r["id"], "rank": float(r["rank"]), "snippet": mark(r["snippet"])} for r in rows])

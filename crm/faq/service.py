@@ -193,8 +193,8 @@ async def create_entry(*, incident_id: int, values: dict[str, Any], actor: Actor
 
 async def update_entry(*, entry_id: int, values: dict[str, Any], actor: Actor, now: datetime) -> dict:
     """Change some fields; ``reviewed: true`` marks the entry reviewed by the actor now, and so does publishing
-    (see the module docstring). Retiring removes the entry from search; publishing a retired entry again brings
-    it back."""
+    (see the module docstring); on an entry that is (or becomes) a draft or retired it is refused, naming
+    ``reviewed``. Retiring removes the entry from search; publishing a retired entry again brings it back."""
     reviewed = bool(values.get("reviewed"))
     cleaned = _clean({k: v for k, v in values.items() if k != "reviewed"}, partial=True)
     async with db.transaction():
@@ -202,6 +202,9 @@ async def update_entry(*, entry_id: int, values: dict[str, Any], actor: Actor, n
         if "talking_points_version" in cleaned:
             await _check_talking_points(before["incident"], cleaned["talking_points_version"])
         changed = {k: v for k, v in cleaned.items() if before[k] != v}
+        if reviewed and changed.get("status", before["status"]) != "published":
+            # Reviewing vouches for a published answer; a draft or retired one is not being given out.
+            raise InvalidInput({"reviewed": "Only a published entry can be marked reviewed."})
         reviewed = reviewed or changed.get("status") == "published"
         if not changed and not reviewed:
             return before

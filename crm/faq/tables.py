@@ -9,8 +9,9 @@ from crm.incidents.tables import Incident
 
 class FaqEntry(Table, tablename="faq_entry"):
     """One approved (or proposed) answer. The search index is not a Piccolo column: SQLite keeps
-    the FTS5 table faq_fts and PostgreSQL a ``search`` tsvector column, both created by the
-    migration's raw DDL and maintained by crm/faq/search.py inside every write's transaction."""
+    the FTS5 table faq_fts and PostgreSQL a ``search`` tsvector column (and, for prefixes cut mid-word, the
+    unstemmed words: FTS5 faq_words, a ``words`` tsvector), all created by raw DDL in migrations and
+    maintained by crm/faq/search.py inside every write's transaction."""
 
     incident = ForeignKey(references=Incident, on_delete=OnDelete.cascade, index=True)
     question = Varchar(length=500)

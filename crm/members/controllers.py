@@ -18,12 +18,9 @@ from litestar.response import Redirect, Stream, Template
 
 from crm.accounts import queries as accounts_queries
 from crm.advocacy import service as advocacy
-from crm.briefings import service as briefings
-from crm.thanks import queries as thanks_queries
-from crm.questions import queries as late_questions
 from crm.errors import Conflict, InvalidInput, NotFound
 from crm.forms import client_ip, is_id, local_input, parse_local, read_form
-from crm.members import charts, engagement, erasure, interactions, merge, queries, read, service
+from crm.members import charts, engagement, erasure, interactions, merge, queries, read, service, timeline
 from crm.members.vocab import KINDS, PLATFORMS, SENTIMENTS, TIERS
 from crm.security import requires
 from crm.web import page, redirect
@@ -225,7 +222,7 @@ async def _member_page(request: Request, member_id: int, *, before: str | None =
     zone = ZoneInfo(request.app.state.settings.timezone)
     member, eng, days = await read.member_with_engagement(member_id, now)
     try:
-        timeline, older = await queries.timeline(member_id, cursor=before, limit=TIMELINE_PAGE)
+        events, older = await timeline.page(member_id, cursor=before, limit=TIMELINE_PAGE)
     except (ValueError, TypeError, KeyError):
         raise InvalidInput({"before": "This link to older interactions is not valid; start from the newest."}) from None
     weeks = engagement.weekly_counts(days, now)
@@ -240,15 +237,12 @@ async def _member_page(request: Request, member_id: int, *, before: str | None =
         request, "members/show.html", status_code=status_code, title=member["name"], member=member, e=eng,
         state_label=STATE_LABELS[eng.state], state_explained=explain_state(member, eng, now),
         chart=charts.weekly_bar_chart(weeks), chart_summary=charts.weekly_summary(weeks),
-        timeline=timeline, older_url=f"/members/{member_id}?{urlencode({'before': older})}#timeline" if older else None,
+        timeline=events, older_url=f"/members/{member_id}?{urlencode({'before': older})}#timeline" if older else None,
         paged=bool(before), duplicates=await merge.likely_duplicates(member_id), merges=past_merges, names=names,
         log=log_values or {"platform": default_platform, "kind": "comment", "sentiment": "unknown",
                            "occurred_at": local_input(now, zone)},
         log_errors=log_errors or {}, platforms=PLATFORMS, kinds=KINDS, sentiments=SENTIMENTS,
-        briefings=await briefings.briefings_of_member(member_id),
-        thanks=await thanks_queries.thanks_of_member(member_id),
-        late_questions=await late_questions.of_member(member_id),
-        health=await advocacy.card(member, eng.state, now),
+        health=await advocacy.card(member, eng.state, now, zone),
     )
 
 

@@ -33,7 +33,9 @@ class LateQuestionsAPI(Controller):
         row, suggestions = await service.log_question(values=sent_fields(data),
                                                       actor=request.user.actor(client_ip(request)),
                                                       now=request.app.state.clock())
-        return LateQuestionCreated(**question_fields(row), suggestions=[SearchItem(**s) for s in suggestions])
+        related = [] if suggestions else await service.related(row["text"], incident_id=row["incident"])
+        return LateQuestionCreated(**question_fields(row), suggestions=[SearchItem(**s) for s in suggestions],
+                                   related=[SearchItem(**s) for s in related])
 
     @get("/late-questions/{question_id:int}", summary="A late question and the answer recorded")
     async def show(self, question_id: FromPath[int]) -> LateQuestionRead:

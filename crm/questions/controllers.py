@@ -5,8 +5,9 @@
   suggestions while typing, "Use this answer" fills the hidden ``faq_id``); without JavaScript the suggestions
   come after saving, on the question's page. A picked entry is recorded as the answer in the same transaction.
 - ``/questions/{id}``: the question, who asked, the incident and its record-since sentence, the suggestions stored
-  when it was logged (each with the composed answer to copy and "Send this answer"), a search of the FAQ, and a
-  free-text answer; once answered, who answered and when.
+  when it was logged that are still published (each with the composed answer to copy and "Send this answer";
+  ones withdrawn since are only mentioned, never their text), for a gap the entries sharing some of its words,
+  a search of the FAQ, and a free-text answer; once answered, who answered and when.
 - ``/incidents/{id}/questions``: the report: questions per week since resolution (an SVG chart), the unanswered
   ones and the gaps (no FAQ entry matched: the answers to write next).
 
@@ -121,25 +122,43 @@ async def _entry_items(entries: list[dict], *, now: datetime, zone: ZoneInfo) ->
     return items
 
 
-async def _stored_suggestions(question: dict) -> list[dict]:
-    """The entries suggested when the question was logged, in their order; ones deleted since are left out."""
-    entries = []
+def _withdrawn(entry: dict, request: Request) -> dict:
+    """An entry that is no longer published, as the page may mention it: never its question or answer (a draft
+    is not approved and a retired answer may be wrong; nor may everyone read a draft). Those who may read it
+    get a link to its FAQ page, where its own rules apply."""
+    may_see = faq_service.may_see(entry, can_write=request.user.can("faq.write"), user_id=request.user.id)
+    return {"id": entry["id"], "status": entry["status"], "link": may_see}
+
+
+async def _stored_suggestions(question: dict, request: Request) -> tuple[list[dict], list[dict]]:
+    """The entries suggested when the question was logged, in their order: those still published, and those
+    withdrawn since (see _withdrawn); ones deleted since are left out."""
+    entries, withdrawn = [], []
     for entry_id in question["suggested"]:
         entry = await faq_service.get_or_none(entry_id)
-        if entry is not None:
+        if entry is None:
+            continue
+        if entry["status"] == "published":
             entries.append(entry)
-    return entries
+        else:
+            withdrawn.append(_withdrawn(entry, request))
+    return entries, withdrawn
 
 
-async def _search_again(q: str, exclude: list[int]) -> list[dict]:
-    rows = await search.search(q[:MAX_QUERY], limit=SEARCH_LIMIT + len(exclude))
+async def _published(rows: list[dict], exclude: list[int], limit: int) -> list[dict]:
+    """Search results as full entries, still published when read again, without ``exclude``."""
     found = []
     for row in rows:
         if row["id"] not in exclude:
             entry = await faq_service.get_or_none(row["id"])
-            if entry is not None:
+            if entry is not None and entry["status"] == "published":
                 found.append({**entry, "snippet": row["snippet"]})
-    return found[:SEARCH_LIMIT]
+    return found[:limit]
+
+
+async def _search_again(q: str, exclude: list[int]) -> list[dict]:
+    return await _published(await search.search(q[:MAX_QUERY], limit=SEARCH_LIMIT + len(exclude)), exclude,
+                            SEARCH_LIMIT)
 
 
 async def _question_page(request: Request, question_id: int, *, errors: dict[str, str] | None = None,
@@ -147,15 +166,22 @@ async def _question_page(request: Request, question_id: int, *, errors: dict[str
     question = await service.get(question_id)
     now, zone = request.app.state.clock(), _zone(request)
     incident = await incident_queries.snapshot(question["incident"]) if question["incident"] else None
-    stored = await _stored_suggestions(question)
+    stored, withdrawn = await _stored_suggestions(question, request)
+    shown = [e["id"] for e in stored]
+    # A gap: the entries sharing only some of its words, as they are now (published only), worth a look.
+    related = await _published(await service.related(question["text"], incident_id=question["incident"]), shown,
+                               service.SUGGESTIONS) if queries.is_gap(question) else []
     q = (request.query_params.get("q") or "").strip()
-    found = await _search_again(q, [e["id"] for e in stored]) if q else []
+    found = await _search_again(q, shown + [e["id"] for e in related]) if q else []
+    answered = await faq_service.get_or_none(question["faq"]) if question["faq"] else None
     return page(
         request, "questions/show.html", status_code=status_code, title="Late question", question=question,
         incident=incident, record=await _record(incident, now, zone),
-        suggestions=await _entry_items(stored, now=now, zone=zone),
+        suggestions=await _entry_items(stored, now=now, zone=zone), withdrawn=withdrawn,
+        related=await _entry_items(related, now=now, zone=zone),
         found=await _entry_items(found, now=now, zone=zone), q=q, errors=errors or {}, values=values or {},
-        answered_entry=await faq_service.get_or_none(question["faq"]) if question["faq"] else None,
+        answered_entry=answered if answered and answered["status"] == "published" else None,
+        answered_withdrawn=_withdrawn(answered, request) if answered and answered["status"] != "published" else None,
     )
 
 

@@ -1,5 +1,5 @@
 """Demo late questions: customers still asking about last spring's pricing email weeks and months later (some
-answered from the FAQ, some waiting, one the FAQ has no answer for, one from Dana, a known member), and one
+answered from the FAQ, some waiting, some the FAQ has no full answer for (gaps), one from Dana, a known member), and one
 about today's incident. Run after the FAQ demo so the suggestions have entries to find; without any FAQ
 entries every question is a gap, which the report shows too. Safe to run twice."""
 
@@ -17,10 +17,10 @@ from crm.settings import ConfigError, Settings
 
 # days ago, incident, text, platform, asker, answer: "faq" (the best suggestion, else free text), "text" or None
 QUESTIONS = [
-    (190, PAST, "Did you honour the prices in the holiday sale email?", "x", "@fareseeker", "faq"),
-    (150, PAST, "Are the prices in your emails right now? After the holiday sale mix-up I am not sure.",
+    (190, PAST, "Did you honour the prices in the sale email?", "x", "@fareseeker", "faq"),
+    (150, PAST, "Are the prices in your emails right now? I am not sure.",
      "instagram", "milesandmore", "faq"),
-    (96, PAST, "Will I get the fare from the email with 40% off?", "x", "@DanaW", "faq"),
+    (96, PAST, "Will you honour the wrong fare from the sale email?", "x", "@DanaW", "faq"),
     (60, PAST, "Why did the sale email show the wrong prices?", "facebook", "Jo Baker", "text"),
     (33, PAST, "Baggage allowance?", "x", "@packlight", None),
     (12, PAST, "Did anything change after the pricing email mistake?", "x", "@skeptic_sam", None),

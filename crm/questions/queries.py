@@ -47,9 +47,17 @@ async def list_questions(*, incident_id: int | None = None, member_id: int | Non
     return [_load(r) for r in rows]
 
 
-async def of_member(member_id: int, limit: int = 50) -> list[dict]:
-    """For the member page: what they asked us late, newest first."""
-    return await list_questions(member_id=member_id, limit=limit)
+async def of_member(member_id: int, limit: int | None = 50, *, since: datetime | None = None,
+                    before: datetime | None = None) -> list[dict]:
+    """What they asked us late, newest first; ``since <= asked_at < before`` when given (the member timeline's
+    window, crm/members/timeline.py, which passes ``limit=None``: the window bounds it)."""
+    query = LateQuestion.select(*_columns()).where(LIVE & (LateQuestion.member == member_id))
+    if since is not None:
+        query = query.where(LateQuestion.asked_at >= since)
+    if before is not None:
+        query = query.where(LateQuestion.asked_at < before)
+    query = query.order_by(LateQuestion.asked_at, ascending=False).order_by(LateQuestion.id, ascending=False)
+    return [_load(r) for r in await (query.limit(limit) if limit is not None else query).run()]
 
 
 async def of_incident(incident_id: int) -> list[dict]:

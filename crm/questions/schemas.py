@@ -47,7 +47,8 @@ class LateQuestionRead(Struct):
 
 
 class LateQuestionCreated(LateQuestionRead):
-    suggestions: list[SearchItem] = []
+    suggestions: list[SearchItem] = []  # the entries stored as ``suggested`` (all the meaningful words matched)
+    related: list[SearchItem] = []  # for a gap only: entries sharing some of the words, worth a look
 
 
 class LateQuestionList(Struct):

@@ -8,6 +8,11 @@ Decisions:
 - A member or incident named in the body that does not exist is bad input (422 naming the field), not a
   missing page (404 is for the URL's own object).
 - ``asked_at`` may not be in the future, allowing the same few minutes of clock skew as incident detection.
+- Gaps: a question is a gap (the FAQ has no answer to it yet) unless some published entry matched every
+  meaningful word of it (stop words aside, words stemmed). Only those all-words matches are stored as
+  ``suggested``. FAQ search alone falls back to entries sharing ANY word, and one shared word ("flight") would
+  otherwise hide a gap; those closer-but-partial matches are still offered (``related``, and on the question
+  page) so the agent can check them, but they do not make the question answered by the FAQ.
 """
 
 from __future__ import annotations
@@ -103,11 +108,24 @@ async def member_by_handle(platform: str, asker: str) -> int | None:
     return found if found is not None and await member_queries.is_live(found) else None
 
 
+async def suggest(text: str, *, incident_id: int | None) -> list[dict]:
+    """Published entries with every meaningful word of ``text``, best first (none: a gap)."""
+    return await search.search(text, incident_id=incident_id, limit=SUGGESTIONS, any_word_fallback=False)
+
+
+async def related(text: str, *, incident_id: int | None, exclude: list[int] = ()) -> list[dict]:
+    """Published entries sharing only some of the words (FAQ search's fallback), best first: worth a look,
+    not an answer the FAQ already has."""
+    rows = await search.search(text, incident_id=incident_id, limit=SUGGESTIONS + len(exclude))
+    return [r for r in rows if r["id"] not in exclude][:SUGGESTIONS]
+
+
 async def log_question(*, values: dict[str, Any], actor: Actor, now: datetime) -> tuple[dict, list[dict]]:
-    """Log a late question. Returns it and the published FAQ entries that matched it, best first; their ids
-    are stored with the question (none found: a gap in the FAQ)."""
+    """Log a late question. Returns it and the published FAQ entries that matched all its meaningful words,
+    best first; their ids are stored with the question (none found: a gap in the FAQ, see the module
+    docstring)."""
     cleaned = await clean_question(values, now=now)
-    suggestions = await search.search(cleaned["text"], incident_id=cleaned["incident_id"], limit=SUGGESTIONS)
+    suggestions = await suggest(cleaned["text"], incident_id=cleaned["incident_id"])
     suggested = [s["id"] for s in suggestions]
     async with db.transaction():
         row = LateQuestion(

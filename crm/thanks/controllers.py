@@ -3,7 +3,9 @@
 - ``GET /thanks``: the due queue, most overdue first, each item saying why, when and how overdue, with a one-click
   "Say thank you" (the record form, pre-filled) and a "Dismiss" form with a reason; then the recent thank-yous.
 - ``GET/POST /thanks/new``: the record form (``member_id``, ``incident_id``, ``briefing_id`` and ``next`` in the
-  query), the message pre-filled from the channel's template; errors next to the fields (422), values kept.
+  query; a link naming a member, incident or briefing that is not there, or a briefing not this member's, is 404),
+  the message pre-filled from the channel's template; errors next to the fields (422), values kept, ``next``
+  always through safe_next.
 - ``GET/POST /thanks/templates``: the message template per channel (managers and admins).
 - ``POST /thanks/{id}/delete``: remove a thank-you recorded in error.
 
@@ -84,6 +86,27 @@ async def incident_helpers(incident_id: int, now: datetime, zone: ZoneInfo) -> l
     return _with_timing(items, now, f"/incidents/{incident_id}#thank-helpers")
 
 
+def _link_id(raw: str | None, what: str) -> int | None:
+    """An id the form's link names (``incident_id``, ``briefing_id`` in the query): blank is none; anything that
+    names nothing is a link to nothing, so 404, like an unknown member (never a 200 form quietly dropping it)."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    if not is_id(raw):
+        raise NotFound(f"No {what} with id {raw}.")
+    return int(raw)
+
+
+async def _member_briefing(member_id: int, briefing_id: int, incident_id: int | None) -> dict | None:
+    """The briefing only when it is this member's (and this incident's, when one is chosen): the form never shows
+    someone else's briefing, whatever id was posted."""
+    query = Briefing.select(Briefing.id, Briefing.incident, Briefing.version, Briefing.briefed_at,
+                            Briefing.outcome).where((Briefing.id == briefing_id) & (Briefing.member == member_id))
+    if incident_id is not None:
+        query = query.where(Briefing.incident == incident_id)
+    return await query.first().run()
+
+
 def _optional_id(raw: str | None, field: str, errors: dict[str, str]) -> int | None:
     raw = (raw or "").strip()
     if not raw:
@@ -124,8 +147,7 @@ async def _form_page(request: Request, member: dict, *, values: dict[str, Any], 
             incidents.append(chosen)
     briefing = None
     if is_id(values.get("briefing_id") or ""):
-        briefing = await Briefing.select(Briefing.id, Briefing.version, Briefing.briefed_at, Briefing.outcome).where(
-            Briefing.id == int(values["briefing_id"])).first().run()
+        briefing = await _member_briefing(member["id"], int(values["briefing_id"]), incident_id)
     bodies = await service.templates()
     title = chosen["title"] if chosen else None
     rendered = {c: service.render(bodies[c]["body"], member_name=member["name"], incident_title=title)
@@ -180,15 +202,14 @@ class ThanksController(Controller):
         member = await _member_or_404(params.get("member_id"))
         if member["do_not_contact"]:
             raise Conflict(f"{member['name']} is marked do-not-contact: no thank-you goes to them.")
-        errors: dict[str, str] = {}
-        incident_id = _optional_id(params.get("incident_id"), "incident_id", errors)
-        briefing_id = _optional_id(params.get("briefing_id"), "briefing_id", errors)
+        incident_id = _link_id(params.get("incident_id"), "incident")
+        briefing_id = _link_id(params.get("briefing_id"), "briefing")
         if briefing_id is not None:
-            briefing = await Briefing.select(Briefing.member, Briefing.incident, Briefing.channel).where(
-                Briefing.id == briefing_id).first().run()
-            if briefing is None or briefing["member"] != member["id"]:
-                raise NotFound(f"{member['name']} has no briefing {briefing_id}.")
-            incident_id = incident_id or briefing["incident"]
+            briefing = await _member_briefing(member["id"], briefing_id, incident_id)
+            if briefing is None:
+                raise NotFound(f"{member['name']} has no briefing {briefing_id}"
+                               + (" for this incident." if incident_id is not None else "."))
+            incident_id = briefing["incident"]
         if incident_id is not None and await incident_queries.snapshot(incident_id) is None:
             raise NotFound(f"No incident with id {incident_id}.")
         channel = params.get("channel") if params.get("channel") in service.CHANNELS else service.DEFAULT_CHANNEL
@@ -196,7 +217,7 @@ class ThanksController(Controller):
         values = {"member_id": str(member["id"]), "incident_id": str(incident_id or ""),
                   "briefing_id": str(briefing_id or ""), "channel": channel, "gift": "", "gift_value": "",
                   "sent_at": "", "next": safe_next(next_path) if next_path else ""}
-        return await _form_page(request, member, values=values, errors=errors)
+        return await _form_page(request, member, values=values, errors={})
 
     @post("/thanks/new", guards=[WRITE])
     async def record(self, request: Request) -> Template | Redirect:
@@ -204,6 +225,7 @@ class ThanksController(Controller):
         member = await _member_or_404(form.get("member_id"))
         shown = {k: form.get(k, "") for k in ("member_id", "incident_id", "briefing_id", "channel", "message", "gift",
                                               "gift_value", "sent_at", "next")}
+        shown["next"] = safe_next(shown["next"]) if shown["next"] else ""  # shown again in a link and a field
         errors: dict[str, str] = {}
         incident_id = _optional_id(form.get("incident_id"), "incident_id", errors)
         briefing_id = _optional_id(form.get("briefing_id"), "briefing_id", errors)

@@ -153,18 +153,29 @@ def _columns():
             ThankYou.incident.title.as_alias("incident_title"), ThankYou.sent_by.name.as_alias("sent_by_name"))
 
 
+# The member's live condition, as the due queue says it: a deleted, erased or merged-away member's thank-yous (and
+# their messages, which name them) are listed nowhere.
+MEMBER_LIVE = (ThankYou.member.deleted_at.is_null() & ThankYou.member.erased_at.is_null()
+               & ThankYou.member.merged_into.is_null())
+
+
 async def thank_you(thank_you_id: int) -> dict | None:
     return await ThankYou.select(*_columns()).where(
-        (ThankYou.id == thank_you_id) & ThankYou.deleted_at.is_null()).first().run()
+        (ThankYou.id == thank_you_id) & ThankYou.deleted_at.is_null() & MEMBER_LIVE).first().run()
 
 
-async def thanks_of_member(member_id: int) -> list[dict]:
-    """A member's thank-yous, newest first (the member page and the API)."""
-    return await ThankYou.select(*_columns()).where(
-        (ThankYou.member == member_id) & ThankYou.deleted_at.is_null()).order_by(
-        ThankYou.sent_at, ascending=False).order_by(ThankYou.id, ascending=False).run()
+async def thanks_of_member(member_id: int, *, since: datetime | None = None,
+                           before: datetime | None = None) -> list[dict]:
+    """A member's thank-yous, newest first (the member timeline and the API); ``since <= sent_at < before`` when
+    given (the timeline's window, crm/members/timeline.py)."""
+    query = ThankYou.select(*_columns()).where((ThankYou.member == member_id) & ThankYou.deleted_at.is_null())
+    if since is not None:
+        query = query.where(ThankYou.sent_at >= since)
+    if before is not None:
+        query = query.where(ThankYou.sent_at < before)
+    return await query.order_by(ThankYou.sent_at, ascending=False).order_by(ThankYou.id, ascending=False).run()
 
 
 async def recent_thanks(limit: int = 20) -> list[dict]:
-    return await ThankYou.select(*_columns()).where(ThankYou.deleted_at.is_null()).order_by(
+    return await ThankYou.select(*_columns()).where(ThankYou.deleted_at.is_null() & MEMBER_LIVE).order_by(
         ThankYou.sent_at, ascending=False).order_by(ThankYou.id, ascending=False).limit(limit).run()

@@ -5,15 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from crm.advocacy import service
+from crm.app import create_app
 from crm.members import merge
 from crm.members import service as members
 from tests.advocacy.conftest import ACTOR
-from tests.conftest import START
+from tests.conftest import START, login, make_client
 
 DAY = timedelta(days=1)
 
@@ -157,7 +159,7 @@ async def test_the_member_page_shows_the_health_card_for_advocates_only(scene, a
     card = r.text.split('id="health"')[1].split("</section>")[0]
     assert "asked without thanks" in card and "quiet after incident" in card
     assert "\u201cOld fail\u201d" in card and "Around incidents" in card
-    assert r.text.index('id="health"') < r.text.index('id="briefings"')  # right before the briefings
+    assert r.text.index('id="health"') < r.text.index('id="timeline"')  # right before the timeline
     r = await client.get(f"/members/{ids['member']}")
     assert r.status_code == 200 and 'id="health"' not in r.text
 
@@ -170,3 +172,21 @@ async def test_managers_get_a_thank_you_link_except_for_do_not_contact(scene, as
     assert f"/thanks/new?member_id={ids['dnc']}" not in manager.text
     viewer = await (await as_user("dave")).get("/thanks/supportive")
     assert "/thanks/new?" not in viewer.text
+
+
+async def test_reasons_name_their_dates_in_the_crm_time_zone_on_every_face(scene, settings, engine, clock, users):
+    """Thanked at 23:30 UTC on 25 Jan: in Paris that was already 26 Jan, as every page in Paris shows it."""
+    m = await scene.active("Ada")
+    incident = await scene.incident(detected_at=START - 50 * DAY)
+    await scene.thank(m, datetime(2026, 1, 25, 23, 30, tzinfo=timezone.utc))
+    for days in (30, 20, 10):
+        await scene.brief(m, incident, START - days * DAY)
+    app = create_app(replace(settings, timezone="Europe/Paris"), engine=engine, clock=clock, manage_pool=False)
+    async with make_client(app) as bob:
+        await login(bob, "bob@example.com")
+        card = (await bob.get(f"/members/{m}")).text.split('id="health"')[1].split("</section>")[0]
+        listed = (await bob.get("/thanks/supportive")).text.split(f'id="advocate-{m}"')[1].split("</tr>")[0]
+        reasons = [w["message"] for w in (await bob.get(f"/api/v1/members/{m}/health")).json()["warnings"]]
+        exported = (await bob.get("/thanks/supportive.csv")).text
+    for shown in (card, listed, " ".join(reasons), exported):
+        assert "last thank-you on 26 Jan 2026." in shown and "25 Jan 2026" not in shown

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
+from crm.advocacy import service
 from tests.conftest import START
 
 DAY = timedelta(days=1)
@@ -192,3 +194,36 @@ async def test_briefings_and_thank_yous_after_now_are_not_counted_yet(scene):
     await scene.thank(m, START + DAY)
     health = await scene.health(m)
     assert (health.asks_12m, health.thanks_12m, health.last_briefed_at, health.last_thanked_at) == (0, 0, None, None)
+
+
+# ---- review fixes ------------------------------------------------------------------------------------
+
+async def test_asked_without_thanks_never_fires_for_do_not_contact_members(scene):
+    """Their thank-you would be refused (409): a warning asking for one could never be acted on."""
+    dnc = await scene.active("Dnc", do_not_contact=True)
+    ada = await scene.active("Ada")
+    incident = await scene.incident(detected_at=START - 40 * DAY)
+    for m in (dnc, ada):
+        for days in (30, 20, 10):
+            await scene.brief(m, incident, START - days * DAY)
+    assert "asked_without_thanks" not in await scene.codes(dnc)
+    assert "asked_without_thanks" in await scene.codes(ada)  # the same asks warn for anyone else
+    listed = {f.member_id: [w.code for w in f.warnings] for f in await service.supportive(scene.now())}
+    assert listed[dnc] == [] and "asked_without_thanks" in listed[ada]
+
+
+async def test_reason_dates_are_days_in_the_given_time_zone(scene):
+    m = await scene.active("Ada")
+    incident = await scene.incident(detected_at=START - 50 * DAY)
+    await scene.thank(m, datetime(2026, 1, 25, 23, 30, tzinfo=timezone.utc))  # 26 Jan 00:30 in Paris
+    for days in (30, 20, 10):
+        await scene.brief(m, incident, START - days * DAY)
+
+    def reason(health) -> str:
+        return next(w.message for w in health.warnings if w.code == "asked_without_thanks")
+
+    assert "last thank-you on 25 Jan 2026." in reason(await service.health(m, scene.now()))
+    paris = await service.health(m, scene.now(), ZoneInfo("Europe/Paris"))
+    assert "last thank-you on 26 Jan 2026." in reason(paris)
+    [row] = [f for f in await service.supportive(scene.now(), zone=ZoneInfo("Europe/Paris")) if f.member_id == m]
+    assert "last thank-you on 26 Jan 2026." in reason(row)

@@ -273,18 +273,25 @@ async def test_csv_export(world, scene, as_user, clock):
     assert (await dave.get("/incidents/99999/briefings.csv")).status_code == 404
 
 
-async def test_the_member_page_shows_their_briefings(world, scene, as_user):
+async def test_the_member_timeline_shows_their_briefings_between_the_interactions(world, scene, as_user):
     iid = scene["iid"]
-    briefing = await world.briefed(iid, scene["ann"], channel="in_person", note="At the meetup")
+    briefing = await world.briefed(iid, scene["ann"], channel="in_person", note="At the meetup")  # now
+    later = await world.interaction(scene["ann"], at=START + timedelta(minutes=10), platform="x")
     carol = await as_user("carol")
     r = await carol.get(f"/members/{scene['ann']}")
     assert r.status_code == 200
-    briefings = section(r.text, "briefings")
-    assert f'href="/incidents/{iid}#advocates">Misleading ad</a>' in briefings
-    assert "v1" in briefings and "in person" in briefings and "sent" in briefings and "At the meetup" in briefings
-    assert f"/incidents/{iid}/briefings/{briefing['id']}" in briefings
+    timeline = section(r.text, "timeline")
+    item = section(timeline, f"member-briefing-{briefing['id']}")
+    assert f'href="/incidents/{iid}#advocates">Misleading ad</a>' in item and "Briefed" in item
+    assert "v1" in item and "in person" in item and "sent" in item and "At the meetup" in item
+    assert f"/incidents/{iid}/briefings/{briefing['id']}" in item
+    # Newest first: the later interaction, the briefing, then the two replies from before it.
+    order = re.findall(r'<li class="event [^"]*" id="([a-z-]+-\d+)"', timeline)
+    assert order[:2] == [f"interaction-{later}", f"member-briefing-{briefing['id']}"] and len(order) == 4
+    assert all(o.startswith("interaction-") for o in order[2:])
+    assert 'id="briefings"' not in r.text  # no separate card any more
     r = await carol.get(f"/members/{scene['ben']}")
-    assert 'id="briefings"' not in r.text
+    assert "member-briefing-" not in r.text
 
 
 @pytest.mark.parametrize("who", ["carol", "dave"])

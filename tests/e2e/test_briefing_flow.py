@@ -1,9 +1,11 @@
 """Briefing advocates in a real browser: from the incident page to the suggestions, tick two suggested members, brief
 them at once by email, see each composed message ready to copy with its mailto: link, and see both leave the
-suggestions and appear as briefed on the incident page, with an outcome to record. The pages fit a phone."""
+suggestions and appear as briefed on the incident page, with an outcome to record, and on the member's timeline.
+The pages fit a phone."""
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import pytest
@@ -101,6 +103,14 @@ async def test_brief_two_suggested_members_from_the_incident_page(new_page, serv
     await advocates.get_by_role("button", name=f"Save the outcome for {names[0]} (v1)").click()
     await expect(page.get_by_text(f"Briefing of {names[0]} (v1): helped.")).to_be_visible()
     await expect(advocates.locator("#fig-helped")).to_have_text("1")
+
+    # The briefing is on the member's one timeline, with its outcome.
+    await page.goto(f"/members/{members[names[0]]}")
+    events = page.locator("#timeline li.event")
+    await expect(events.first).to_have_class(re.compile(r"\bevent-briefing\b"))
+    await expect(events.first).to_contain_text(title)
+    await expect(events.first).to_contain_text("helped")
+    await expect(page.locator("#briefings")).to_have_count(0)
 
     await phone.goto(f"/incidents/{incident['id']}#advocates")
     scroll_width, inner_width = await no_horizontal_scroll(phone)

@@ -1,7 +1,7 @@
 """A late question in a real browser: a resolved incident with a published FAQ answer, the log form showing the
 answer while the question is typed, the question page with the stored suggestion and its composed answer
-("our record since" included), "Send this answer", and the question marked answered. The question page fits a
-phone."""
+("our record since" included), "Send this answer", and the question marked answered; the asker is a known
+member, so it lands on their timeline. The question page fits a phone."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ async def test_log_a_late_question_and_send_the_suggested_answer(new_page, serve
     entry = await api(page, "POST", f"/api/v1/incidents/{incident['id']}/faq", {
         "question": "Did you delete negative comments?",
         "answer": "No. A spam filter hid **some** comments for a day; every one is back.", "status": "published"})
+    member = await api(page, "POST", "/api/v1/members", {
+        "name": f"Asker {tag}", "handles": [{"platform": "x", "handle": f"asker_{tag}"}]})
 
     await page.goto("/questions/new")
     await expect(page.get_by_role("heading", name="Log a late question")).to_be_visible()
@@ -67,6 +69,14 @@ async def test_log_a_late_question_and_send_the_suggested_answer(new_page, serve
     scroll_width, inner_width = await no_horizontal_scroll(phone)
     assert scroll_width <= inner_width, f"horizontal scroll at phone width: {scroll_width}px > {inner_width}px"
     await phone.screenshot(path=tmp_path / "question-phone.png", full_page=True)
+
+    # The asker's handle is a member's: the question is on their timeline, answered.
+    await page.goto(f"/members/{member['id']}")
+    asked = page.locator("#timeline li.event-question")
+    await expect(asked).to_have_count(1)
+    await expect(asked).to_contain_text("Why were the negative comments deleted?")
+    await expect(asked.locator(".status")).to_have_text("answered")
+    await expect(page.locator("#late-questions")).to_have_count(0)
 
     await page.goto(f"/incidents/{incident['id']}")
     await page.locator("#late-questions").get_by_role("link", name="Late-question report").click()

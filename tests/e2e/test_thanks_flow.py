@@ -1,9 +1,11 @@
 """Thanking a helper in a real browser: a member replies supportively to an incident, the item waits in the due
 queue saying why, "Say thank you" opens the form pre-filled from the template, recording it takes the item out of
-the queue, and the thank-you shows on the member's page next to the timeline. The queue fits a phone."""
+the queue, and the thank-you shows in the member's timeline among their interactions. The queue and the member
+timeline fit a phone."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timedelta, timezone
 
@@ -72,9 +74,20 @@ async def test_thank_a_helper_from_the_due_queue(new_page, server, tmp_path):
     await expect(page.locator(f"#due-{incident['id']}-{member['id']}")).to_have_count(0)
 
     await page.goto(f"/members/{member['id']}")
-    thanks = page.locator("#thanks")
-    await expect(thanks).to_contain_text("Thank-yous (1)")
+    # One timeline, newest first: the thank-you, then the two replies it thanks.
+    events = page.locator("#timeline li.event")
+    await expect(events).to_have_count(3)
+    thanks = events.nth(0)
+    await expect(thanks).to_have_class(re.compile(r"\bevent-thanks\b"))
     await expect(thanks).to_contain_text("your replies calmed everyone down")
     await expect(thanks).to_contain_text("gift: Sticker pack (4.50)")
     await expect(thanks.get_by_role("link", name=f"Baggage fee typo {tag}")).to_be_visible()
-    await expect(page.locator("#timeline")).to_be_visible()
+    for n in (1, 2):
+        await expect(events.nth(n)).to_have_class(re.compile(r"\bevent-interaction\b"))
+    await expect(page.locator("#thanks")).to_have_count(0)
+    await page.screenshot(path=tmp_path / "member-timeline-desktop.png", full_page=True)
+    await phone.goto(f"/members/{member['id']}#timeline")
+    await expect(phone.locator("#timeline li.event-thanks")).to_be_visible()
+    scroll_width, inner_width = await no_horizontal_scroll(phone)
+    assert scroll_width <= inner_width, f"horizontal scroll at phone width: {scroll_width}px > {inner_width}px"
+    await phone.locator("#timeline").screenshot(path=tmp_path / "member-timeline-phone.png")

@@ -105,3 +105,22 @@ async def test_only_managers_may_mark_reviewed_on_pages(api, incident_id, as_use
         assert (await post_form(client, f"/faq/{entry['id']}/reviewed")).status_code == 403
     bob = await as_user("bob")
     assert (await post_form(bob, "/faq/999/reviewed")).status_code == 404
+
+
+async def test_only_a_published_entry_may_be_marked_reviewed(api, incident_id, clock):
+    """Reviewing vouches for an answer given out: a draft or retired one is refused naming "reviewed", and
+    nothing changes; publishing with "reviewed" in the same request is fine."""
+    draft = await create(api, incident_id, status="draft")
+    retired = await create(api, incident_id, status="published")
+    assert (await api.patch(f"/api/v1/faq/{retired['id']}", json={"status": "retired"})).status_code == 200
+    clock.advance(days=1)
+    for entry in (draft, retired):
+        response = await api.patch(f"/api/v1/faq/{entry['id']}", json={"reviewed": True})
+        assert response.status_code == 422 and "reviewed" in response.json()["error"]["fields"], response.text
+        assert (await api.get(f"/api/v1/faq/{entry['id']}")).json()["reviewed_at"] == entry["reviewed_at"]
+    published = await create(api, incident_id, status="published")
+    response = await api.patch(f"/api/v1/faq/{published['id']}", json={"status": "retired", "reviewed": True})
+    assert response.status_code == 422 and "reviewed" in response.json()["error"]["fields"]
+    assert (await api.get(f"/api/v1/faq/{published['id']}")).json()["status"] == "published"
+    response = await api.patch(f"/api/v1/faq/{draft['id']}", json={"status": "published", "reviewed": True})
+    assert response.status_code == 200 and response.json()["reviewed_at"] is not None

@@ -54,6 +54,37 @@ async def test_it_matches_the_last_word_as_a_prefix(incident):
     assert await ids("ref") == [entry["id"]]
 
 
+async def test_it_matches_a_prefix_cut_mid_word_by_the_words_it_expands_into(incident):
+    """The index holds stems ("neg" on FTS5 porter, "negat" on PostgreSQL english) that a word cut short is
+    not a prefix of; the whole words starting with it, from the unstemmed words index, are ORed in."""
+    entry = await add(incident, "Did you delete negative comments?", "No. Some were hidden by a filter.")
+    await add(incident, "Is the sale still on?", "Yes, until Friday.")
+    for prefix in ("negati", "negativ", "comm", "delet", "delete negati", "did you delete negativ"):
+        assert await ids(prefix) == [entry["id"]], prefix
+    assert await search.prefix_words("negati") == ["negative"]
+    assert await search.prefix_words("de") == ["delete"]
+    assert await ids("negatx") == [] and await ids("zzz") == []
+    assert await search.prefix_words("negatx") == []
+
+
+async def test_the_words_index_follows_edits_and_retirement(incident):
+    entry = await add(incident, "Did you delete negative comments?", "No.", tags=["moderation"])
+    assert await search.prefix_words("moder") == ["moderation"]
+    await service.update_entry(entry_id=entry["id"], actor=ACTOR, now=START,
+                               values={"question": "Were comments removed?", "tags": []})
+    assert await search.prefix_words("negati") == [] and await search.prefix_words("moder") == []
+    assert await search.prefix_words("remov") == ["removed"]
+    await service.retire(entry_id=entry["id"], actor=ACTOR, now=START)
+    assert await search.prefix_words("remov") == [] and await ids("remov", include_drafts=True) == []
+
+
+async def test_without_the_fallback_only_entries_with_every_meaningful_word_match(incident):
+    entry = await add(incident, "Did you delete negative comments?")
+    assert await ids("did my comments vanish", any_word_fallback=False) == []
+    assert await ids("did you delete comments", any_word_fallback=False) == [entry["id"]]
+    assert await ids("comments the", any_word_fallback=False) == [entry["id"]]  # a trailing stop word
+
+
 async def test_it_ranks_a_question_match_above_an_answer_only_match(incident):
     in_answer = await add(incident, "What happened?", "A refund is available to everyone affected.")
     in_question = await add(incident, "How do I get a refund?", "Ask our support team.")
@@ -203,7 +234,8 @@ async def test_it_lists_only_published_entries_due_for_review(incident):
 
 # ---- the index stays consistent through random writes -----------------------------------------------
 
-WORDS = ["refund", "flight", "luggage", "delay", "crew", "voucher", "meal", "wifi"]
+# "negative" and "deleted" have stems ("neg"/"negat", "delet") that some of their prefixes are not prefixes of.
+WORDS = ["refund", "flight", "luggage", "delay", "crew", "voucher", "meal", "wifi", "negative", "deleted"]
 text = st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(" ".join)
 operation = st.one_of(
     st.tuples(st.just("create"), text, text, st.sampled_from(["draft", "published"])),
@@ -213,11 +245,12 @@ operation = st.one_of(
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(operations=st.lists(operation, min_size=1, max_size=12))
-async def test_it_keeps_the_index_in_step_with_random_writes(incident, operations):
+@given(operations=st.lists(operation, min_size=1, max_size=12), cut=st.integers(1, 8))
+async def test_it_keeps_the_index_in_step_with_random_writes(incident, operations, cut):
     await FaqEntry.delete(force=True).run()
     if db.is_sqlite():
         await FaqEntry.raw("DELETE FROM faq_fts").run()
+        await FaqEntry.raw("DELETE FROM faq_words").run()
     expected: dict[int, dict] = {}
     for op in operations:
         if op[0] == "create":
@@ -237,3 +270,12 @@ async def test_it_keeps_the_index_in_step_with_random_writes(incident, operation
             assert set(await ids(word, include_drafts=drafts, limit=50)) == naive, (word, drafts)
             tagged = {i for i, e in expected.items() if e["status"] in statuses and word in e["tags"]}
             assert set(await ids("", tag=word, include_drafts=drafts, limit=50)) == tagged, (word, drafts)
+            # A prefix of the word, cut anywhere: the words index lists exactly the whole words of entries that
+            # are not retired starting with it, and search finds exactly the entries with such a word.
+            prefix = word[:cut]
+            live = [e for e in expected.values() if e["status"] != "retired"]
+            written = {w for e in live for w in f"{e['question']} {e['answer']} {' '.join(e['tags'])}".split()}
+            assert await search.prefix_words(prefix) == sorted(w for w in written if w.startswith(prefix)), prefix
+            naive = {i for i, e in expected.items() if e["status"] in statuses and any(
+                w.startswith(prefix) for w in f"{e['question']} {e['answer']} {' '.join(e['tags'])}".split())}
+            assert set(await ids(prefix, include_drafts=drafts, limit=50)) == naive, (prefix, drafts)

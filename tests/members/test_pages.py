@@ -348,7 +348,7 @@ async def test_the_timeline_is_newest_first_with_older_pages_and_trolls_marked(a
     first = (await bob.get(f"/members/{member_id}")).text
     notes = re.findall(r'<p class="said">note (\d\d)</p>', first)
     assert notes == [f"{n:02d}" for n in range(25)]
-    troll_item = re.search(r'<li class="troll">.*?</li>', first, re.S).group(0)
+    troll_item = re.search(r'<li class="event event-interaction troll"[^>]*>.*?</li>', first, re.S).group(0)
     assert "note 01" in troll_item and ">troll</span>" in troll_item
     older = link(first, "Older")
     second = (await bob.get(older)).text

@@ -7,21 +7,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from crm import db
 from tests.conftest import START
 
 
 @pytest.fixture(autouse=True)
 async def _pool(pooled):
     """Every test here runs with the PostgreSQL pool (see tests/conftest.py)."""
-    yield
-
-
-@pytest.fixture(autouse=True)
-async def _empty_fts(engine):
-    """tests/conftest.py empties the Piccolo tables; SQLite's FTS5 index of the FAQ is not one of them."""
-    if db.is_sqlite():
-        await engine.run_ddl("DELETE FROM faq_fts")
     yield
 
 

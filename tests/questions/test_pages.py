@@ -94,6 +94,14 @@ async def test_the_form_shows_errors_next_to_the_fields_and_keeps_the_values(car
     assert await LateQuestion.count().run() == 0
 
 
+@pytest.mark.parametrize("url", ["http://[", "https://x.com/a\tb", "https://x.com/\x01"])
+async def test_a_link_that_cannot_be_parsed_is_named_not_a_500(carol, scene, url):
+    r = await post_form(carol, "/questions", {"text": "prices?", "url": url})
+    assert r.status_code == 422, r.text
+    assert "http" in field_error(r.text, "url")
+    assert await LateQuestion.count().run() == 0
+
+
 async def test_an_unknown_member_or_incident_is_named(carol, scene):
     r = await post_form(carol, "/questions", {"text": "Prices?", "member_id": "999999", "incident_id": "999999"})
     assert r.status_code == 422
@@ -168,6 +176,51 @@ async def test_a_retired_entry_cannot_be_sent(carol, desk, scene):
     assert (await LateQuestion.select().first().run())["answered_at"] is None
 
 
+SECRET_Q = "Will SECRETDRAFTQUESTION happen again?"
+SECRET_A = "SECRETDRAFTTEXT: not for everyone."
+
+
+@pytest.mark.parametrize("now", ["draft", "retired"])
+async def test_an_entry_withdrawn_since_logging_leaves_no_trace_of_its_text(as_user, desk, scene, now):
+    """A suggestion turned back into a draft (or retired) is listed as withdrawn, without its question or
+    answer, for everyone: a viewer may not read a draft, and a retired answer may be wrong. Those who may read
+    the entry get a link to its FAQ page. A question answered with it names the entry the same way; the text
+    recorded as sent stays (it is what the customer was told, when the entry was published)."""
+    entry = await desk.faq(scene["iid"], SECRET_Q, SECRET_A)
+    question = await desk.logged(text="Will SECRETDRAFTQUESTION happen?")
+    answered = await desk.logged(text="Will SECRETDRAFTQUESTION happen?")
+    assert question["suggested"] == answered["suggested"] == [entry]
+    assert (await desk.answer(answered["id"], faq_id=entry)).status_code == 200
+    r = await desk.api.patch(f"/api/v1/faq/{entry}", json={"status": now}, headers=desk.h)
+    assert r.status_code == 200, r.text
+    for who, linked in (("dave", now == "retired"), ("bob", True)):
+        client = await as_user(who)
+        page = await client.get(f"/questions/{question['id']}")
+        assert page.status_code == 200
+        html = page.text.replace(question["text"], "")  # the customer's own words are not the entry's
+        assert "SECRETDRAFT" not in html, who
+        withdrawn = section(page.text, f"suggestion-{entry}")
+        assert "withdrawn since" in plain(withdrawn) and now in plain(withdrawn)
+        assert (f'href="/faq/{entry}"' in withdrawn) is linked, who
+        assert "Send this answer" not in withdrawn and 'id="gap"' not in page.text
+        page = await client.get(f"/questions/{answered['id']}")
+        sent = re.search(r'<textarea id="answer-sent"[^>]*>[^<]*</textarea>', page.text).group(0)
+        assert "SECRETDRAFTTEXT" in sent
+        assert "SECRETDRAFT" not in page.text.replace(question["text"], "").replace(sent, ""), who
+        assert "withdrawn since" in plain(section(page.text, "answered-withdrawn"))
+        assert (f'href="/faq/{entry}"' in section(page.text, "answer")) is linked, who
+    viewer = await as_user("dave")
+    assert (await viewer.get(f"/faq/{entry}")).status_code == (200 if now == "retired" else 403)
+
+
+async def test_a_gap_shows_the_answers_sharing_some_of_its_words(carol, desk, scene):
+    question = await desk.logged(text="Will my flight be refunded?")
+    page = await carol.get(f"/questions/{question['id']}")
+    assert "gap" in plain(section(page.text, "gap"))
+    related = section(page.text, "related")
+    assert f"related-{scene['wifi']}" in related and "Send this answer" in related
+
+
 async def test_a_gap_says_so_and_links_to_propose_an_entry(carol, desk, scene):
     question = await desk.logged(text="Baggage allowance?", incident_id=scene["iid"])
     page = await carol.get(f"/questions/{question['id']}")
@@ -214,13 +267,26 @@ async def test_the_list_puts_unanswered_first_and_filters(carol, desk, scene):
     assert (await carol.get("/questions?incident=abc")).status_code == 422
 
 
-async def test_the_members_page_shows_their_late_questions(carol, desk, scene):
+async def test_a_known_members_late_question_lands_on_their_timeline(carol, desk, scene):
     dana = await desk.member("Dana", [("x", "danaw")])
-    question = await desk.logged(text="Were the prices honoured?", platform="x", asker="@DanaW")
+    question = await desk.logged(text="Were the prices honoured?", platform="x", asker="@DanaW")  # asked now
+    said = []
+    for minutes in (-60, 10):  # one interaction before the question, one after
+        r = await desk.api.post("/api/v1/interactions", headers=desk.h, json={
+            "member_id": dana, "platform": "x", "kind": "reply",
+            "occurred_at": (START + timedelta(minutes=minutes)).isoformat()})
+        assert r.status_code == 201, r.text
+        said.append(r.json()["id"])
     page = await carol.get(f"/members/{dana}")
     assert page.status_code == 200
-    mine = section(page.text, "late-questions")
-    assert f'href="/questions/{question["id"]}"' in mine and "Were the prices honoured?" in mine
+    timeline = section(page.text, "timeline")
+    assert re.findall(r'<li class="event [^"]*" id="([a-z-]+-\d+)"', timeline) == [
+        f"interaction-{said[1]}", f"member-question-{question['id']}", f"interaction-{said[0]}"]
+    item = section(timeline, f"member-question-{question['id']}")
+    assert f'href="/questions/{question["id"]}"' in item and "Were the prices honoured?" in item
+    assert "Asked late" in plain(item) and "unanswered" in plain(item)
+    assert f'href="/questions/new?member_id={dana}">Log a late question</a>' in timeline  # agents log them
+    assert 'id="late-questions"' not in page.text  # no separate card any more
 
 
 async def test_the_incident_page_shows_the_record_since_and_links_the_report(carol, desk, scene):

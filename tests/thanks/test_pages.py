@@ -134,6 +134,11 @@ async def test_the_form_refuses_do_not_contact_missing_members_and_wrong_roles(w
     other = await world.member("Other")
     helped = await world.helped(scene["iid"], other)
     assert (await bob.get(f"/thanks/new?member_id={scene['ann']}&briefing_id={helped['id']}")).status_code == 404
+    # A link naming an incident or briefing that is not there is a link to nothing: 404, never a 200 form.
+    for query in ("incident_id=abc", "incident_id=%C2%B2", "incident_id=9999999999", "briefing_id=abc",
+                  "briefing_id=999999", f"briefing_id={helped['id']}&incident_id={scene['old']}"):
+        r = await bob.get(f"/thanks/new?member_id={other}&{query}")
+        assert r.status_code == 404, query
     r = await bob.get(f"/thanks/new?member_id={other}&briefing_id={helped['id']}")
     assert r.status_code == 200 and "For their briefing on v1" in text(r)
     assert re.search(rf'<option value="{scene["iid"]}" selected>', r.text)  # the briefing's incident
@@ -205,21 +210,29 @@ async def test_the_templates_editor_is_for_managers_and_admins(world, scene, as_
     assert "Cheers {incident_title}, for Misleading ad!</textarea>" in r.text
 
 
-async def test_the_member_page_lists_their_thank_yous_beside_the_timeline(world, scene, as_user):
-    await world.thank(scene["ann"], scene["iid"], channel="email", message="Thanks <3", gift="Mug", gift_value=8)
+async def test_the_member_timeline_shows_their_thank_yous_between_the_interactions(world, scene, as_user, clock):
+    # Ann's two supportive replies were an hour ago (an hour after detection); the thank-you goes out now.
+    r = await world.thank(scene["ann"], scene["iid"], channel="email", message="Thanks <3", gift="Mug", gift_value=8)
+    thanked = r.json()["id"]
+    later = await world.interaction(scene["ann"], at=clock() + timedelta(minutes=5), sentiment="positive")
     bob = await as_user("bob")
     r = await bob.get(f"/members/{scene['ann']}")
     assert r.status_code == 200
-    thanks = section(r.text, "thanks")
-    assert "Thank-yous (1)" in text_of(thanks) and "Thanks &lt;3" in thanks and "gift: Mug (8.00)" in text_of(thanks)
-    assert f'href="/incidents/{scene["iid"]}"' in thanks and "by Bob" in text_of(thanks)
-    assert f'href="/thanks/new?member_id={scene["ann"]}&amp;next=/members/{scene["ann"]}%23thanks"' in thanks
-    assert r.text.index('id="thanks"') < r.text.index('id="timeline"')
+    timeline = section(r.text, "timeline")
+    item = section(timeline, f"member-thanks-{thanked}")
+    assert "Thanks &lt;3" in item and "gift: Mug (8.00)" in text_of(item) and "Thanked" in text_of(item)
+    assert f'href="/incidents/{scene["iid"]}"' in item and "by Bob" in text_of(item)
+    # Newest first: the later interaction, the thank-you, then the two replies it thanked.
+    order = re.findall(r'<li class="event [^"]*" id="([a-z-]+-\d+)"', timeline)
+    assert order[:2] == [f"interaction-{later}", f"member-thanks-{thanked}"] and len(order) == 4
+    assert all(o.startswith("interaction-") for o in order[2:])
+    assert f'href="/thanks/new?member_id={scene["ann"]}&amp;next=/members/{scene["ann"]}%23timeline"' in timeline
+    assert 'id="thanks"' not in r.text  # no separate card any more
     dnc = await world.member("Dnc", do_not_contact=True)
     r = await bob.get(f"/members/{dnc}")
-    assert "No thank-yous yet." in section(r.text, "thanks") and "/thanks/new" not in section(r.text, "thanks")
+    assert "/thanks/new" not in section(r.text, "timeline")
     r = await (await as_user("dave")).get(f"/members/{scene['ann']}")
-    assert "/thanks/new" not in section(r.text, "thanks")
+    assert "/thanks/new" not in section(r.text, "timeline") and f"member-thanks-{thanked}" in r.text
 
 
 async def test_the_incident_page_lists_the_helpers_to_thank(world, scene, as_user):
@@ -248,3 +261,67 @@ async def test_the_dashboard_and_the_nav_badge_count_what_is_due(world, scene, a
     await world.thank(scene["ann"], scene["iid"])
     r = await bob.get("/")
     assert 'id="thanks-badge"' not in r.text and "0 thank-yous due" in text(r)
+
+
+async def test_the_re_shown_form_keeps_only_a_safe_next(world, scene, as_user):
+    """A 422 shows ``next`` again in a hidden field and the Cancel link: never an off-site or script target."""
+    bob = await as_user("bob")
+    for unsafe in ("javascript:alert(1)", "/\t/evil.example", "//evil.example", "/\\evil.example"):
+        r = await post_form(bob, "/thanks/new", {"member_id": scene["ann"], "channel": "dm", "message": "Hi",
+                                                 "gift_value": "-1", "next": unsafe})
+        assert r.status_code == 422, unsafe
+        assert '<input type="hidden" name="next" value="/">' in r.text and '<a href="/">Cancel</a>' in r.text
+        assert "javascript:" not in r.text and "evil.example" not in r.text
+    r = await post_form(bob, "/thanks/new", {"member_id": scene["ann"], "channel": "dm", "message": "Hi",
+                                             "gift_value": "-1", "next": f"/members/{scene['ann']}#timeline"})
+    assert f'name="next" value="/members/{scene["ann"]}#timeline"' in r.text
+    r = await post_form(bob, "/thanks/new", {"member_id": scene["ann"], "channel": "dm", "message": "Hi",
+                                             "gift_value": "-1"})
+    assert '<input type="hidden" name="next" value="">' in r.text and '<a href="/thanks">Cancel</a>' in r.text
+    assert await ThankYou.count().run() == 0
+
+
+async def test_the_form_never_shows_a_briefing_of_someone_else(world, scene, as_user):
+    other = await world.member("Other")
+    helped = await world.helped(scene["iid"], other)
+    bob = await as_user("bob")
+    r = await post_form(bob, "/thanks/new", {"member_id": scene["ann"], "briefing_id": helped["id"], "channel": "dm",
+                                             "message": "Hi"})
+    assert r.status_code == 422 and "is not Ann's" in text(r)
+    assert "For their briefing on" not in text(r)
+    mine = await world.helped(scene["old"], scene["ann"])
+    r = await post_form(bob, "/thanks/new", {"member_id": scene["ann"], "briefing_id": mine["id"],
+                                             "incident_id": scene["iid"], "channel": "dm", "message": "Hi"})
+    assert r.status_code == 422 and "belongs to another incident" in text(r)
+    assert "For their briefing on" not in text(r)  # Ann's, but not for the incident the form is about
+    r = await post_form(bob, "/thanks/new", {"member_id": scene["ann"], "briefing_id": mine["id"],
+                                             "incident_id": scene["old"], "channel": "dm", "message": "Hi",
+                                             "gift_value": "-1"})
+    assert r.status_code == 422 and "For their briefing on v1" in text(r)  # hers, for this incident: shown
+    assert await ThankYou.count().run() == 0
+
+
+async def test_thank_yous_of_deleted_merged_or_erased_members_are_listed_nowhere(world, scene, as_user, clock):
+    from crm.members.tables import Member
+
+    names = {"ann": "Ann", "ben": "Ben"}
+    ids = {}
+    for key in ("ann", "ben"):
+        r = await world.thank(scene[key], message=f"Dear {names[key]}, thank you")
+        ids[key] = r.json()["id"]
+    gone = {}
+    for state in ("deleted", "merged", "erased"):
+        member = await world.member(f"Gone {state}")
+        r = await world.thank(member, message=f"Dear Gone {state}, thank you")
+        gone[state] = r.json()["id"]
+        column = {"deleted": Member.deleted_at, "merged": Member.merged_into, "erased": Member.erased_at}[state]
+        await Member.update({column: scene["ann"] if state == "merged" else clock()}).where(
+            Member.id == member).run()
+    bob = await as_user("bob")
+    recent = section((await bob.get("/thanks")).text, "recent")
+    assert "Dear Ann" in recent and "Dear Ben" in recent and "Gone" not in recent
+    for state, thank_you_id in gone.items():
+        r = await world.api.get(f"/api/v1/thank-yous/{thank_you_id}", headers=world.h)
+        assert r.status_code == 404, state
+    r = await world.api.get(f"/api/v1/thank-yous/{ids['ann']}", headers=world.h)
+    assert r.status_code == 200 and r.json()["message"] == "Dear Ann, thank you"
