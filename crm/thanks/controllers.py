@@ -29,7 +29,7 @@ from crm.incidents import queries as incident_queries
 from crm.members import queries as member_queries
 from crm.preferences import service as preferences
 from crm.security import requires
-from crm.thanks import queries, service
+from crm.thanks import queries, service, vocab
 from crm.web import page, redirect
 
 WRITE = requires("thanks.write", "record or dismiss thank-yous")
@@ -131,7 +131,7 @@ async def _queue_page(request: Request, *, dismiss_errors: dict[str, str] | None
     items = _with_timing(await queries.due_items(now=now, zone=_zone(request)), now, QUEUE_PATH)
     return page(request, "thanks/queue.html", status_code=status_code, title="Thank-yous", items=items,
                 overdue=sum(1 for i in items if i["overdue"]), recent=await queries.recent_thanks(RECENT),
-                channel_labels=service.CHANNEL_LABELS, dismiss_errors=dismiss_errors or {},
+                channel_labels=vocab.CHANNEL_LABELS, dismiss_errors=dismiss_errors or {},
                 dismiss_values=dismiss_values or {}, due_days=await preferences.get(queries.DUE_DAYS_KEY))
 
 
@@ -151,23 +151,23 @@ async def _form_page(request: Request, member: dict, *, values: dict[str, Any], 
     bodies = await service.templates()
     title = chosen["title"] if chosen else None
     rendered = {c: service.render(bodies[c]["body"], member_name=member["name"], incident_title=title)
-                for c in service.CHANNELS}
+                for c in vocab.CHANNELS}
     if "message" not in values:  # a fresh form starts from the chosen channel's template
         values = {**values, "message": rendered.get(values.get("channel"), "")}
     return page(request, "thanks/new.html", status_code=status_code, title=f"Say thank you to {member['name']}",
                 member=member, incident=chosen, incidents=incidents, briefing=briefing, values=values,
-                errors=errors, channels=service.CHANNELS, channel_labels=service.CHANNEL_LABELS, rendered=rendered)
+                errors=errors, channels=vocab.CHANNELS, channel_labels=vocab.CHANNEL_LABELS, rendered=rendered)
 
 
 async def _templates_page(request: Request, *, values: dict[str, str] | None = None,
                           errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
     stored = await service.templates()
-    shown = {c: (values or {}).get(c, stored[c]["body"]) for c in service.CHANNELS}
-    example = service.render(shown[service.DEFAULT_CHANNEL], member_name="Dana Whitfield",
+    shown = {c: (values or {}).get(c, stored[c]["body"]) for c in vocab.CHANNELS}
+    example = service.render(shown[vocab.DEFAULT_CHANNEL], member_name="Dana Whitfield",
                              incident_title="In-flight Wi-Fi outage joke misfires")
     return page(request, "thanks/templates.html", status_code=status_code, title="Thank-you templates",
-                templates=stored, shown=shown, errors=errors or {}, channels=service.CHANNELS,
-                channel_labels=service.CHANNEL_LABELS, example=example, default_channel=service.DEFAULT_CHANNEL)
+                templates=stored, shown=shown, errors=errors or {}, channels=vocab.CHANNELS,
+                channel_labels=vocab.CHANNEL_LABELS, example=example, default_channel=vocab.DEFAULT_CHANNEL)
 
 
 # ---- controller ----------------------------------------------------------------------------------
@@ -212,7 +212,7 @@ class ThanksController(Controller):
             incident_id = briefing["incident"]
         if incident_id is not None and await incident_queries.snapshot(incident_id) is None:
             raise NotFound(f"No incident with id {incident_id}.")
-        channel = params.get("channel") if params.get("channel") in service.CHANNELS else service.DEFAULT_CHANNEL
+        channel = params.get("channel") if params.get("channel") in vocab.CHANNELS else vocab.DEFAULT_CHANNEL
         next_path = params.get("next") or ""
         values = {"member_id": str(member["id"]), "incident_id": str(incident_id or ""),
                   "briefing_id": str(briefing_id or ""), "channel": channel, "gift": "", "gift_value": "",
@@ -264,7 +264,7 @@ class ThanksController(Controller):
     @post("/thanks/templates", guards=[TEMPLATES])
     async def save_templates(self, request: Request) -> Template | Redirect:
         form = await read_form(request)
-        bodies = {c: form[f"body_{c}"] for c in service.CHANNELS if f"body_{c}" in form}
+        bodies = {c: form[f"body_{c}"] for c in vocab.CHANNELS if f"body_{c}" in form}
         try:
             await service.update_templates(bodies=bodies, actor=request.user.actor(client_ip(request)),
                                            now=request.app.state.clock())

@@ -17,12 +17,8 @@ from crm.incidents.tables import Incident
 from crm.members import queries as member_queries
 from crm.thanks import queries
 from crm.thanks.tables import ThankYou, ThankYouTemplate, ThanksDismissal
+from crm.thanks.vocab import CHANNELS
 
-# The briefing channels (dm, email, phone, in_person, other) plus the ways a thank-you goes out in public or in kind.
-CHANNELS = ["dm", "email", "public_reply", "phone", "in_person", "gift", "other"]
-CHANNEL_LABELS = {"dm": "direct message", "email": "email", "public_reply": "public reply", "phone": "phone call",
-                  "in_person": "in person", "gift": "gift", "other": "other"}
-DEFAULT_CHANNEL = "dm"
 PLACEHOLDERS = ("member_name", "incident_title")
 NO_INCIDENT = "the past few days"  # what {incident_title} reads as when the thank-you is for no incident
 
