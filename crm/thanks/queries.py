@@ -134,16 +134,10 @@ async def due_items(*, now: datetime, zone: ZoneInfo | timezone = UTC, member_id
 
 
 async def due_counts(now: datetime) -> dict[str, int]:
-    """{"due": every item in the queue, "overdue": those past their due time}: one statement."""
-    helped: dict[tuple[int, int], datetime] = {}
-    days = PREFERENCES[DUE_DAYS_KEY].default
-    for row in await _due_rows():
-        key = (row["member_id"], row["incident_id"])
-        at = _utc(row["helped_at"])
-        helped[key] = min(helped.get(key, at), at)
-        days = _due_days(row["due_days"])
-    overdue = sum(1 for at in helped.values() if now > at + timedelta(days=days))
-    return {"due": len(helped), "overdue": overdue}
+    """{"due": every item in the queue, "overdue": those past their due time}: the queue's one statement, counted
+    (the same rule as the queue by construction)."""
+    items = await due_items(now=now)
+    return {"due": len(items), "overdue": sum(1 for item in items if item["overdue"])}
 
 
 # ---- recorded thank-yous -------------------------------------------------------------------------
