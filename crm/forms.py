@@ -66,3 +66,8 @@ def parse_local(raw: str | None, zone: ZoneInfo, field: str, errors: dict[str, s
         errors[field] = "Give a date between 1990 and 9998."
         return None
     return (at.replace(tzinfo=zone) if at.tzinfo is None else at).astimezone(timezone.utc)
+
+
+def local_zone(request: Request) -> ZoneInfo:
+    """The zone the CRM shows times in (CRM_TIMEZONE); times are stored in UTC."""
+    return ZoneInfo(request.app.state.settings.timezone)

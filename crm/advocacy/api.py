@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from litestar import Controller, Request, get
 from litestar.params import FromPath
 
 from crm.advocacy import service
 from crm.advocacy.schemas import HealthRead
+from crm.forms import local_zone
 
 
 class AdvocacyAPI(Controller):
@@ -21,4 +20,4 @@ class AdvocacyAPI(Controller):
         """Any signed-in role. 404 for missing, deleted, erased and merged members, as GET /members/{id}."""
         # The dates in the reasons read as on the pages (the CRM's zone); the date fields stay ISO.
         return await service.health(member_id, request.app.state.clock(),
-                                    ZoneInfo(request.app.state.settings.timezone))
+                                    local_zone(request))

@@ -7,13 +7,13 @@ import csv
 import io
 from datetime import datetime
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get
 from litestar.response import Template
 
 from crm.advocacy import service
 from crm.errors import InvalidInput
+from crm.forms import local_zone
 from crm.members.controllers import csv_cell
 from crm.web import page
 
@@ -26,11 +26,6 @@ def _view(request: Request) -> tuple[str, bool]:
     sort = (params.get("sort") or "").strip() or "warnings"
     only = (params.get("warnings") or "").strip() not in ("", "0", "off", "false")
     return sort, only
-
-
-def _zone(request: Request) -> ZoneInfo:
-    """The CRM's zone: the reasons name their dates as every page does."""
-    return ZoneInfo(request.app.state.settings.timezone)
 
 
 def _query(sort: str, only: bool) -> str:
@@ -49,7 +44,7 @@ class SupportiveController(Controller):
     async def _page(self, request: Request, sort: str, only: bool) -> Template:
         now = request.app.state.clock()
         try:
-            rows = await service.supportive(now, sort=sort, only_warnings=only, zone=_zone(request))
+            rows = await service.supportive(now, sort=sort, only_warnings=only, zone=local_zone(request))
             errors: dict[str, str] = {}
             status = 200
         except InvalidInput as exc:
@@ -73,7 +68,7 @@ class SupportiveController(Controller):
         sort, only = _view(request)
         now = request.app.state.clock()
         try:
-            rows = await service.supportive(now, sort=sort, only_warnings=only, zone=_zone(request))
+            rows = await service.supportive(now, sort=sort, only_warnings=only, zone=local_zone(request))
         except InvalidInput:
             return await self._page(request, sort, only)
         buffer = io.StringIO()

@@ -19,7 +19,7 @@ from crm.accounts import queries as accounts_queries
 from crm.errors import InvalidInput, NotFound, PermissionDenied
 from crm.faq import queries, search, service
 from crm.faq.api import MAX_QUERY
-from crm.forms import client_ip, is_id, read_form, safe_next
+from crm.forms import client_ip, is_id, local_zone, read_form, safe_next
 from crm.incidents import queries as incidents
 from crm.incidents.record import record_since
 from crm.markdown import render
@@ -38,10 +38,6 @@ ACTION_LABELS = {"create": "created", "update": "changed", "retire": "retired"}
 STATUS_FLASH = {"published": "Published: agents and search now use this answer.",
                 "retired": "Retired: it no longer appears in search or on the public page.",
                 "draft": "Moved back to draft."}
-
-
-def _zone(request: Request) -> ZoneInfo:
-    return ZoneInfo(request.app.state.settings.timezone)
 
 
 def _flag(value: str | None) -> bool:
@@ -154,7 +150,7 @@ async def _entry_page(request: Request, entry: dict, *, alert: str | None = None
     return page(request, "faq/show.html", status_code=status_code, title=entry["question"], entry=entry,
                 incident=incident, answer_html=render(entry["answer"]), names=names, days=days,
                 review_due=service.review_due(entry, now=now, days=days), alert=alert,
-                history=_history(await service.history(entry["id"]), names, _zone(request)),
+                history=_history(await service.history(entry["id"]), names, local_zone(request)),
                 can_write=_can_write(request))
 
 
@@ -311,7 +307,7 @@ class PublicFaqController(Controller):
 
 async def _public_section(request: Request, incident: dict, entries: list[dict]) -> dict[str, Any]:
     """Only what the public may see: the title, the date, the record-since sentence, the answers."""
-    since = await record_since(incident, now=request.app.state.clock(), zone=_zone(request))
+    since = await record_since(incident, now=request.app.state.clock(), zone=local_zone(request))
     return {"id": incident["id"], "title": incident["title"], "detected_at": incident["detected_at"],
             "sentence": since.sentence,
             "entries": [{"id": e["id"], "question": e["question"], "answer_html": render(e["answer"])}

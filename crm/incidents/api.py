@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 import msgspec
 from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from crm.errors import InvalidInput, NotFound
-from crm.forms import client_ip
+from crm.forms import client_ip, local_zone
 from crm.incidents import queries, service, talking_points
 from crm.incidents.record import record_since
 from crm.incidents.schemas import (
@@ -60,7 +58,7 @@ class IncidentsAPI(Controller):
         now = request.app.state.clock()
         read = await incident_read(incident_id, now)
         read.record_since = await record_since(await queries.snapshot(incident_id), now=now,
-                                               zone=ZoneInfo(request.app.state.settings.timezone))
+                                               zone=local_zone(request))
         return read
 
     @get("/incidents", summary="Incidents, newest first")

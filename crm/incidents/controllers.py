@@ -19,7 +19,7 @@ from litestar.response import Redirect, Template
 
 from crm.accounts import queries as accounts_queries
 from crm.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from crm.forms import client_ip, is_id, local_input, parse_local, read_form
+from crm.forms import client_ip, is_id, local_input, local_zone, parse_local, read_form
 from crm.incidents import queries, review, service, talking_points
 from crm.incidents.vocab import (
     FREEZING_STATUSES, OPEN_STATUSES, SEVERITIES, STATEMENT_KINDS, STATUSES,
@@ -60,10 +60,6 @@ def duration(seconds: int | None) -> str:
         return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
     days, hours = divmod(hours, 24)
     return f"{days} days {hours} h"
-
-
-def _zone(request: Request) -> ZoneInfo:
-    return ZoneInfo(request.app.state.settings.timezone)
 
 
 def _lines(text: str | None) -> list[str]:
@@ -163,7 +159,7 @@ async def _incident_page(request: Request, incident_id: int, *, alert: str | Non
         action_labels=ACTION_STATUS_LABELS, action_buttons=ACTION_BUTTONS, now=now,
         refresh=REFRESH_SECONDS if is_open else None, advocates=await advocates_panel(incident, now),
         faq=await faq_panel(incident, request.user, now),
-        thank_helpers=await incident_helpers(incident_id, now, ZoneInfo(request.app.state.settings.timezone)),
+        thank_helpers=await incident_helpers(incident_id, now, local_zone(request)),
         late_questions=await late_questions_panel(request, incident),
     )
     if is_open:
@@ -234,13 +230,13 @@ class IncidentsController(Controller):
     async def new(self, request: Request) -> Template:
         now = request.app.state.clock()
         return await _new_page(request, values={"severity": "high", "freeze": "default", "platforms": [],
-                                                "detected_at": local_input(now, _zone(request))}, errors={})
+                                                "detected_at": local_input(now, local_zone(request))}, errors={})
 
     @post("/incidents", guards=[WRITE])
     async def create(self, request: Request) -> Template | Redirect:
         form_data = await request.form()
         platforms = [p for p in form_data.getall("platforms", []) if isinstance(p, str)]
-        values, shown, errors = _incident_form(await read_form(request), platforms, _zone(request))
+        values, shown, errors = _incident_form(await read_form(request), platforms, local_zone(request))
         now = request.app.state.clock()
         try:
             if errors:
@@ -537,7 +533,7 @@ async def _interactions_page(request: Request, incident: dict, *, link_error: st
                              status_code: int = 200) -> Template:
     """Find interactions by platform, time window and text; the results come with checkboxes to link in bulk."""
     now = request.app.state.clock()
-    zone = _zone(request)
+    zone = local_zone(request)
     params = request.query_params
     errors: dict[str, str] = {}
     since_default, until_default = queries.window(incident, now)

@@ -19,7 +19,7 @@ from litestar.response import Redirect, Stream, Template
 from crm.accounts import queries as accounts_queries
 from crm.advocacy import service as advocacy
 from crm.errors import Conflict, InvalidInput, NotFound
-from crm.forms import client_ip, is_id, local_input, parse_local, read_form
+from crm.forms import client_ip, is_id, local_input, local_zone, parse_local, read_form
 from crm.members import charts, engagement, erasure, interactions, merge, queries, read, service, timeline
 from crm.members.vocab import KINDS, PLATFORMS, SENTIMENTS, TIERS
 from crm.security import requires
@@ -219,7 +219,7 @@ async def _member_page(request: Request, member_id: int, *, before: str | None =
                        log_values: dict | None = None, log_errors: dict | None = None,
                        status_code: int = 200) -> Template:
     now = request.app.state.clock()
-    zone = ZoneInfo(request.app.state.settings.timezone)
+    zone = local_zone(request)
     member, eng, days = await read.member_with_engagement(member_id, now)
     try:
         events, older = await timeline.page(member_id, cursor=before, limit=TIMELINE_PAGE)
@@ -346,7 +346,7 @@ class MembersController(Controller):
         await _live(member_id)
         form = await read_form(request)
         now = request.app.state.clock()
-        values, errors = _interaction_form(form, member_id, ZoneInfo(request.app.state.settings.timezone))
+        values, errors = _interaction_form(form, member_id, local_zone(request))
         try:
             if errors:
                 found: dict[str, str] = {}  # the service's own messages for the other fields, nothing written

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from crm.errors import InvalidInput
 from crm.faq.schemas import SearchItem
-from crm.forms import client_ip
+from crm.forms import client_ip, local_zone
 from crm.incidents.record import Record, record
 from crm.questions import queries, service
 from crm.questions.schemas import (
@@ -48,7 +46,7 @@ class LateQuestionsAPI(Controller):
         row = await service.answer_question(question_id=question_id, values=sent_fields(data),
                                             actor=request.user.actor(client_ip(request)),
                                             now=request.app.state.clock(),
-                                            zone=ZoneInfo(request.app.state.settings.timezone))
+                                            zone=local_zone(request))
         return question_read(row)
 
     @delete("/late-questions/{question_id:int}", guards=[WRITE], summary="Delete a late question (soft)")

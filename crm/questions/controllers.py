@@ -28,7 +28,7 @@ from crm import db
 from crm.errors import InvalidInput, NotFound
 from crm.faq import search
 from crm.faq import service as faq_service
-from crm.forms import client_ip, is_id, parse_local, read_form
+from crm.forms import client_ip, is_id, local_zone, parse_local, read_form
 from crm.incidents import queries as incident_queries
 from crm.incidents.record import RecordSince, record_since
 from crm.markdown import render
@@ -44,10 +44,6 @@ LIST_LIMIT = 100
 SEARCH_LIMIT = 5
 MAX_QUERY = 500
 FORM_FIELDS = ("text", "asker", "platform", "member_id", "asked_at", "url", "incident_id", "faq_id")
-
-
-def _zone(request: Request) -> ZoneInfo:
-    return ZoneInfo(request.app.state.settings.timezone)
 
 
 def local_date(at: datetime, zone: ZoneInfo) -> str:
@@ -164,7 +160,7 @@ async def _search_again(q: str, exclude: list[int]) -> list[dict]:
 async def _question_page(request: Request, question_id: int, *, errors: dict[str, str] | None = None,
                          values: dict[str, Any] | None = None, status_code: int = 200) -> Template:
     question = await service.get(question_id)
-    now, zone = request.app.state.clock(), _zone(request)
+    now, zone = request.app.state.clock(), local_zone(request)
     incident = await incident_queries.snapshot(question["incident"]) if question["incident"] else None
     stored, withdrawn = await _stored_suggestions(question, request)
     shown = [e["id"] for e in stored]
@@ -191,7 +187,7 @@ async def late_questions_panel(request: Request, incident: dict) -> dict[str, An
     """What the incident page's "Late questions" section shows: the record-since sentence and the counts."""
     rows = await queries.of_incident(incident["id"])
     return {
-        "record": await _record(incident, request.app.state.clock(), _zone(request)), "total": len(rows),
+        "record": await _record(incident, request.app.state.clock(), local_zone(request)), "total": len(rows),
         "unanswered": sum(1 for r in rows if r["answered_at"] is None),
         "gaps": sum(1 for r in rows if queries.is_gap(r)),
     }
@@ -246,7 +242,7 @@ class QuestionsController(Controller):
     async def create(self, request: Request) -> Template | Redirect:
         form = await read_form(request)
         now = request.app.state.clock()
-        values, errors = _question_form(form, _zone(request))
+        values, errors = _question_form(form, local_zone(request))
         actor = request.user.actor(client_ip(request))
         try:
             if errors:
@@ -259,7 +255,7 @@ class QuestionsController(Controller):
                 question, suggestions = await service.log_question(values=values, actor=actor, now=now)
                 if values["faq_id"] is not None:
                     await service.answer_question(question_id=question["id"], values={"faq_id": values["faq_id"]},
-                                                  actor=actor, now=now, zone=_zone(request))
+                                                  actor=actor, now=now, zone=local_zone(request))
         except InvalidInput as exc:
             shown = {key: form.get(key, "") for key in FORM_FIELDS}
             return await _new_page(request, values=shown, errors={**exc.fields, "form": "The question was not "
@@ -289,7 +285,7 @@ class QuestionsController(Controller):
             await service.answer_question(question_id=question_id, values={k: values[k] for k in ("answer_text",
                                                                                                   "faq_id")},
                                           actor=request.user.actor(client_ip(request)),
-                                          now=request.app.state.clock(), zone=_zone(request))
+                                          now=request.app.state.clock(), zone=local_zone(request))
         except InvalidInput as exc:
             return await _question_page(request, question_id, values=values, status_code=exc.status_code,
                                         errors={**exc.fields, "form": "The answer was not recorded: " + " ".join(
@@ -299,7 +295,7 @@ class QuestionsController(Controller):
     @get("/incidents/{incident_id:int}/questions")
     async def report(self, request: Request, incident_id: FromPath[int]) -> Template:
         incident = await _incident_or_404(incident_id)
-        now, zone = request.app.state.clock(), _zone(request)
+        now, zone = request.app.state.clock(), local_zone(request)
         rows = await queries.of_incident(incident_id)
         resolved = incident["resolved_at"] is not None
         since = incident["resolved_at"] or incident["detected_at"]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from crm.errors import NotFound
-from crm.forms import client_ip
+from crm.forms import client_ip, local_zone
 from crm.members import queries as member_queries
 from crm.security import requires
 from crm.thanks import queries, service
@@ -35,7 +33,7 @@ class ThanksAPI(Controller):
     @get("/thank-yous/due", summary="Thank-yous due, most overdue first, each saying why")
     async def due(self, request: Request) -> DueList:
         items = await queries.due_items(now=request.app.state.clock(),
-                                        zone=ZoneInfo(request.app.state.settings.timezone))
+                                        zone=local_zone(request))
         return DueList(items=[due_item(i) for i in items])
 
     @post("/thank-yous/due/dismiss", guards=[WRITE], status_code=HTTP_201_CREATED,

@@ -24,7 +24,7 @@ from litestar.response import Redirect, Template
 
 from crm.briefings.tables import Briefing
 from crm.errors import Conflict, InvalidInput, NotFound
-from crm.forms import client_ip, is_id, parse_local, read_form, safe_next
+from crm.forms import client_ip, is_id, local_zone, parse_local, read_form, safe_next
 from crm.incidents import queries as incident_queries
 from crm.members import queries as member_queries
 from crm.preferences import service as preferences
@@ -40,10 +40,6 @@ INCIDENT_CHOICES = 50
 
 
 # ---- helpers -------------------------------------------------------------------------------------
-
-def _zone(request: Request) -> ZoneInfo:
-    return ZoneInfo(request.app.state.settings.timezone)
-
 
 def span(delta: timedelta) -> str:
     """A plain length of time, rounded down: "2 days", "5 hours", "1 minute"."""
@@ -128,7 +124,7 @@ async def _member_or_404(raw: str | None) -> dict:
 async def _queue_page(request: Request, *, dismiss_errors: dict[str, str] | None = None,
                       dismiss_values: dict[str, str] | None = None, status_code: int = 200) -> Template:
     now = request.app.state.clock()
-    items = _with_timing(await queries.due_items(now=now, zone=_zone(request)), now, QUEUE_PATH)
+    items = _with_timing(await queries.due_items(now=now, zone=local_zone(request)), now, QUEUE_PATH)
     return page(request, "thanks/queue.html", status_code=status_code, title="Thank-yous", items=items,
                 overdue=sum(1 for i in items if i["overdue"]), recent=await queries.recent_thanks(RECENT),
                 channel_labels=vocab.CHANNEL_LABELS, dismiss_errors=dismiss_errors or {},
@@ -229,7 +225,7 @@ class ThanksController(Controller):
         errors: dict[str, str] = {}
         incident_id = _optional_id(form.get("incident_id"), "incident_id", errors)
         briefing_id = _optional_id(form.get("briefing_id"), "briefing_id", errors)
-        sent_at = parse_local(form.get("sent_at", ""), _zone(request), "sent_at", errors)
+        sent_at = parse_local(form.get("sent_at", ""), local_zone(request), "sent_at", errors)
         now = request.app.state.clock()
         try:
             if errors:  # the service's own messages for the other fields too; nothing is written
