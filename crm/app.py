@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from litestar import Litestar, Request
 from litestar.config.csrf import CSRFConfig
@@ -28,9 +27,6 @@ from crm.clock import Clock, utc_now
 from crm.dashboard.controllers import DashboardController
 from crm.faq.api import FaqAPI
 from crm.faq.controllers import FaqController, PublicFaqController
-from crm.thanks.api import ThanksAPI
-from crm.thanks.controllers import ThanksController
-from crm.thanks.queries import due_counts
 from crm.health import healthz
 from crm.incidents.api import IncidentsAPI
 from crm.incidents.controllers import IncidentsController
@@ -40,9 +36,19 @@ from crm.members.controllers import MembersController
 from crm.preferences.controllers import SettingsController
 from crm.questions.api import LateQuestionsAPI
 from crm.questions.controllers import QuestionsController
-from crm.security import CSRF_COOKIE, CSRF_HEADER, AuthMiddleware, BearerAwareCSRFMiddleware, login_required, security_headers
+from crm.security import (
+    CSRF_COOKIE,
+    CSRF_HEADER,
+    AuthMiddleware,
+    BearerAwareCSRFMiddleware,
+    login_required,
+    security_headers,
+)
 from crm.settings import Settings
 from crm.templating import configure_environment
+from crm.thanks.api import ThanksAPI
+from crm.thanks.controllers import ThanksController
+from crm.thanks.queries import due_counts
 from crm.web import EXCEPTION_HANDLERS
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -101,30 +107,41 @@ def create_app(
         await db.stop(engine)
 
     csrf = CSRFConfig(
-        secret=settings.secret_key, cookie_name=CSRF_COOKIE, header_name=CSRF_HEADER,
-        cookie_secure=settings.production, cookie_samesite="lax", cookie_httponly=False,
+        secret=settings.secret_key,
+        cookie_name=CSRF_COOKIE,
+        header_name=CSRF_HEADER,
+        cookie_secure=settings.production,
+        cookie_samesite="lax",
+        cookie_httponly=False,
         exclude=["^/static/", "^/healthz"],
     )
     app = Litestar(
         route_handlers=[
             *ROUTES,
-            create_static_files_router(path="/static", directories=[ROOT / "crm" / "static"],
-                                       opt={"public": True}, include_in_schema=False),
+            create_static_files_router(
+                path="/static", directories=[ROOT / "crm" / "static"], opt={"public": True}, include_in_schema=False
+            ),
         ],
         middleware=[DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf), AuthMiddleware],
         guards=[login_required],
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=TemplateConfig(
-            directory=ROOT / "templates", engine=JinjaTemplateEngine,
+            directory=ROOT / "templates",
+            engine=JinjaTemplateEngine,
             engine_callback=lambda engine: configure_environment(engine.engine, settings),
         ),
         openapi_config=OpenAPIConfig(
-            title="Advocate CRM API", version="1", path="/schema",
+            title="Advocate CRM API",
+            version="1",
+            path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
-            components=Components(security_schemes={
-                "BearerToken": SecurityScheme(type="http", scheme="bearer",
-                                              description="A token from `crm token create EMAIL`."),
-            }),
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(
+                        type="http", scheme="bearer", description="A token from `crm token create EMAIL`."
+                    ),
+                }
+            ),
             security=[{"BearerToken": []}],
         ),
         before_send=[security_headers(settings.production)],

@@ -45,9 +45,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Client addresses drive login throttling and the audit log: X-Forwarded-For is believed only from the
     # proxies named here, never by default (anyone could send it).
     proxies = args.forwarded_allow_ips
-    uvicorn.run("crm.app:create_app_from_env", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", proxy_headers=bool(proxies),
-                forwarded_allow_ips=proxies or None)
+    uvicorn.run(
+        "crm.app:create_app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+    )
     return 0
 
 
@@ -69,10 +76,18 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
     _connect()
     password = _read_password()
-    created = asyncio.run(_with_engine(service.create_user(
-        email=args.email, name=args.name or args.email.split("@")[0], role=args.role, password=password,
-        actor=Actor.system("cli"), now=utc_now(),
-    )))
+    created = asyncio.run(
+        _with_engine(
+            service.create_user(
+                email=args.email,
+                name=args.name or args.email.split("@")[0],
+                role=args.role,
+                password=password,
+                actor=Actor.system("cli"),
+                now=utc_now(),
+            )
+        )
+    )
     print(f"Added {created['email']} as {created['role']} (id {created['id']}).")
     return 0
 
@@ -83,8 +98,9 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     from crm.clock import utc_now
 
     _connect()
-    _, token = asyncio.run(_with_engine(tokens.create_token(
-        email=args.email, label=args.label, actor=Actor.system("cli"), now=utc_now())))
+    _, token = asyncio.run(
+        _with_engine(tokens.create_token(email=args.email, label=args.label, actor=Actor.system("cli"), now=utc_now()))
+    )
     print(token)
     return 0
 
@@ -120,8 +136,9 @@ def cmd_rollups_rebuild(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="crm", description="Advocate CRM. Configuration comes from CRM_* "
-                                     "environment variables (see README).")
+    parser = argparse.ArgumentParser(
+        prog="crm", description="Advocate CRM. Configuration comes from CRM_* environment variables (see README)."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("migrate", help="apply all database migrations")
@@ -131,9 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--forwarded-allow-ips", default="", metavar="IPS",
-                   help="comma-separated addresses of your reverse proxies; X-Forwarded-For from them gives "
-                        "the client's address (default: trust no proxy)")
+    p.add_argument(
+        "--forwarded-allow-ips",
+        default="",
+        metavar="IPS",
+        help="comma-separated addresses of your reverse proxies; X-Forwarded-For from them gives "
+        "the client's address (default: trust no proxy)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("user", help="manage users")

@@ -38,8 +38,9 @@ class TunedSQLiteEngine(SQLiteEngine):
     """Piccolo re-sends "PRAGMA foreign_keys = 1" before every statement in a transaction,
     a second round trip to aiosqlite's thread each time; TunedConnection already set it."""
 
-    async def _run_in_existing_connection(self, connection, query: str, args=None, query_type: str = "generic",
-                                          table=None):
+    async def _run_in_existing_connection(
+        self, connection, query: str, args=None, query_type: str = "generic", table=None
+    ):
         async with connection.execute(query, args or []) as cursor:
             return await cursor.fetchall()
 

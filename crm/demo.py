@@ -5,15 +5,15 @@ from __future__ import annotations
 import secrets
 
 from crm.accounts import queries, service
-from crm.audit.service import Actor
-from crm.clock import utc_now
 from crm.advocacy import demo as advocacy_demo
+from crm.audit.service import Actor
 from crm.briefings import demo as briefings_demo
+from crm.clock import utc_now
 from crm.faq import demo as faq_demo
 from crm.incidents import demo as incidents_demo
 from crm.members import demo as members_demo
-from crm.thanks import demo as thanks_demo
 from crm.questions import demo as questions_demo
+from crm.thanks import demo as thanks_demo
 
 DEMO_USERS = [
     ("admin@example.com", "Alex Admin", "admin"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from litestar import Request
@@ -32,8 +32,13 @@ def safe_next(target: str | None) -> str:
     """Only same-site paths: never redirect a freshly signed-in user off-site. Browsers drop tabs and newlines
     from URLs (so "/<tab>/evil.example" becomes "//evil.example") and read a backslash as "/", so any control
     character, whitespace or backslash refuses the whole target."""
-    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
-            or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target)):
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target)
+    ):
         return "/"
     return target
 
@@ -41,8 +46,13 @@ def safe_next(target: str | None) -> str:
 def session_cookie(request: Request, token: str) -> Cookie:
     settings = request.app.state.settings
     return Cookie(
-        key=SESSION_COOKIE, value=token, httponly=True, samesite="lax", secure=settings.production,
-        max_age=int(settings.session_lifetime.total_seconds()), path="/",
+        key=SESSION_COOKIE,
+        value=token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.production,
+        max_age=int(settings.session_lifetime.total_seconds()),
+        path="/",
     )
 
 
@@ -65,7 +75,7 @@ def parse_local(raw: str | None, zone: ZoneInfo, field: str, errors: dict[str, s
     if not 1990 <= at.year <= 9998:
         errors[field] = "Give a date between 1990 and 9998."
         return None
-    return (at.replace(tzinfo=zone) if at.tzinfo is None else at).astimezone(timezone.utc)
+    return (at.replace(tzinfo=zone) if at.tzinfo is None else at).astimezone(UTC)
 
 
 def local_zone(request: Request) -> ZoneInfo:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from markupsafe import Markup
 from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Mapping
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,10 +34,10 @@ class DatabaseURL:
     sqlite_path: Path | None = None
 
     @classmethod
-    def parse(cls, raw: str, *, base: Path) -> "DatabaseURL":
+    def parse(cls, raw: str, *, base: Path) -> DatabaseURL:
         name = "CRM_DATABASE_URL"
         if raw.startswith("sqlite:///"):
-            rest = raw[len("sqlite:///"):]
+            rest = raw[len("sqlite:///") :]
             if not rest:
                 raise ConfigError(name, "sqlite URL needs a file path, e.g. sqlite:///var/crm.sqlite")
             path = Path(rest)
@@ -53,9 +53,7 @@ class DatabaseURL:
             if not parts.path.strip("/"):
                 raise ConfigError(name, "postgresql URL needs a database name after the host")
             return cls("postgres", raw)
-        raise ConfigError(
-            name, f"must start with sqlite:/// or postgresql://, got {raw.split(':', 1)[0]!r}"
-        )
+        raise ConfigError(name, f"must start with sqlite:/// or postgresql://, got {raw.split(':', 1)[0]!r}")
 
 
 @dataclass(frozen=True)
@@ -72,7 +70,7 @@ class Settings:
         return self.env == "production"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, *, base: Path | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, base: Path | None = None) -> Settings:
         environ = os.environ if environ is None else environ
         base = Path.cwd() if base is None else base
         var_dir = base / "var"
@@ -133,6 +131,7 @@ def _dev_secret(path: Path) -> str:
 def _read_dev_secret(path: Path) -> str:
     secret = path.read_text().strip()
     if len(secret) < MIN_SECRET_LENGTH:  # e.g. left empty by a crash: never sign with a blank key
-        raise ConfigError("CRM_SECRET_KEY", f"not set, and {path} is empty or too short; "
-                          "delete that file to generate a new one")
+        raise ConfigError(
+            "CRM_SECRET_KEY", f"not set, and {path} is empty or too short; delete that file to generate a new one"
+        )
     return secret

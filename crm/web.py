@@ -44,8 +44,15 @@ def _sign(secret: str, value: bytes) -> str:
 def flash_cookie(request: Request, message: str) -> Cookie:
     value = base64.urlsafe_b64encode(message.encode()).decode()
     signature = _sign(request.app.state.settings.secret_key, value.encode())
-    return Cookie(key=FLASH_COOKIE, value=f"{value}.{signature}", httponly=True, samesite="lax",
-                  secure=request.app.state.settings.production, max_age=60, path="/")
+    return Cookie(
+        key=FLASH_COOKIE,
+        value=f"{value}.{signature}",
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.production,
+        max_age=60,
+        path="/",
+    )
 
 
 def read_flash(request: Request) -> str | None:
@@ -66,9 +73,14 @@ def page(request: Request, template_name: str, *, status_code: int = 200, **cont
     flash = read_flash(request)
     response = Template(
         template_name=template_name,
-        context={"user": request.scope.get("user"), "flash": flash, "request": request,
-                 "freeze": getattr(request.state, "freeze", None),
-                 "thanks_due": getattr(request.state, "thanks_due", None), **context},
+        context={
+            "user": request.scope.get("user"),
+            "flash": flash,
+            "request": request,
+            "freeze": getattr(request.state, "freeze", None),
+            "thanks_due": getattr(request.state, "thanks_due", None),
+            **context,
+        },
         status_code=status_code,
     )
     if flash is not None:
@@ -82,11 +94,25 @@ def redirect(request: Request, path: str, *, flash: str | None = None) -> Redire
 
 
 def _error_page(request: Request, status: int, message: str) -> Response:
-    titles = {400: "Bad request", 401: "Sign in needed", 403: "Not allowed", 404: "Page not found",
-              405: "Not allowed here", 409: "Conflict", 413: "Too large", 422: "Check your input",
-              429: "Too many attempts", 500: "Something went wrong"}
-    name = "errors/404.html" if status == 404 else "errors/403.html" if status == 403 else (
-        "errors/500.html" if status >= 500 else "errors/error.html")
+    titles = {
+        400: "Bad request",
+        401: "Sign in needed",
+        403: "Not allowed",
+        404: "Page not found",
+        405: "Not allowed here",
+        409: "Conflict",
+        413: "Too large",
+        422: "Check your input",
+        429: "Too many attempts",
+        500: "Something went wrong",
+    }
+    name = (
+        "errors/404.html"
+        if status == 404
+        else "errors/403.html"
+        if status == 403
+        else ("errors/500.html" if status >= 500 else "errors/error.html")
+    )
     return page(request, name, status_code=status, title=titles.get(status, "Error"), message=message)
 
 
@@ -121,8 +147,7 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
         return Redirect(path="/login", query_params={"next": target}, status_code=303)
     message = exc.detail
     if status == 403 and message == CSRF_FAILED:
-        message = ("This form has expired or did not come from this site. "
-                   "Go back, reload the page and try again.")
+        message = "This form has expired or did not come from this site. Go back, reload the page and try again."
     if isinstance(exc, ValidationException):
         fields = _validation_fields(exc)
         if wants_json(request):
@@ -131,8 +156,16 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
             return json_error(400, "bad_request", _plain(message))
         return _error_page(request, 400, "The form could not be read. Go back and try again.")
     if wants_json(request):
-        codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict",
-                 413: "too_large", 415: "unsupported_media_type", 429: "too_many_requests"}
+        codes = {
+            400: "bad_request",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            409: "conflict",
+            413: "too_large",
+            415: "unsupported_media_type",
+            429: "too_many_requests",
+        }
         return json_error(status, codes.get(status, "http_error"), _plain(message))
     return _error_page(request, status, _plain(message))
 

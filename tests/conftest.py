@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -24,7 +24,7 @@ from crm.settings import DatabaseURL, Settings
 # Still argon2id, with small costs: the real costs are checked in test_passwords.py.
 passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
-START = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 SECRET = "test-secret-" + "x" * 40
 
 
@@ -78,8 +78,7 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 async def settings(database, tmp_path) -> Settings:
-    return Settings(database=database, secret_key=SECRET, env="development", timezone="UTC",
-                    var_dir=tmp_path / "var")
+    return Settings(database=database, secret_key=SECRET, env="development", timezone="UTC", var_dir=tmp_path / "var")
 
 
 @pytest.fixture
@@ -98,9 +97,11 @@ async def app(settings, engine, clock):
 
 def make_client(app, *, https: bool = False) -> httpx.AsyncClient:
     """A client on the test's own event loop (production cookies are Secure: use https)."""
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                             base_url="https://testserver" if https else "http://testserver",
-                             follow_redirects=False)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="https://testserver" if https else "http://testserver",
+        follow_redirects=False,
+    )
 
 
 @pytest.fixture
@@ -126,8 +127,14 @@ async def users(engine, clock) -> dict[str, dict]:
     cast = {"alice": "admin", "bob": "manager", "carol": "agent", "dave": "viewer"}
     made = {}
     for name, role in cast.items():
-        made[name] = await service.create_user(email=f"{name}@example.com", name=name.title(), role=role,
-                                               password=PASSWORD, actor=Actor.system("test"), now=clock())
+        made[name] = await service.create_user(
+            email=f"{name}@example.com",
+            name=name.title(),
+            role=role,
+            password=PASSWORD,
+            actor=Actor.system("test"),
+            now=clock(),
+        )
     return made
 
 
@@ -152,8 +159,9 @@ async def auth(users, clock) -> dict[str, dict[str, str]]:
 
     headers = {}
     for name in users:
-        _, token = await tokens.create_token(email=f"{name}@example.com", label="", actor=Actor.system("t"),
-                                             now=clock())
+        _, token = await tokens.create_token(
+            email=f"{name}@example.com", label="", actor=Actor.system("t"), now=clock()
+        )
         headers[name] = {"Authorization": f"Bearer {token}"}
     return headers
 

@@ -28,8 +28,13 @@ def error(response) -> dict:
 async def test_it_creates_a_user_through_the_api(api):
     response = await api.post("/api/v1/users", json=VALID)
     assert response.status_code == 201
-    assert response.json() == {"id": response.json()["id"], "email": "erin@example.com", "name": "Erin",
-                               "role": "agent", "is_active": True}
+    assert response.json() == {
+        "id": response.json()["id"],
+        "email": "erin@example.com",
+        "name": "Erin",
+        "role": "agent",
+        "is_active": True,
+    }
 
 
 async def test_malformed_json_is_a_400(api):
@@ -38,11 +43,14 @@ async def test_malformed_json_is_a_400(api):
     assert error(response)["code"] == "bad_request"
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"email": 42}, "email"),
-    ({"role": "superuser"}, "role"),
-    ({"is_admin": True}, "is_admin"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"email": 42}, "email"),
+        ({"role": "superuser"}, "role"),
+        ({"is_admin": True}, "is_admin"),
+    ],
+)
 async def test_wrong_types_unknown_values_and_unknown_fields_are_422_naming_the_field(api, change, field):
     response = await api.post("/api/v1/users", json={**VALID, **change})
     assert response.status_code == 422
@@ -70,8 +78,11 @@ async def test_a_duplicate_is_409(api):
 
 
 async def test_an_oversized_body_is_413(api):
-    response = await api.post("/api/v1/users", content=b'{"name": "' + b"x" * MAX_BODY_BYTES + b'"}',
-                              headers={"content-type": "application/json"})
+    response = await api.post(
+        "/api/v1/users",
+        content=b'{"name": "' + b"x" * MAX_BODY_BYTES + b'"}',
+        headers={"content-type": "application/json"},
+    )
     assert response.status_code == 413
     assert error(response)["code"] == "too_large"
 

@@ -42,13 +42,21 @@ class Cli:
     database_url: str
     cwd: Path
 
-    def run(self, *args: str, env: dict[str, str] | None = None,
-            timeout: float = TIMEOUT) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = TIMEOUT
+    ) -> subprocess.CompletedProcess[str]:
         environ = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
         environ.update(CRM_DATABASE_URL=self.database_url, CRM_SECRET_KEY=SECRET)
         environ.update(env or {})
-        return subprocess.run([str(CRM), *args], env=environ, cwd=self.cwd, stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [str(CRM), *args],
+            env=environ,
+            cwd=self.cwd,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     def ok(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         result = self.run(*args, env=env)
@@ -59,8 +67,13 @@ class Cli:
         return self.run("user", "add", email, "--role", role, *extra, env={"CRM_PASSWORD": password})
 
     def settings(self) -> Settings:
-        return Settings(database=DatabaseURL.parse(self.database_url, base=Path("/")), secret_key=SECRET,
-                        env="development", timezone="UTC", var_dir=self.cwd / "var")
+        return Settings(
+            database=DatabaseURL.parse(self.database_url, base=Path("/")),
+            secret_key=SECRET,
+            env="development",
+            timezone="UTC",
+            var_dir=self.cwd / "var",
+        )
 
     def bind(self) -> None:
         """Point this process's tables at the same database the subprocess uses."""
@@ -70,8 +83,9 @@ class Cli:
     async def api(self):
         """The app, in this process, on the same database."""
         app = create_app(self.settings(), manage_pool=False)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
-                                     follow_redirects=False) as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver", follow_redirects=False
+        ) as client:
             yield client
 
 
@@ -139,10 +153,22 @@ def stdout_token(result: subprocess.CompletedProcess[str]) -> str:
 # --- help ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [
-    [], ["migrate"], ["serve"], ["user"], ["user", "add"], ["token"], ["token", "create"], ["token", "revoke"],
-    ["rollups"], ["rollups", "rebuild"], ["demo"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["migrate"],
+        ["serve"],
+        ["user"],
+        ["user", "add"],
+        ["token"],
+        ["token", "create"],
+        ["token", "revoke"],
+        ["rollups"],
+        ["rollups", "rebuild"],
+        ["demo"],
+    ],
+)
 def test_it_prints_usage_for_help_on_every_command(offline, command):
     result = offline.run(*command, "--help")
     assert result.returncode == 0, result.stderr
@@ -245,7 +271,7 @@ async def test_it_creates_a_token_that_authenticates_as_that_user(migrated):
 async def test_it_stores_only_a_hash_of_the_token(migrated):
     migrated.add_user("morgan@example.com")
     token = stdout_token(migrated.ok("token", "create", "morgan@example.com", "--label", "x"))
-    secret_part = token[len("crm_") + 6:]  # what follows the displayed prefix
+    secret_part = token[len("crm_") + 6 :]  # what follows the displayed prefix
 
     row = await token_row(token)
     assert row["token_hash"] == hash_token(token)
@@ -325,9 +351,8 @@ async def test_it_creates_no_demo_accounts_when_a_user_exists(migrated):
 
 
 async def test_it_loads_demo_members_and_tweets_once(migrated):
-    from crm.members.tables import Interaction, Member
-
     from crm.members.demo import TWEETS
+    from crm.members.tables import Interaction, Member
 
     first = migrated.ok("demo")
     assert "Demo members: 5 added" in first.stdout
@@ -341,8 +366,15 @@ async def test_it_loads_demo_members_and_tweets_once(migrated):
     assert (await Member.count().run(), await Interaction.count().run()) == (members, interactions)
 
 
-ROLLUP = ("id", "interactions_total", "first_interaction_at", "last_interaction_at", "usual_gap_seconds",
-          "quiet_after", "reach")
+ROLLUP = (
+    "id",
+    "interactions_total",
+    "first_interaction_at",
+    "last_interaction_at",
+    "usual_gap_seconds",
+    "quiet_after",
+    "reach",
+)
 
 
 async def test_rollups_rebuild_repairs_a_damaged_rollup_and_changes_nothing_else(migrated):
@@ -351,8 +383,9 @@ async def test_rollups_rebuild_repairs_a_damaged_rollup_and_changes_nothing_else
     migrated.ok("demo")
     columns = [getattr(Member, name) for name in ROLLUP] + [Member.score_log2]
     before = await Member.select(*columns).order_by(Member.id).run()
-    days_before = await MemberDay.select(MemberDay.key, MemberDay.total, MemberDay.positive).order_by(
-        MemberDay.key).run()
+    days_before = (
+        await MemberDay.select(MemberDay.key, MemberDay.total, MemberDay.positive).order_by(MemberDay.key).run()
+    )
     damaged = before[0]["id"]
     await Member.update({Member.interactions_total: 0, Member.score_log2: -1e9}).where(Member.id == damaged).run()
     await MemberDay.delete().where(MemberDay.member == damaged).run()
@@ -360,20 +393,29 @@ async def test_rollups_rebuild_repairs_a_damaged_rollup_and_changes_nothing_else
     result = migrated.ok("rollups", "rebuild")
     assert f"of {len(before)} members" in result.stdout
     after = await Member.select(*columns).order_by(Member.id).run()
-    for old, new in zip(before, after):
+    for old, new in zip(before, after, strict=False):
         assert {k: old[k] for k in ROLLUP} == {k: new[k] for k in ROLLUP}
         assert abs(old["score_log2"] - new["score_log2"]) < 1e-9
-    assert await MemberDay.select(MemberDay.key, MemberDay.total, MemberDay.positive).order_by(
-        MemberDay.key).run() == days_before
+    assert (
+        await MemberDay.select(MemberDay.key, MemberDay.total, MemberDay.positive).order_by(MemberDay.key).run()
+        == days_before
+    )
 
 
 # --- bad configuration --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [
-    ["migrate"], ["demo"], ["serve", "--port", "0"], ["token", "create", "a@example.com"],
-    ["token", "revoke", "1"], ["user", "add", "a@example.com", "--role", "agent"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["migrate"],
+        ["demo"],
+        ["serve", "--port", "0"],
+        ["token", "create", "a@example.com"],
+        ["token", "revoke", "1"],
+        ["user", "add", "a@example.com", "--role", "agent"],
+    ],
+)
 def test_it_stops_with_one_line_naming_crm_env_when_it_is_unknown(offline, command):
     result = offline.run(*command, env={"CRM_ENV": "staging", "CRM_PASSWORD": PASSWORD})
     assert result.returncode != 0
@@ -384,13 +426,16 @@ def test_it_stops_with_one_line_naming_crm_env_when_it_is_unknown(offline, comma
     assert not (offline.cwd.parent / "never").exists()  # no database was opened
 
 
-@pytest.mark.parametrize("url", [
-    "mysql://crm@localhost/crm",
-    "sqlite:///",
-    "postgresql:///crm",
-    "postgresql://crm@localhost:port/crm",
-    "postgresql://crm@localhost:5432",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://crm@localhost/crm",
+        "sqlite:///",
+        "postgresql:///crm",
+        "postgresql://crm@localhost:port/crm",
+        "postgresql://crm@localhost:5432",
+    ],
+)
 def test_it_stops_with_one_line_naming_crm_database_url_when_it_is_malformed(offline, url):
     result = offline.run("migrate", env={"CRM_DATABASE_URL": url})
     assert result.returncode != 0
@@ -404,7 +449,9 @@ def test_it_refuses_production_without_a_secret_key(offline):
     environ = {"CRM_ENV": "production", "CRM_SECRET_KEY": ""}
     result = offline.run("migrate", env=environ)
     assert result.returncode != 0
-    assert result.stderr.splitlines() == ["crm: configuration error: CRM_SECRET_KEY: is required when CRM_ENV=production"]
+    assert result.stderr.splitlines() == [
+        "crm: configuration error: CRM_SECRET_KEY: is required when CRM_ENV=production"
+    ]
 
 
 # --- serve --------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from piccolo.apps.migrations.commands.new import AutoMigrationManager
@@ -22,6 +22,7 @@ async def test_it_tunes_every_sqlite_connection(engine):
         pytest.skip("SQLite PRAGMAs")
     connection = await engine.get_connection()
     try:
+
         async def pragma(name):
             async with connection.execute(f"PRAGMA {name}") as cursor:
                 return list((await cursor.fetchone()).values())[0]
@@ -38,9 +39,7 @@ async def test_it_enforces_foreign_keys(engine):
     from crm.accounts.tables import AuthSession
 
     with pytest.raises(Exception) as caught:
-        await AuthSession.insert(
-            AuthSession(token_hash="x" * 64, user=999_999, expires_at=datetime.now(timezone.utc))
-        ).run()
+        await AuthSession.insert(AuthSession(token_hash="x" * 64, user=999_999, expires_at=datetime.now(UTC))).run()
     assert "foreign key" in str(caught.value).lower()
 
 
@@ -54,7 +53,7 @@ async def test_it_begins_sqlite_write_transactions_immediately(engine):
 async def test_it_survives_32_concurrent_writers_without_locking_errors(engine):
     """Each writer reads then writes in one transaction: the pattern that fails with
     "database is locked" on SQLite unless write transactions begin immediately."""
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
 
     async def writer(n: int) -> None:
         async with db.transaction():
@@ -80,7 +79,7 @@ async def test_it_stores_and_returns_timestamps_in_utc(engine):
 
 
 async def test_it_rolls_back_the_change_and_its_audit_entry_together(engine):
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     with pytest.raises(RuntimeError, match="boom"):
         async with db.transaction():
             await LoginFailure.insert(LoginFailure(key="half", at=now)).run()
@@ -92,7 +91,7 @@ async def test_it_rolls_back_the_change_and_its_audit_entry_together(engine):
 
 async def test_it_refuses_an_audit_entry_outside_a_transaction(engine):
     with pytest.raises(RuntimeError, match="inside db.transaction"):
-        await record(actor=Actor.system(), action="test.loose", entity="test", at=datetime.now(timezone.utc))
+        await record(actor=Actor.system(), action="test.loose", entity="test", at=datetime.now(UTC))
     assert await AuditEntry.count().run() == 0
 
 

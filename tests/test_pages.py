@@ -41,8 +41,16 @@ async def test_an_unexpected_error_gets_a_friendly_500_page_and_json(settings, e
 
 async def test_it_escapes_user_supplied_text(as_user):
     alice = await as_user("alice")
-    await post_form(alice, "/admin/users/", {"email": "x@example.com", "name": "<script>alert(1)</script>",
-                                             "role": "agent", "password": "tidal-Kestrel-meadow-41"})
+    await post_form(
+        alice,
+        "/admin/users/",
+        {
+            "email": "x@example.com",
+            "name": "<script>alert(1)</script>",
+            "role": "agent",
+            "password": "tidal-Kestrel-meadow-41",
+        },
+    )
     body = (await alice.get("/admin/users")).text
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
@@ -72,8 +80,9 @@ async def test_a_forged_flash_cookie_is_ignored(client):
 async def test_the_openapi_schema_documents_every_api_route(app, as_user):
     alice = await as_user("alice")
     schema = (await alice.get("/schema")).json()
-    api_paths = {re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path) for route in app.routes
-                 if route.path.startswith("/api/")}
+    api_paths = {
+        re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path) for route in app.routes if route.path.startswith("/api/")
+    }
     documented = set(schema["paths"])
     assert api_paths <= documented, api_paths - documented
     assert "BearerToken" in schema["components"]["securitySchemes"]

@@ -15,9 +15,16 @@ from crm.preferences import service as preferences
 from crm.preferences.tables import AppSetting
 from tests.conftest import START
 
-DEFAULTS = {"ack_target_minutes.critical": 15, "ack_target_minutes.high": 60, "ack_target_minutes.medium": 240,
-            "ack_target_minutes.low": 1440, "briefing_fatigue_incidents": 2, "two_person_approval": True,
-            "thanks_due_days": 2, "faq_review_days": 90}
+DEFAULTS = {
+    "ack_target_minutes.critical": 15,
+    "ack_target_minutes.high": 60,
+    "ack_target_minutes.medium": 240,
+    "ack_target_minutes.low": 1440,
+    "briefing_fatigue_incidents": 2,
+    "two_person_approval": True,
+    "thanks_due_days": 2,
+    "faq_review_days": 90,
+}
 
 
 @pytest.fixture
@@ -45,13 +52,21 @@ async def test_an_update_changes_only_what_was_sent_and_is_audited(admin, users,
     assert after == {**DEFAULTS, "ack_target_minutes.high": 30}
     assert await preferences.get("ack_target_minutes.high") == 30
     clock.advance(minutes=5)
-    after = await preferences.update(values={"ack_target_minutes.low": 100, "two_person_approval": False},
-                                     actor=admin, now=clock())
-    assert after == {**DEFAULTS, "ack_target_minutes.high": 30, "ack_target_minutes.low": 100,
-                     "two_person_approval": False}
+    after = await preferences.update(
+        values={"ack_target_minutes.low": 100, "two_person_approval": False}, actor=admin, now=clock()
+    )
+    assert after == {
+        **DEFAULTS,
+        "ack_target_minutes.high": 30,
+        "ack_target_minutes.low": 100,
+        "two_person_approval": False,
+    }
     assert await preferences.all_values() == after
-    assert set(await stored()) == {"pref:ack_target_minutes.high", "pref:ack_target_minutes.low",
-                                   "pref:two_person_approval"}
+    assert set(await stored()) == {
+        "pref:ack_target_minutes.high",
+        "pref:ack_target_minutes.low",
+        "pref:two_person_approval",
+    }
     entries = await settings_audit()
     assert len(entries) == 2
     assert [e["actor"] for e in entries] == [users["alice"]["id"]] * 2
@@ -65,20 +80,23 @@ async def test_an_update_changes_only_what_was_sent_and_is_audited(admin, users,
     assert len(await settings_audit()) == 2
 
 
-@pytest.mark.parametrize("values, key", [
-    ({"ack_target_minutes.high": "soon"}, "ack_target_minutes.high"),
-    ({"ack_target_minutes.high": 12.5}, "ack_target_minutes.high"),
-    ({"ack_target_minutes.high": "12.5"}, "ack_target_minutes.high"),
-    ({"ack_target_minutes.high": True}, "ack_target_minutes.high"),
-    ({"ack_target_minutes.high": None}, "ack_target_minutes.high"),
-    ({"ack_target_minutes.critical": 0}, "ack_target_minutes.critical"),
-    ({"ack_target_minutes.critical": -5}, "ack_target_minutes.critical"),
-    ({"ack_target_minutes.low": 10_081}, "ack_target_minutes.low"),
-    ({"two_person_approval": "maybe"}, "two_person_approval"),
-    ({"ack_target_minutes.urgent": 5}, "ack_target_minutes.urgent"),
-    ({"ack_target_minutes.high": 30, "colour": "red"}, "colour"),  # one bad key: nothing is stored
-    ({"ack_target_minutes.high": 30, "ack_target_minutes.low": "x"}, "ack_target_minutes.low"),
-])
+@pytest.mark.parametrize(
+    "values, key",
+    [
+        ({"ack_target_minutes.high": "soon"}, "ack_target_minutes.high"),
+        ({"ack_target_minutes.high": 12.5}, "ack_target_minutes.high"),
+        ({"ack_target_minutes.high": "12.5"}, "ack_target_minutes.high"),
+        ({"ack_target_minutes.high": True}, "ack_target_minutes.high"),
+        ({"ack_target_minutes.high": None}, "ack_target_minutes.high"),
+        ({"ack_target_minutes.critical": 0}, "ack_target_minutes.critical"),
+        ({"ack_target_minutes.critical": -5}, "ack_target_minutes.critical"),
+        ({"ack_target_minutes.low": 10_081}, "ack_target_minutes.low"),
+        ({"two_person_approval": "maybe"}, "two_person_approval"),
+        ({"ack_target_minutes.urgent": 5}, "ack_target_minutes.urgent"),
+        ({"ack_target_minutes.high": 30, "colour": "red"}, "colour"),  # one bad key: nothing is stored
+        ({"ack_target_minutes.high": 30, "ack_target_minutes.low": "x"}, "ack_target_minutes.low"),
+    ],
+)
 async def test_bad_values_are_422_naming_the_key_and_store_nothing(admin, clock, values, key):
     with pytest.raises(InvalidInput) as refused:
         await preferences.update(values=values, actor=admin, now=clock())
@@ -89,16 +107,31 @@ async def test_bad_values_are_422_naming_the_key_and_store_nothing(admin, clock,
 
 
 async def test_the_limits_themselves_are_accepted(admin, clock):
-    after = await preferences.update(values={"ack_target_minutes.critical": 1, "ack_target_minutes.low": 10_080,
-                                             "ack_target_minutes.high": " 45 ", "ack_target_minutes.medium": 90.0},
-                                     actor=admin, now=clock())
+    after = await preferences.update(
+        values={
+            "ack_target_minutes.critical": 1,
+            "ack_target_minutes.low": 10_080,
+            "ack_target_minutes.high": " 45 ",
+            "ack_target_minutes.medium": 90.0,
+        },
+        actor=admin,
+        now=clock(),
+    )
     assert after["ack_target_minutes.critical"] == 1 and after["ack_target_minutes.low"] == 10_080
     assert after["ack_target_minutes.high"] == 45 and after["ack_target_minutes.medium"] == 90
 
 
 async def test_the_switch_reads_form_values(admin, clock):
-    for raw, value in [("", False), ("on", True), ("off", False), ("true", True), ("0", False), (1, True),
-                       (False, False), (True, True)]:
+    for raw, value in [
+        ("", False),
+        ("on", True),
+        ("off", False),
+        ("true", True),
+        ("0", False),
+        (1, True),
+        (False, False),
+        (True, True),
+    ]:
         after = await preferences.update(values={"two_person_approval": raw}, actor=admin, now=clock())
         assert after["two_person_approval"] is value, raw
         assert await preferences.get("two_person_approval") is value

@@ -43,8 +43,9 @@ def test_it_defaults_to_development_utc_and_twelve_hour_sessions(tmp_path):
 
 
 def test_it_treats_blank_values_as_unset(tmp_path):
-    settings = load(tmp_path, CRM_SECRET_KEY=SECRET, CRM_ENV=" ", CRM_DATABASE_URL="", CRM_TIMEZONE="",
-                    CRM_SESSION_HOURS="")
+    settings = load(
+        tmp_path, CRM_SECRET_KEY=SECRET, CRM_ENV=" ", CRM_DATABASE_URL="", CRM_TIMEZONE="", CRM_SESSION_HOURS=""
+    )
     assert settings.env == "development"
     assert settings.database.sqlite_path == tmp_path / "var" / "crm.sqlite"
     assert settings.timezone == "UTC"
@@ -63,11 +64,14 @@ def test_it_keeps_an_absolute_sqlite_path(tmp_path):
     assert settings.database.sqlite_path == elsewhere
 
 
-@pytest.mark.parametrize("url", [
-    "postgresql://crm:pw@127.0.0.1:5432/crm",
-    "postgresql://db.internal/crm",
-    "postgres://crm@localhost/crm",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://crm:pw@127.0.0.1:5432/crm",
+        "postgresql://db.internal/crm",
+        "postgres://crm@localhost/crm",
+    ],
+)
 def test_it_accepts_a_postgresql_url(tmp_path, url):
     settings = load(tmp_path, CRM_SECRET_KEY=SECRET, CRM_DATABASE_URL=url)
     assert settings.database.engine == "postgres"
@@ -76,8 +80,9 @@ def test_it_accepts_a_postgresql_url(tmp_path, url):
 
 
 def test_it_accepts_production_with_a_secret_and_a_named_time_zone(tmp_path):
-    settings = load(tmp_path, CRM_SECRET_KEY=SECRET, CRM_ENV="production", CRM_TIMEZONE="Europe/Paris",
-                    CRM_SESSION_HOURS="8")
+    settings = load(
+        tmp_path, CRM_SECRET_KEY=SECRET, CRM_ENV="production", CRM_TIMEZONE="Europe/Paris", CRM_SESSION_HOURS="8"
+    )
     assert settings.production is True
     assert settings.timezone == "Europe/Paris"
     assert settings.session_lifetime == timedelta(hours=8)
@@ -92,15 +97,18 @@ def test_it_accepts_session_hours_at_both_ends_of_the_range(tmp_path, hours):
 # --- malformed values --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("url", "says"), [
-    ("mysql://crm@localhost/crm", "must start with sqlite:/// or postgresql://"),
-    ("sqlite:///", "needs a file path"),
-    ("sqlite://crm.sqlite", "must start with sqlite:/// or postgresql://"),
-    ("postgresql:///crm", "needs a host"),
-    ("postgresql://crm@db:fivefourthreetwo/crm", "port must be a number"),
-    ("postgresql://crm@db:5432", "needs a database name"),
-    ("postgresql://crm@db:5432/", "needs a database name"),
-])
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("mysql://crm@localhost/crm", "must start with sqlite:/// or postgresql://"),
+        ("sqlite:///", "needs a file path"),
+        ("sqlite://crm.sqlite", "must start with sqlite:/// or postgresql://"),
+        ("postgresql:///crm", "needs a host"),
+        ("postgresql://crm@db:fivefourthreetwo/crm", "port must be a number"),
+        ("postgresql://crm@db:5432", "needs a database name"),
+        ("postgresql://crm@db:5432/", "needs a database name"),
+    ],
+)
 def test_it_rejects_a_malformed_database_url_naming_the_variable(tmp_path, url, says):
     error = config_error(tmp_path, CRM_SECRET_KEY=SECRET, CRM_DATABASE_URL=url)
     assert error.variable == "CRM_DATABASE_URL"

@@ -31,16 +31,25 @@ class AccountsAPI(Controller):
     @post("/users", guards=[requires("users.manage", "manage users")], summary="Add a user (admin)")
     async def create_user(self, request: Request, data: JSONBody[UserCreate]) -> UserRead:
         created = await service.create_user(
-            email=data.email, name=data.name, role=data.role.value, password=data.password,
-            actor=request.user.actor(client_ip(request)), now=request.app.state.clock(),
+            email=data.email,
+            name=data.name,
+            role=data.role.value,
+            password=data.password,
+            actor=request.user.actor(client_ip(request)),
+            now=request.app.state.clock(),
         )
         return user_read(created)
 
-    @patch("/users/{user_id:int}", guards=[requires("users.manage", "manage users")],
-           summary="Change a user's name, role or active flag (admin)")
+    @patch(
+        "/users/{user_id:int}",
+        guards=[requires("users.manage", "manage users")],
+        summary="Change a user's name, role or active flag (admin)",
+    )
     async def update_user(self, request: Request, user_id: FromPath[int], data: JSONBody[UserUpdate]) -> UserRead:
         updated = await service.update_user(
-            user_id=user_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock(),
+            user_id=user_id,
+            actor=request.user.actor(client_ip(request)),
+            now=request.app.state.clock(),
             name=None if data.name is UNSET else data.name,
             role=None if data.role is UNSET else data.role.value,
             is_active=None if data.is_active is UNSET else data.is_active,

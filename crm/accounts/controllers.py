@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import secrets
-
-from litestar import Controller, Request, get, post
 from typing import Annotated
 
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
@@ -25,7 +24,9 @@ class LoginController(Controller):
     include_in_schema = False
 
     @get("/login", opt={"public": True})
-    async def login_form(self, request: Request, next_: Annotated[str | None, QueryParameter(name="next")] = None) -> Template | Redirect:
+    async def login_form(
+        self, request: Request, next_: Annotated[str | None, QueryParameter(name="next")] = None
+    ) -> Template | Redirect:
         if request.scope.get("user"):
             return Redirect(path=safe_next(next_), status_code=303)
         return page(request, "accounts/login.html", next=safe_next(next_), errors={}, email="")
@@ -36,13 +37,22 @@ class LoginController(Controller):
         target = safe_next(form.get("next"))
         try:
             _, token = await sessions.login(
-                email=form.get("email", ""), password=form.get("password", ""), ip=client_ip(request),
-                user_agent=request.headers.get("user-agent"), now=request.app.state.clock(),
+                email=form.get("email", ""),
+                password=form.get("password", ""),
+                ip=client_ip(request),
+                user_agent=request.headers.get("user-agent"),
+                now=request.app.state.clock(),
                 lifetime=request.app.state.settings.session_lifetime,
             )
         except (InvalidInput, Throttled) as exc:
-            return page(request, "accounts/login.html", status_code=exc.status_code, next=target,
-                        errors={"form": exc.message}, email=form.get("email", ""))
+            return page(
+                request,
+                "accounts/login.html",
+                status_code=exc.status_code,
+                next=target,
+                errors={"form": exc.message},
+                email=form.get("email", ""),
+            )
         response = Redirect(path=target, status_code=303)
         response.set_cookie(session_cookie(request, token))
         return response
@@ -51,8 +61,7 @@ class LoginController(Controller):
     async def logout(self, request: Request) -> Redirect:
         token = request.cookies.get(SESSION_COOKIE)
         if token and request.scope.get("auth") == "session":
-            await sessions.logout(token=token, user=request.user, ip=client_ip(request),
-                                  now=request.app.state.clock())
+            await sessions.logout(token=token, user=request.user, ip=client_ip(request), now=request.app.state.clock())
         response = redirect(request, "/login", flash="You are signed out.")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -75,20 +84,29 @@ class AccountController(Controller):
         else:
             try:
                 token = await sessions.change_own_password(
-                    user=request.user, current_password=form.get("current_password", ""),
-                    new_password=form.get("new_password", ""), ip=client_ip(request),
-                    user_agent=request.headers.get("user-agent"), now=request.app.state.clock(),
+                    user=request.user,
+                    current_password=form.get("current_password", ""),
+                    new_password=form.get("new_password", ""),
+                    ip=client_ip(request),
+                    user_agent=request.headers.get("user-agent"),
+                    now=request.app.state.clock(),
                     lifetime=request.app.state.settings.session_lifetime,
                 )
             except InvalidInput as exc:
                 errors = exc.fields
             else:
-                response = redirect(request, "/account",
-                                    flash="Password changed. Your other sessions have been signed out.")
+                response = redirect(
+                    request, "/account", flash="Password changed. Your other sessions have been signed out."
+                )
                 response.set_cookie(session_cookie(request, token))
                 return response
-        return page(request, "accounts/account.html", status_code=422, errors=errors,
-                    role_description=DESCRIPTIONS[Role(request.user.role)])
+        return page(
+            request,
+            "accounts/account.html",
+            status_code=422,
+            errors=errors,
+            role_description=DESCRIPTIONS[Role(request.user.role)],
+        )
 
 
 class AdminUsersController(Controller):
@@ -110,14 +128,25 @@ class AdminUsersController(Controller):
         password = form.get("password") or _generated_password()
         try:
             created = await service.create_user(
-                email=form.get("email", ""), name=form.get("name", ""), role=form.get("role", ""),
-                password=password, actor=request.user.actor(client_ip(request)), now=request.app.state.clock(),
+                email=form.get("email", ""),
+                name=form.get("name", ""),
+                role=form.get("role", ""),
+                password=password,
+                actor=request.user.actor(client_ip(request)),
+                now=request.app.state.clock(),
             )
         except (InvalidInput, Conflict) as exc:
-            return page(request, "admin/user_new.html", status_code=exc.status_code, roles=list(Role),
-                        values=form, errors=exc.fields)
-        return page(request, "admin/user_created.html", created=created,
-                    password=password if not form.get("password") else None)
+            return page(
+                request,
+                "admin/user_new.html",
+                status_code=exc.status_code,
+                roles=list(Role),
+                values=form,
+                errors=exc.fields,
+            )
+        return page(
+            request, "admin/user_created.html", created=created, password=password if not form.get("password") else None
+        )
 
     @get("/{user_id:int}")
     async def edit(self, request: Request, user_id: FromPath[int]) -> Template:
@@ -137,13 +166,23 @@ class AdminUsersController(Controller):
                 target = await queries.user_by_id(user_id)
                 return page(request, "admin/user_created.html", created=target, password=password, reset=True)
             await service.update_user(
-                user_id=user_id, actor=actor, now=now, name=form.get("name"), role=form.get("role"),
+                user_id=user_id,
+                actor=actor,
+                now=now,
+                name=form.get("name"),
+                role=form.get("role"),
                 is_active={"activate": True, "deactivate": False}.get(form.get("action", "")),
             )
         except (InvalidInput, Conflict) as exc:
             target = await queries.user_by_id(user_id)
-            return page(request, "admin/user_edit.html", status_code=exc.status_code, target=target,
-                        roles=list(Role), errors={**exc.fields, "form": exc.message})
+            return page(
+                request,
+                "admin/user_edit.html",
+                status_code=exc.status_code,
+                target=target,
+                roles=list(Role),
+                errors={**exc.fields, "form": exc.message},
+            )
         return redirect(request, f"/admin/users/{user_id}", flash="Saved.")
 
 
@@ -154,26 +193,42 @@ class AdminTokensController(Controller):
 
     @get("/")
     async def index(self, request: Request) -> Template:
-        return page(request, "admin/tokens.html", tokens=await queries.list_tokens(),
-                    users=await queries.list_users(), errors={}, values={})
+        return page(
+            request,
+            "admin/tokens.html",
+            tokens=await queries.list_tokens(),
+            users=await queries.list_users(),
+            errors={},
+            values={},
+        )
 
     @post("/")
     async def create(self, request: Request) -> Template:
         form = await read_form(request)
         try:
             summary, token = await tokens.create_token(
-                email=form.get("email", ""), label=form.get("label", ""),
-                actor=request.user.actor(client_ip(request)), now=request.app.state.clock(),
+                email=form.get("email", ""),
+                label=form.get("label", ""),
+                actor=request.user.actor(client_ip(request)),
+                now=request.app.state.clock(),
             )
         except (InvalidInput, Conflict) as exc:
-            return page(request, "admin/tokens.html", status_code=exc.status_code, tokens=await queries.list_tokens(),
-                        users=await queries.list_users(), errors=exc.fields, values=form)
+            return page(
+                request,
+                "admin/tokens.html",
+                status_code=exc.status_code,
+                tokens=await queries.list_tokens(),
+                users=await queries.list_users(),
+                errors=exc.fields,
+                values=form,
+            )
         return page(request, "admin/token_created.html", summary=summary, token=token)
 
     @post("/{token_id:int}/revoke")
     async def revoke(self, request: Request, token_id: FromPath[int]) -> Redirect:
-        await tokens.revoke_token(token_id=token_id, actor=request.user.actor(client_ip(request)),
-                                  now=request.app.state.clock())
+        await tokens.revoke_token(
+            token_id=token_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
+        )
         return redirect(request, "/admin/tokens", flash="Token revoked.")
 
 

@@ -64,9 +64,7 @@ async def token_with_user(token_hash: str) -> dict | None:
             ApiToken.user.role.as_alias("role"),
         )
         .where(
-            (ApiToken.token_hash == token_hash)
-            & ApiToken.revoked_at.is_null()
-            & (ApiToken.user.is_active == True)  # noqa: E712
+            (ApiToken.token_hash == token_hash) & ApiToken.revoked_at.is_null() & (ApiToken.user.is_active == True)  # noqa: E712
         )
         .first()
         .run()

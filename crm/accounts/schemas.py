@@ -29,5 +29,6 @@ class UserUpdate(Struct, forbid_unknown_fields=True):
 
 
 def user_read(row: dict) -> UserRead:
-    return UserRead(id=row["id"], email=row["email"], name=row["name"], role=Role(row["role"]),
-                    is_active=row["is_active"])
+    return UserRead(
+        id=row["id"], email=row["email"], name=row["name"], role=Role(row["role"]), is_active=row["is_active"]
+    )

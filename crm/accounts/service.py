@@ -65,8 +65,14 @@ async def create_user(*, email: str, name: str, role: str, password: str, actor:
     try:
         async with db.transaction():
             row = User(
-                email=email, name=name, role=role, password_hash=password_hash,
-                is_active=True, created_at=now, updated_at=now, password_changed_at=now,
+                email=email,
+                name=name,
+                role=role,
+                password_hash=password_hash,
+                is_active=True,
+                created_at=now,
+                updated_at=now,
+                password_changed_at=now,
             )
             await row.save().run()
             created = _public(row.to_dict())
@@ -105,8 +111,10 @@ async def update_user(
         changes = {k: v for k, v in changes.items() if before.get(k) != v}
         if not changes:
             return before
-        loses_admin = before["role"] == Role.admin.value and before["is_active"] and (
-            changes.get("role", Role.admin.value) != Role.admin.value or changes.get("is_active") is False
+        loses_admin = (
+            before["role"] == Role.admin.value
+            and before["is_active"]
+            and (changes.get("role", Role.admin.value) != Role.admin.value or changes.get("is_active") is False)
         )
         if loses_admin and await queries.count_active_admins() <= 1:
             raise Conflict("At least one active admin must remain.", fields={"role": "This is the last active admin."})
@@ -129,8 +137,10 @@ async def set_password(*, user_id: int, password: str, actor: Actor, now: dateti
         raise InvalidInput({"password": problem})
     password_hash = await passwords.hash_password(password)
     async with db.transaction():
-        await User.update(
-            {User.password_hash: password_hash, User.password_changed_at: now, User.updated_at: now}
-        ).where(User.id == user_id).run()
+        await (
+            User.update({User.password_hash: password_hash, User.password_changed_at: now, User.updated_at: now})
+            .where(User.id == user_id)
+            .run()
+        )
         await AuthSession.delete().where(AuthSession.user == user_id).run()
         await record(actor=actor, action="user.password", entity="user", record_id=user_id, at=now)

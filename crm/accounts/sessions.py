@@ -63,11 +63,14 @@ async def _reserve_attempt(email: str, ip: str | None, actor: Actor, now: dateti
         else:
             throttled = False
             await LoginFailure.delete().where(LoginFailure.at < now - THROTTLE_WINDOW).run()
-            rows = [LoginFailure(key=f"account:{email}", at=now)] + ([LoginFailure(key=f"ip:{ip}", at=now)] if ip else [])
+            rows = [LoginFailure(key=f"account:{email}", at=now)] + (
+                [LoginFailure(key=f"ip:{ip}", at=now)] if ip else []
+            )
             reserved = [r["id"] for r in await LoginFailure.insert(*rows).returning(LoginFailure.id).run()]
     if throttled:
         raise Throttled(
-            f"Too many failed sign-in attempts. Wait {int(THROTTLE_WINDOW.total_seconds() // 60)} minutes and try again."
+            f"Too many failed sign-in attempts. Wait {int(THROTTLE_WINDOW.total_seconds() // 60)} minutes "
+            "and try again."
         )
     return reserved
 
@@ -87,14 +90,18 @@ async def login(
     ok = await passwords.verify_password(user["password_hash"] if user else None, password)
     if not (ok and user and user["is_active"]):
         async with db.transaction():  # the reserved rows stay: they are this failure
-            await record(actor=actor, action="login.failed", entity="session",
-                         record_id=user["id"] if user else None, at=now)
+            await record(
+                actor=actor, action="login.failed", entity="session", record_id=user["id"] if user else None, at=now
+            )
         raise InvalidInput({"password": LOGIN_REFUSED}, message=LOGIN_REFUSED)
     current = CurrentUser(id=user["id"], email=user["email"], name=user["name"], role=user["role"])
     async with db.transaction():
         # A success clears the account's failures and does not count against its IP.
-        await LoginFailure.delete().where(
-            (LoginFailure.key == f"account:{email}") | LoginFailure.id.is_in(reserved)).run()
+        await (
+            LoginFailure.delete()
+            .where((LoginFailure.key == f"account:{email}") | LoginFailure.id.is_in(reserved))
+            .run()
+        )
         token = await _open_session(user_id=current.id, ip=ip, user_agent=user_agent, now=now, lifetime=lifetime)
         await record(actor=current.actor(ip), action="login.succeeded", entity="session", record_id=current.id, at=now)
     return current, token
@@ -106,8 +113,12 @@ async def _open_session(
     token = secrets.token_urlsafe(32)
     await AuthSession.insert(
         AuthSession(
-            token_hash=hash_token(token), user=user_id, created_at=now, expires_at=now + lifetime,
-            ip=ip, user_agent=(user_agent or "")[:300] or None,
+            token_hash=hash_token(token),
+            user=user_id,
+            created_at=now,
+            expires_at=now + lifetime,
+            ip=ip,
+            user_agent=(user_agent or "")[:300] or None,
         )
     ).run()
     return token
@@ -127,8 +138,14 @@ async def logout(*, token: str, user: CurrentUser, ip: str | None, now: datetime
 
 
 async def change_own_password(
-    *, user: CurrentUser, current_password: str, new_password: str, ip: str | None,
-    user_agent: str | None, now: datetime, lifetime: timedelta,
+    *,
+    user: CurrentUser,
+    current_password: str,
+    new_password: str,
+    ip: str | None,
+    user_agent: str | None,
+    now: datetime,
+    lifetime: timedelta,
 ) -> str:
     """Change one's own password: ends every session, returns a fresh one for this browser."""
     # Guesses at the current password (say, from a stolen session) count like failed sign-ins.
@@ -143,9 +160,11 @@ async def change_own_password(
         raise InvalidInput({"new_password": problem})
     password_hash = await passwords.hash_password(new_password)
     async with db.transaction():
-        await User.update(
-            {User.password_hash: password_hash, User.password_changed_at: now, User.updated_at: now}
-        ).where(User.id == user.id).run()
+        await (
+            User.update({User.password_hash: password_hash, User.password_changed_at: now, User.updated_at: now})
+            .where(User.id == user.id)
+            .run()
+        )
         await AuthSession.delete().where(AuthSession.user == user.id).run()
         token = await _open_session(user_id=user.id, ip=ip, user_agent=user_agent, now=now, lifetime=lifetime)
         await record(actor=user.actor(ip), action="user.password", entity="user", record_id=user.id, at=now)

@@ -44,8 +44,15 @@ async def revoke_token(*, token_id: int, actor: Actor, now: datetime) -> None:
         if row["revoked_at"] is not None:
             raise Conflict("This token is already revoked.")
         await ApiToken.update({ApiToken.revoked_at: now}).where(ApiToken.id == token_id).run()
-        await record(actor=actor, action="token.revoke", entity="api_token", record_id=token_id,
-                     before={"revoked_at": None}, after={"revoked_at": now}, at=now)
+        await record(
+            actor=actor,
+            action="token.revoke",
+            entity="api_token",
+            record_id=token_id,
+            before={"revoked_at": None},
+            after={"revoked_at": now},
+            at=now,
+        )
 
 
 async def user_for_token(token: str, now: datetime) -> CurrentUser | None:

@@ -14,10 +14,11 @@ class AdvocacyAPI(Controller):
     path = "/api/v1"
     tags = ["advocacy"]
 
-    @get("/members/{member_id:int}/health",
-         summary="Advocate health: asks vs thanks, engagement state, warnings with reasons, incident effects")
+    @get(
+        "/members/{member_id:int}/health",
+        summary="Advocate health: asks vs thanks, engagement state, warnings with reasons, incident effects",
+    )
     async def health(self, request: Request, member_id: FromPath[int]) -> HealthRead:
         """Any signed-in role. 404 for missing, deleted, erased and merged members, as GET /members/{id}."""
         # The dates in the reasons read as on the pages (the CRM's zone); the date fields stay ISO.
-        return await service.health(member_id, request.app.state.clock(),
-                                    local_zone(request))
+        return await service.health(member_id, request.app.state.clock(), local_zone(request))

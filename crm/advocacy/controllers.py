@@ -17,8 +17,19 @@ from crm.forms import local_zone
 from crm.members.controllers import csv_cell
 from crm.web import page
 
-CSV_COLUMNS = ("id", "name", "tier", "state", "do_not_contact", "last_briefed_at", "last_thanked_at", "asks_12m",
-               "thanks_12m", "warnings", "reasons")
+CSV_COLUMNS = (
+    "id",
+    "name",
+    "tier",
+    "state",
+    "do_not_contact",
+    "last_briefed_at",
+    "last_thanked_at",
+    "asks_12m",
+    "thanks_12m",
+    "warnings",
+    "reasons",
+)
 
 
 def _view(request: Request) -> tuple[str, bool]:
@@ -48,14 +59,26 @@ class SupportiveController(Controller):
             errors: dict[str, str] = {}
             status = 200
         except InvalidInput as exc:
-            rows, errors, status = [], {**exc.fields, "form": "This sort is not one we offer: pick one below."}, \
-                exc.status_code
+            rows, errors, status = (
+                [],
+                {**exc.fields, "form": "This sort is not one we offer: pick one below."},
+                exc.status_code,
+            )
         query = _query(sort, only)
-        return page(request, "advocacy/supportive.html", status_code=status, title="Stay supportive", rows=rows,
-                    sort=sort, only=only, sorts={k: label for k, (label, _) in service.SORTS.items()},
-                    states=service.STATE_LABELS, errors=errors,
-                    csv_url="/thanks/supportive.csv" + (f"?{query}" if query and not errors else ""),
-                    with_warnings=sum(1 for r in rows if r.warnings))
+        return page(
+            request,
+            "advocacy/supportive.html",
+            status_code=status,
+            title="Stay supportive",
+            rows=rows,
+            sort=sort,
+            only=only,
+            sorts={k: label for k, (label, _) in service.SORTS.items()},
+            states=service.STATE_LABELS,
+            errors=errors,
+            csv_url="/thanks/supportive.csv" + (f"?{query}" if query and not errors else ""),
+            with_warnings=sum(1 for r in rows if r.warnings),
+        )
 
     @get("/supportive")
     async def supportive(self, request: Request) -> Template:
@@ -75,11 +98,29 @@ class SupportiveController(Controller):
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
         for f in rows:
-            writer.writerow([csv_cell(v) for v in (
-                f.member_id, f.name, f.tier, f.state, "yes" if f.do_not_contact else "no",
-                _utc_iso(f.last_briefed_at), _utc_iso(f.last_thanked_at), f.asks_12m, f.thanks_12m,
-                ";".join(w.code for w in f.warnings), " | ".join(w.message for w in f.warnings))])
-        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition":
-                                 f'attachment; filename="stay-supportive-{now.strftime("%Y%m%d-%H%M")}.csv"',
-                                 "Cache-Control": "no-store"})
+            writer.writerow(
+                [
+                    csv_cell(v)
+                    for v in (
+                        f.member_id,
+                        f.name,
+                        f.tier,
+                        f.state,
+                        "yes" if f.do_not_contact else "no",
+                        _utc_iso(f.last_briefed_at),
+                        _utc_iso(f.last_thanked_at),
+                        f.asks_12m,
+                        f.thanks_12m,
+                        ";".join(w.code for w in f.warnings),
+                        " | ".join(w.message for w in f.warnings),
+                    )
+                ]
+            )
+        return Response(
+            buffer.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="stay-supportive-{now.strftime("%Y%m%d-%H%M")}.csv"',
+                "Cache-Control": "no-store",
+            },
+        )

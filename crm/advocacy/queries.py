@@ -10,7 +10,7 @@ SQLite returns MAX() of a timestamp as text (no column type to convert by): ``_a
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from crm.briefings.tables import Briefing
 from crm.incidents.tables import Incident
@@ -32,17 +32,33 @@ def _scope(member_id: int | None) -> tuple[str, list]:
 def _at(value) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
-    return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 async def advocates() -> list[dict]:
     """Every live advocate and champion with the rollup columns engagement.state_of() reads."""
-    return await Member.select(
-        Member.id, Member.name, Member.tier, Member.do_not_contact, Member.interactions_total,
-        Member.first_interaction_at, Member.last_interaction_at, Member.usual_gap_seconds, Member.quiet_after,
-        Member.score_log2, Member.reach,
-    ).where(Member.deleted_at.is_null() & Member.erased_at.is_null() & Member.merged_into.is_null()
-            & Member.tier.is_in(list(ADVOCATE_TIERS))).run()
+    return (
+        await Member.select(
+            Member.id,
+            Member.name,
+            Member.tier,
+            Member.do_not_contact,
+            Member.interactions_total,
+            Member.first_interaction_at,
+            Member.last_interaction_at,
+            Member.usual_gap_seconds,
+            Member.quiet_after,
+            Member.score_log2,
+            Member.reach,
+        )
+        .where(
+            Member.deleted_at.is_null()
+            & Member.erased_at.is_null()
+            & Member.merged_into.is_null()
+            & Member.tier.is_in(list(ADVOCATE_TIERS))
+        )
+        .run()
+    )
 
 
 async def counts_since(since: date, member_id: int | None = None) -> dict[int, int]:
@@ -50,7 +66,9 @@ async def counts_since(since: date, member_id: int | None = None) -> dict[int, i
     scope, args = _scope(member_id)
     rows = await MemberDay.raw(
         "SELECT d.member AS member_id, SUM(d.total) AS n FROM member_day d JOIN member m ON m.id = d.member "
-        f"WHERE d.day >= {{}} AND {scope} GROUP BY d.member", since, *args,
+        f"WHERE d.day >= {{}} AND {scope} GROUP BY d.member",
+        since,
+        *args,
     ).run()
     return {r["member_id"]: int(r["n"] or 0) for r in rows}
 
@@ -68,10 +86,19 @@ async def ask_totals(now: datetime, year_start: datetime, member_id: int | None 
         "LEFT JOIN (SELECT member, MAX(sent_at) AS last_thanked_at FROM thank_you "
         "           WHERE deleted_at IS NULL AND sent_at <= {} GROUP BY member) t ON t.member = b.member "
         f"WHERE b.briefed_at <= {{}} AND {scope} GROUP BY b.member",
-        year_start, now, now, *args,
+        year_start,
+        now,
+        now,
+        *args,
     ).run()
-    return {r["member_id"]: {"last_briefed_at": _at(r["last_briefed_at"]), "asks_12m": int(r["asks_12m"]),
-                             "asks_since_thanks": int(r["asks_since_thanks"])} for r in rows}
+    return {
+        r["member_id"]: {
+            "last_briefed_at": _at(r["last_briefed_at"]),
+            "asks_12m": int(r["asks_12m"]),
+            "asks_since_thanks": int(r["asks_since_thanks"]),
+        }
+        for r in rows
+    }
 
 
 async def thank_totals(now: datetime, year_start: datetime, member_id: int | None = None) -> dict[int, dict]:
@@ -82,10 +109,13 @@ async def thank_totals(now: datetime, year_start: datetime, member_id: int | Non
         "SUM(CASE WHEN t.sent_at >= {} THEN 1 ELSE 0 END) AS thanks_12m "
         "FROM thank_you t JOIN member m ON m.id = t.member "
         f"WHERE t.deleted_at IS NULL AND t.sent_at <= {{}} AND {scope} GROUP BY t.member",
-        year_start, now, *args,
+        year_start,
+        now,
+        *args,
     ).run()
-    return {r["member_id"]: {"last_thanked_at": _at(r["last_thanked_at"]), "thanks_12m": int(r["thanks_12m"])}
-            for r in rows}
+    return {
+        r["member_id"]: {"last_thanked_at": _at(r["last_thanked_at"]), "thanks_12m": int(r["thanks_12m"])} for r in rows
+    }
 
 
 async def quiet_incidents(now: datetime, since: datetime, member_id: int | None = None) -> dict[int, dict]:
@@ -97,7 +127,9 @@ async def quiet_incidents(now: datetime, since: datetime, member_id: int | None 
         "FROM briefing b JOIN incident i ON i.id = b.incident JOIN member m ON m.id = b.member "
         "WHERE i.detected_at >= {} AND i.detected_at <= m.last_interaction_at AND b.briefed_at <= {} "
         f"AND {scope}",
-        since, now, *args,
+        since,
+        now,
+        *args,
     ).run()
     newest: dict[int, dict] = {}
     for r in rows:
@@ -110,20 +142,34 @@ async def quiet_incidents(now: datetime, since: datetime, member_id: int | None 
 
 async def member_incidents(member_id: int, now: datetime, limit: int) -> list[dict]:
     """Incidents the member was briefed on or has interactions linked to, newest detection first."""
-    briefed = {r["incident"] for r in await Briefing.select(Briefing.incident).where(
-        Briefing.member == member_id).run()}
-    linked = {r["incident_id"] for r in await Interaction.select(Interaction.incident_id).where(
-        (Interaction.member == member_id) & Interaction.incident_id.is_not_null()).distinct().run()}
+    briefed = {
+        r["incident"] for r in await Briefing.select(Briefing.incident).where(Briefing.member == member_id).run()
+    }
+    linked = {
+        r["incident_id"]
+        for r in await Interaction.select(Interaction.incident_id)
+        .where((Interaction.member == member_id) & Interaction.incident_id.is_not_null())
+        .distinct()
+        .run()
+    }
     ids = briefed | linked
     if not ids:
         return []
-    rows = await Incident.select(Incident.id, Incident.title, Incident.detected_at).where(
-        Incident.id.is_in(list(ids)) & (Incident.detected_at <= now)).order_by(
-        Incident.detected_at, ascending=False).order_by(Incident.id, ascending=False).limit(limit).run()
+    rows = (
+        await Incident.select(Incident.id, Incident.title, Incident.detected_at)
+        .where(Incident.id.is_in(list(ids)) & (Incident.detected_at <= now))
+        .order_by(Incident.detected_at, ascending=False)
+        .order_by(Incident.id, ascending=False)
+        .limit(limit)
+        .run()
+    )
     return [{**r, "briefed": r["id"] in briefed} for r in rows]
 
 
 async def days_between(member_id: int, first: date, last: date) -> list[dict]:
     """The member's daily rollup rows from ``first`` to ``last`` (UTC days, both included)."""
-    return await MemberDay.select().where((MemberDay.member == member_id) & (MemberDay.day >= first)
-                                          & (MemberDay.day <= last)).run()
+    return (
+        await MemberDay.select()
+        .where((MemberDay.member == member_id) & (MemberDay.day >= first) & (MemberDay.day <= last))
+        .run()
+    )

@@ -28,7 +28,7 @@ Incident effects: see ``incident_effects``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from crm.advocacy import queries
 from crm.advocacy.schemas import HealthRead, HealthWarning, IncidentEffect
@@ -78,34 +78,51 @@ def _times(n: int) -> str:
     return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
 
 
-def warnings_for(f: Facts, now: datetime, zone: tzinfo = timezone.utc) -> list[HealthWarning]:
+def warnings_for(f: Facts, now: datetime, zone: tzinfo = UTC) -> list[HealthWarning]:
     """The rules in the module docstring, in that order; dates named in ``zone``."""
     found = []
     if f.asks_since_thanks >= ASKS_WITHOUT_THANKS and not f.do_not_contact:
         if f.last_thanked_at is None:
             why = f"Briefed {_times(f.asks_since_thanks)} and never thanked."
         else:
-            why = (f"Briefed {_times(f.asks_since_thanks)} since their last thank-you on "
-                   f"{_day(f.last_thanked_at, zone)}.")
+            why = (
+                f"Briefed {_times(f.asks_since_thanks)} since their last thank-you on {_day(f.last_thanked_at, zone)}."
+            )
         found.append(HealthWarning("asked_without_thanks", why + " Thank them before asking again."))
     if f.state in STILL_ACTIVE and not f.do_not_contact:
         last = f.last_contacted_at
         if last is None:
-            found.append(HealthWarning("stay_in_touch", f"Still {STATE_LABELS[f.state]}, but never briefed or "
-                                                         f"thanked: get in touch."))
+            found.append(
+                HealthWarning(
+                    "stay_in_touch", f"Still {STATE_LABELS[f.state]}, but never briefed or thanked: get in touch."
+                )
+            )
         elif last <= now - timedelta(days=STAY_IN_TOUCH_DAYS):
-            found.append(HealthWarning("stay_in_touch", f"Still {STATE_LABELS[f.state]}, but not briefed or thanked "
-                                                         f"for {(now - last).days} days (last on {_day(last, zone)})."))
+            found.append(
+                HealthWarning(
+                    "stay_in_touch",
+                    f"Still {STATE_LABELS[f.state]}, but not briefed or thanked "
+                    f"for {(now - last).days} days (last on {_day(last, zone)}).",
+                )
+            )
     if f.state == State.going_quiet.value and f.quiet_incident is not None:
         incident = f.quiet_incident
-        found.append(HealthWarning("quiet_after_incident", (
-            f"Going quiet since their last interaction on {_day(f.last_interaction_at, zone)}, after being briefed on "
-            f"\u201c{incident['title']}\u201d (detected {_day(incident['detected_at'], zone)}).")))
+        found.append(
+            HealthWarning(
+                "quiet_after_incident",
+                (
+                    f"Going quiet since their last interaction on {_day(f.last_interaction_at, zone)}, "
+                    "after being briefed on "
+                    f"\u201c{incident['title']}\u201d (detected {_day(incident['detected_at'], zone)})."
+                ),
+            )
+        )
     return found
 
 
-async def _facts(members: list[dict], states: dict[int, str], now: datetime, member_id: int | None,
-                 zone: tzinfo = timezone.utc) -> list[Facts]:
+async def _facts(
+    members: list[dict], states: dict[int, str], now: datetime, member_id: int | None, zone: tzinfo = UTC
+) -> list[Facts]:
     """Facts for ``members`` from three grouped queries (``member_id`` None: every advocate at once)."""
     year_start = now - timedelta(days=YEAR_DAYS)
     asks = await queries.ask_totals(now, year_start, member_id)
@@ -113,9 +130,17 @@ async def _facts(members: list[dict], states: dict[int, str], now: datetime, mem
     quiet = await queries.quiet_incidents(now, now - timedelta(days=QUIET_INCIDENT_DAYS), member_id)
     out = []
     for m in members:
-        f = Facts(member_id=m["id"], name=m["name"], tier=m["tier"], do_not_contact=m["do_not_contact"],
-                  state=states[m["id"]], last_interaction_at=m["last_interaction_at"],
-                  quiet_incident=quiet.get(m["id"]), **asks.get(m["id"], {}), **thanks.get(m["id"], {}))
+        f = Facts(
+            member_id=m["id"],
+            name=m["name"],
+            tier=m["tier"],
+            do_not_contact=m["do_not_contact"],
+            state=states[m["id"]],
+            last_interaction_at=m["last_interaction_at"],
+            quiet_incident=quiet.get(m["id"]),
+            **asks.get(m["id"], {}),
+            **thanks.get(m["id"], {}),
+        )
         f.warnings = warnings_for(f, now, zone)
         out.append(f)
     return out
@@ -123,13 +148,14 @@ async def _facts(members: list[dict], states: dict[int, str], now: datetime, mem
 
 # ---- one member --------------------------------------------------------------------------------------
 
-async def health(member_id: int, now: datetime, zone: tzinfo = timezone.utc) -> HealthRead:
+
+async def health(member_id: int, now: datetime, zone: tzinfo = UTC) -> HealthRead:
     """Any live member's health (NotFound for missing, deleted, erased or merged members, as the members API)."""
     member, eng, _ = await read.member_with_engagement(member_id, now)
     return await _health(member, eng.state, now, zone)
 
 
-async def card(member: dict, state: str, now: datetime, zone: tzinfo = timezone.utc) -> HealthRead | None:
+async def card(member: dict, state: str, now: datetime, zone: tzinfo = UTC) -> HealthRead | None:
     """The member page's health card: advocates and champions only (the people we ask for help)."""
     if member["tier"] not in queries.ADVOCATE_TIERS:
         return None
@@ -139,8 +165,13 @@ async def card(member: dict, state: str, now: datetime, zone: tzinfo = timezone.
 async def _health(member: dict, state: str, now: datetime, zone: tzinfo) -> HealthRead:
     [f] = await _facts([member], {member["id"]: state}, now, member["id"], zone)
     return HealthRead(
-        member_id=f.member_id, state=f.state, last_briefed_at=f.last_briefed_at, last_thanked_at=f.last_thanked_at,
-        asks_12m=f.asks_12m, thanks_12m=f.thanks_12m, warnings=f.warnings,
+        member_id=f.member_id,
+        state=f.state,
+        last_briefed_at=f.last_briefed_at,
+        last_thanked_at=f.last_thanked_at,
+        asks_12m=f.asks_12m,
+        thanks_12m=f.thanks_12m,
+        warnings=f.warnings,
         incident_effects=await incident_effects(member["id"], now),
     )
 
@@ -173,12 +204,13 @@ async def incident_effects(member_id: int, now: datetime) -> list[IncidentEffect
     incidents = await queries.member_incidents(member_id, now, EFFECTS_LIMIT)
     if not incidents:
         return []
-    today = now.astimezone(timezone.utc).date()
-    starts = [i["detected_at"].astimezone(timezone.utc).date() for i in incidents]
-    rows = await queries.days_between(member_id, min(starts) - timedelta(days=EFFECT_DAYS),
-                                      max(starts) + timedelta(days=EFFECT_DAYS - 1))
+    today = now.astimezone(UTC).date()
+    starts = [i["detected_at"].astimezone(UTC).date() for i in incidents]
+    rows = await queries.days_between(
+        member_id, min(starts) - timedelta(days=EFFECT_DAYS), max(starts) + timedelta(days=EFFECT_DAYS - 1)
+    )
     effects = []
-    for incident, start in zip(incidents, starts):
+    for incident, start in zip(incidents, starts, strict=False):
         before = [r for r in rows if start - timedelta(days=EFFECT_DAYS) <= r["day"] < start]
         observed = max(0, min(EFFECT_DAYS, (today - start).days + 1))
         after = [r for r in rows if start <= r["day"] < start + timedelta(days=observed)]
@@ -187,25 +219,39 @@ async def incident_effects(member_id: int, now: datetime) -> list[IncidentEffect
         rate_after = round(n_after * 30 / observed, 2) if observed else None
         share_before, share_after = _share(before), _share(after)
         complete = observed == EFFECT_DAYS
-        summary = (f"{rate_before:g} \u2192 {'—' if rate_after is None else f'{rate_after:g}'} interactions per 30 "
-                   f"days; positive {_pct(share_before)} \u2192 {_pct(share_after)}"
-                   + ("." if complete else f" (so far: {observed} of {EFFECT_DAYS} days after)."))
-        effects.append(IncidentEffect(
-            incident_id=incident["id"], title=incident["title"], detected_at=incident["detected_at"],
-            briefed=incident["briefed"], interactions_before=n_before, interactions_after=n_after,
-            rate_before=rate_before, rate_after=rate_after, rate_change=_minus(rate_after, rate_before, 2),
-            positive_share_before=share_before, positive_share_after=share_after,
-            positive_share_change=_minus(share_after, share_before, 4), complete=complete, days_observed=observed,
-            summary=summary,
-        ))
+        summary = (
+            f"{rate_before:g} \u2192 {'—' if rate_after is None else f'{rate_after:g}'} interactions per 30 "
+            f"days; positive {_pct(share_before)} \u2192 {_pct(share_after)}"
+            + ("." if complete else f" (so far: {observed} of {EFFECT_DAYS} days after).")
+        )
+        effects.append(
+            IncidentEffect(
+                incident_id=incident["id"],
+                title=incident["title"],
+                detected_at=incident["detected_at"],
+                briefed=incident["briefed"],
+                interactions_before=n_before,
+                interactions_after=n_after,
+                rate_before=rate_before,
+                rate_after=rate_after,
+                rate_change=_minus(rate_after, rate_before, 2),
+                positive_share_before=share_before,
+                positive_share_after=share_after,
+                positive_share_change=_minus(share_after, share_before, 4),
+                complete=complete,
+                days_observed=observed,
+                summary=summary,
+            )
+        )
     return effects
 
 
 # ---- the stay-supportive list ------------------------------------------------------------------------
 
+
 def _since(f: Facts) -> tuple:
     last = f.last_contacted_at
-    return (last is not None, last or datetime.min.replace(tzinfo=timezone.utc))
+    return (last is not None, last or datetime.min.replace(tzinfo=UTC))
 
 
 SORTS = {
@@ -223,8 +269,9 @@ def check_sort(sort: str) -> None:
         raise InvalidInput({"sort": f"Choose one of: {', '.join(SORTS)}."})
 
 
-async def supportive(now: datetime, *, sort: str = "warnings", only_warnings: bool = False,
-                     zone: tzinfo = timezone.utc) -> list[Facts]:
+async def supportive(
+    now: datetime, *, sort: str = "warnings", only_warnings: bool = False, zone: tzinfo = UTC
+) -> list[Facts]:
     """Every live advocate and champion with their health, sorted (``SORTS``; InvalidInput for another sort).
 
     Cost: five queries whatever the number of advocates — the members, their 30-day counts (grouped over

@@ -28,8 +28,19 @@ class AuditController(Controller):
         record_id: FromQuery[str] = "",
         before: Annotated[int | None, QueryParameter(ge=1)] = None,
     ) -> Template:
-        filters = AuditFilter(action=action.strip(), entity=entity.strip(), actor=actor.strip(),
-                              record_id=record_id.strip(), before_id=before)
+        filters = AuditFilter(
+            action=action.strip(),
+            entity=entity.strip(),
+            actor=actor.strip(),
+            record_id=record_id.strip(),
+            before_id=before,
+        )
         entries, next_cursor = await list_entries(filters)
-        return page(request, "admin/audit.html", entries=entries, next_cursor=next_cursor, filters=filters,
-                    actions=await distinct_actions())
+        return page(
+            request,
+            "admin/audit.html",
+            entries=entries,
+            next_cursor=next_cursor,
+            filters=filters,
+            actions=await distinct_actions(),
+        )

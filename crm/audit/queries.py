@@ -42,4 +42,3 @@ async def list_entries(filters: AuditFilter, limit: int = PAGE_SIZE) -> tuple[li
 async def distinct_actions() -> list[str]:
     rows = await AuditEntry.select(AuditEntry.action).distinct().order_by(AuditEntry.action).run()
     return [row["action"] for row in rows]
-

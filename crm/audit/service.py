@@ -20,7 +20,7 @@ class Actor:
     ip: str | None = None
 
     @classmethod
-    def system(cls, label: str = "system") -> "Actor":
+    def system(cls, label: str = "system") -> Actor:
         return cls(user_id=None, label=label)
 
 

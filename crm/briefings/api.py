@@ -8,8 +8,15 @@ from litestar.status_codes import HTTP_200_OK
 
 from crm.briefings import service, suggestions
 from crm.briefings.schemas import (
-    BriefingCreate, BriefingRead, BriefingUpdate, ExclusionRead, FeedbackRequest, RebriefItem, SuggestionList,
-    SuggestionRead, briefing_read,
+    BriefingCreate,
+    BriefingRead,
+    BriefingUpdate,
+    ExclusionRead,
+    FeedbackRequest,
+    RebriefItem,
+    SuggestionList,
+    SuggestionRead,
+    briefing_read,
 )
 from crm.errors import InvalidInput
 from crm.forms import client_ip
@@ -23,40 +30,72 @@ class BriefingsAPI(Controller):
     tags = ["briefings"]
 
     @get("/incidents/{incident_id:int}/suggestions", summary="Whom to brief, best first, each with its reasons")
-    async def suggestions(self, request: Request, incident_id: FromPath[int], limit: FromQuery[int] = 20,
-                          include_excluded: FromQuery[bool] = False) -> SuggestionList:
+    async def suggestions(
+        self,
+        request: Request,
+        incident_id: FromPath[int],
+        limit: FromQuery[int] = 20,
+        include_excluded: FromQuery[bool] = False,
+    ) -> SuggestionList:
         if not 1 <= limit <= 200:
             raise InvalidInput({"limit": "Between 1 and 200."})
         incident = await service.incident_or_404(incident_id)
         ranking = await suggestions.rank(incident, now=request.app.state.clock(), include_excluded=include_excluded)
-        items = [SuggestionRead(member_id=s.member_id, name=s.name, score=s.score, factors=s.factors,
-                                reasons=s.reasons) for s in ranking.items[:limit]]
+        items = [
+            SuggestionRead(member_id=s.member_id, name=s.name, score=s.score, factors=s.factors, reasons=s.reasons)
+            for s in ranking.items[:limit]
+        ]
         if not include_excluded:
             return SuggestionList(items=items)
-        return SuggestionList(items=items, excluded=[ExclusionRead(member_id=e.member_id, reason=e.reason)
-                                                     for e in ranking.excluded])
+        return SuggestionList(
+            items=items, excluded=[ExclusionRead(member_id=e.member_id, reason=e.reason) for e in ranking.excluded]
+        )
 
-    @post("/incidents/{incident_id:int}/suggestions/{member_id:int}/feedback", guards=[WRITE],
-          status_code=HTTP_200_OK, summary="Accept, skip or mark a suggestion as not a good fit")
-    async def feedback(self, request: Request, incident_id: FromPath[int], member_id: FromPath[int],
-                       data: JSONBody[FeedbackRequest]) -> dict:
-        await service.give_feedback(incident_id=incident_id, member_id=member_id, verdict=data.verdict,
-                                    actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
+    @post(
+        "/incidents/{incident_id:int}/suggestions/{member_id:int}/feedback",
+        guards=[WRITE],
+        status_code=HTTP_200_OK,
+        summary="Accept, skip or mark a suggestion as not a good fit",
+    )
+    async def feedback(
+        self, request: Request, incident_id: FromPath[int], member_id: FromPath[int], data: JSONBody[FeedbackRequest]
+    ) -> dict:
+        await service.give_feedback(
+            incident_id=incident_id,
+            member_id=member_id,
+            verdict=data.verdict,
+            actor=request.user.actor(client_ip(request)),
+            now=request.app.state.clock(),
+        )
         return {"member_id": member_id, "verdict": data.verdict}
 
-    @post("/incidents/{incident_id:int}/briefings", guards=[WRITE],
-          summary="Brief a member with the approved talking points (409 when not allowed)")
+    @post(
+        "/incidents/{incident_id:int}/briefings",
+        guards=[WRITE],
+        summary="Brief a member with the approved talking points (409 when not allowed)",
+    )
     async def brief(self, request: Request, incident_id: FromPath[int], data: JSONBody[BriefingCreate]) -> BriefingRead:
-        row = await service.brief(incident_id=incident_id, member_id=data.member_id, channel=data.channel,
-                                  note=data.note, actor=request.user.actor(client_ip(request)),
-                                  now=request.app.state.clock())
+        row = await service.brief(
+            incident_id=incident_id,
+            member_id=data.member_id,
+            channel=data.channel,
+            note=data.note,
+            actor=request.user.actor(client_ip(request)),
+            now=request.app.state.clock(),
+        )
         return briefing_read(row)
 
     @patch("/briefings/{briefing_id:int}", guards=[WRITE], summary="Record what came of a briefing")
-    async def outcome(self, request: Request, briefing_id: FromPath[int], data: JSONBody[BriefingUpdate]) -> BriefingRead:
-        row = await service.set_outcome(briefing_id=briefing_id, outcome=data.outcome,
-                                        evidence=data.evidence_interaction_ids,
-                                        actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
+    async def outcome(
+        self, request: Request, briefing_id: FromPath[int], data: JSONBody[BriefingUpdate]
+    ) -> BriefingRead:
+        row = await service.set_outcome(
+            briefing_id=briefing_id,
+            outcome=data.outcome,
+            evidence=data.evidence_interaction_ids,
+            actor=request.user.actor(client_ip(request)),
+            now=request.app.state.clock(),
+        )
         return briefing_read(row)
 
     @get("/incidents/{incident_id:int}/briefings", summary="Everyone briefed for this incident")
@@ -67,7 +106,13 @@ class BriefingsAPI(Controller):
     @get("/incidents/{incident_id:int}/rebrief", summary="Briefed on an older version: who needs an update")
     async def rebrief(self, incident_id: FromPath[int]) -> list[RebriefItem]:
         await service.incident_or_404(incident_id)
-        return [RebriefItem(member_id=r["member"], briefing_id=r["id"], briefed_version=r["version"],
-                            current_version=r["current_version"],
-                            changes={k: [list(line) for line in v] for k, v in r["changes"].items()})
-                for r in await service.rebrief_queue(incident_id)]
+        return [
+            RebriefItem(
+                member_id=r["member"],
+                briefing_id=r["id"],
+                briefed_version=r["version"],
+                current_version=r["current_version"],
+                changes={k: [list(line) for line in v] for k, v in r["changes"].items()},
+            )
+            for r in await service.rebrief_queue(incident_id)
+        ]

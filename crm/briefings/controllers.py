@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -44,20 +44,36 @@ SUGGESTIONS_SHOWN = 25
 PANEL_SUGGESTIONS = 3
 MAX_AT_ONCE = 100
 WHY_MATCHES = 5
-CHANNEL_LABELS = {"dm": "direct message", "email": "email", "phone": "phone", "in_person": "in person",
-                  "other": "other"}
-OUTCOME_LABELS = {"sent": "sent", "acknowledged": "acknowledged", "declined": "declined",
-                  "no_response": "no response", "helped": "helped"}
+CHANNEL_LABELS = {
+    "dm": "direct message",
+    "email": "email",
+    "phone": "phone",
+    "in_person": "in person",
+    "other": "other",
+}
+OUTCOME_LABELS = {
+    "sent": "sent",
+    "acknowledged": "acknowledged",
+    "declined": "declined",
+    "no_response": "no response",
+    "helped": "helped",
+}
 VERDICT_LABELS = {"accepted": "Accept", "skipped": "Skip", "bad_fit": "Not a good fit"}
-FACTOR_LABELS = {"conversation": "Already in the conversation", "engagement": "Engagement",
-                 "regularity": "Regularity", "relevance": "Relevant topics", "reach": "Reach",
-                 "goodwill": "Goodwill", "tier": "Tier"}
+FACTOR_LABELS = {
+    "conversation": "Already in the conversation",
+    "engagement": "Engagement",
+    "regularity": "Regularity",
+    "relevance": "Relevant topics",
+    "reach": "Reach",
+    "goodwill": "Goodwill",
+    "tier": "Tier",
+}
 SECTION_LABELS = {"points": "Points to share", "avoid": "What not to say", "links": "Links"}
-CSV_COLUMNS = ("member_id", "member", "version", "channel", "briefed_by", "briefed_at", "outcome", "outcome_at",
-               "note")
+CSV_COLUMNS = ("member_id", "member", "version", "channel", "briefed_by", "briefed_at", "outcome", "outcome_at", "note")
 
 
 # ---- helpers -------------------------------------------------------------------------------------
+
 
 async def _incident(incident_id: int) -> dict:
     return await service.incident_or_404(incident_id)
@@ -70,7 +86,7 @@ async def _user_names() -> dict[int, str]:
 def _utc_iso(at: datetime | None) -> str:
     if at is None:
         return ""
-    return (at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)).isoformat()
+    return (at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)).isoformat()
 
 
 def factor_rows(factors: dict[str, float]) -> list[tuple[str, float]]:
@@ -98,7 +114,8 @@ def mailto(email: str | None, subject: str, body: str) -> str:
 def _preferred_handle(member: dict, incident: dict) -> dict | None:
     handles = member.get("handles") or []
     return next((h for h in handles if h["platform"] in incident["platforms"]), None) or (
-        handles[0] if handles else None)
+        handles[0] if handles else None
+    )
 
 
 async def advocates_panel(incident: dict, now: datetime) -> dict[str, Any]:
@@ -113,11 +130,20 @@ async def advocates_panel(incident: dict, now: datetime) -> dict[str, Any]:
         ranking = await suggestions.rank(incident, now=now)
         top, total = ranking.items[:PANEL_SUGGESTIONS], len(ranking.items)
     return {
-        "figures": {**figures, "first_briefing": duration(figures["seconds_to_first_briefing"])
-                    if figures["seconds_to_first_briefing"] is not None else None},
-        "briefings": list(reversed(rows)), "queue": [{**r, "changed": changed_lines(r["changes"])} for r in queue],
-        "current": current, "top": top, "total": total, "outcomes": service.OUTCOMES,
-        "outcome_labels": OUTCOME_LABELS, "channel_labels": CHANNEL_LABELS,
+        "figures": {
+            **figures,
+            "first_briefing": duration(figures["seconds_to_first_briefing"])
+            if figures["seconds_to_first_briefing"] is not None
+            else None,
+        },
+        "briefings": list(reversed(rows)),
+        "queue": [{**r, "changed": changed_lines(r["changes"])} for r in queue],
+        "current": current,
+        "top": top,
+        "total": total,
+        "outcomes": service.OUTCOMES,
+        "outcome_labels": OUTCOME_LABELS,
+        "channel_labels": CHANNEL_LABELS,
     }
 
 
@@ -133,8 +159,13 @@ async def _find_members(text: str) -> list[dict]:
         row = await Member.select(Member.id, Member.name).where(Member.id == member_id).first().run()
         return [row or {"id": member_id, "name": f"member {member_id}"}]
     name = Member.name.like(f"%{text}%") if db.is_sqlite() else Member.name.ilike(f"%{text}%")
-    return await Member.select(Member.id, Member.name).where(name & member_queries.LIVE).order_by(
-        Member.name).limit(WHY_MATCHES + 1).run()
+    return (
+        await Member.select(Member.id, Member.name)
+        .where(name & member_queries.LIVE)
+        .order_by(Member.name)
+        .limit(WHY_MATCHES + 1)
+        .run()
+    )
 
 
 async def _why(incident: dict, text: str, ranking: suggestions.Ranking, now: datetime) -> dict[str, Any]:
@@ -151,24 +182,31 @@ async def _why(incident: dict, text: str, ranking: suggestions.Ranking, now: dat
         for m in found:
             answer = {"member_id": m["id"], "name": m["name"], "reason": None, "skipped": False}
             if m["id"] in positions:
-                answer["text"] = (f"They are suggested, at position {positions[m['id']]} "
-                                  f"of {len(ranking.items)}.")
+                answer["text"] = f"They are suggested, at position {positions[m['id']]} of {len(ranking.items)}."
                 answer["suggested"] = True
             elif m["id"] in excluded:
                 e = excluded[m["id"]]
                 answer.update(text=e.explanation, reason=e.reason, skipped=e.reason == "skipped")
             elif m["id"] in scored:
-                answer["text"] = (f"Not among the candidates: only members with interactions, members in this "
-                                  f"conversation and advocates or champions are ranked. Their score would be "
-                                  f"{scored[m['id']].score:.2f}.")
+                answer["text"] = (
+                    f"Not among the candidates: only members with interactions, members in this "
+                    f"conversation and advocates or champions are ranked. Their score would be "
+                    f"{scored[m['id']].score:.2f}."
+                )
             else:
                 answer["text"] = "Not found."
             answers.append(answer)
     return {"text": text, "answers": answers, "more": more}
 
 
-async def _suggestions_page(request: Request, incident: dict, *, errors: dict[str, str] | None = None,
-                            values: dict[str, Any] | None = None, status_code: int = 200) -> Template:
+async def _suggestions_page(
+    request: Request,
+    incident: dict,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Template:
     now = request.app.state.clock()
     ranking = await suggestions.rank(incident, now=now)
     params = request.query_params
@@ -178,30 +216,50 @@ async def _suggestions_page(request: Request, incident: dict, *, errors: dict[st
     values = values or {}
     picked = set(values.get("member_ids") or [])
     return page(
-        request, "briefings/suggestions.html", status_code=status_code, title=f"Whom to brief: {incident['title']}",
-        incident=incident, current=await talking_points.current(incident["id"]),
-        items=ranking.items if show_all else ranking.items[:SUGGESTIONS_SHOWN], total=len(ranking.items),
-        show_all=show_all, shown_limit=SUGGESTIONS_SHOWN, factor_rows=factor_rows, why=why,
-        channels=service.CHANNELS, channel_labels=CHANNEL_LABELS, verdict_labels=VERDICT_LABELS,
-        errors=errors or {}, values={"channel": values.get("channel", "dm"), "note": values.get("note", "")},
-        picked=picked, is_open=incident["status"] in OPEN_STATUSES,
+        request,
+        "briefings/suggestions.html",
+        status_code=status_code,
+        title=f"Whom to brief: {incident['title']}",
+        incident=incident,
+        current=await talking_points.current(incident["id"]),
+        items=ranking.items if show_all else ranking.items[:SUGGESTIONS_SHOWN],
+        total=len(ranking.items),
+        show_all=show_all,
+        shown_limit=SUGGESTIONS_SHOWN,
+        factor_rows=factor_rows,
+        why=why,
+        channels=service.CHANNELS,
+        channel_labels=CHANNEL_LABELS,
+        verdict_labels=VERDICT_LABELS,
+        errors=errors or {},
+        values={"channel": values.get("channel", "dm"), "note": values.get("note", "")},
+        picked=picked,
+        is_open=incident["status"] in OPEN_STATUSES,
     )
 
 
 async def _result_item(row: dict, incident: dict, names: dict[int, str]) -> dict[str, Any]:
-    member = await member_queries.get_member(row["member"]) or {"id": row["member"], "name": row.get(
-        "member_name") or f"member {row['member']}", "email": None, "handles": []}
+    member = await member_queries.get_member(row["member"]) or {
+        "id": row["member"],
+        "name": row.get("member_name") or f"member {row['member']}",
+        "email": None,
+        "handles": [],
+    }
     handle = _preferred_handle(member, incident)
     return {
-        **row, "member_name": member["name"], "email": member.get("email"),
+        **row,
+        "member_name": member["name"],
+        "email": member.get("email"),
         "handle": f"@{handle['handle']} on {handle['platform']}" if handle else None,
         "mailto": mailto(member.get("email"), f"About \u201c{incident['title']}\u201d", row["message"])
-        if row["channel"] == "email" else None,
+        if row["channel"] == "email"
+        else None,
         "briefed_by_name": names.get(row["briefed_by"]),
     }
 
 
 # ---- controller ----------------------------------------------------------------------------------
+
 
 class BriefingsController(Controller):
     path = "/"
@@ -219,11 +277,18 @@ class BriefingsController(Controller):
         if member is None:
             raise NotFound(f"No member with id {member_id}.")
         verdict = (await read_form(request)).get("verdict", "")
-        await service.give_feedback(incident_id=incident_id, member_id=member_id, verdict=verdict,
-                                    actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
-        message = {"accepted": f"{member['name']}: accepted. They stay in the list, ticked.",
-                   "skipped": f"{member['name']} skipped for this incident: they leave the list.",
-                   "bad_fit": f"{member['name']} marked as not a good fit: they leave the list."}[verdict]
+        await service.give_feedback(
+            incident_id=incident_id,
+            member_id=member_id,
+            verdict=verdict,
+            actor=request.user.actor(client_ip(request)),
+            now=request.app.state.clock(),
+        )
+        message = {
+            "accepted": f"{member['name']}: accepted. They stay in the list, ticked.",
+            "skipped": f"{member['name']} skipped for this incident: they leave the list.",
+            "bad_fit": f"{member['name']} marked as not a good fit: they leave the list.",
+        }[verdict]
         return redirect(request, f"/incidents/{incident_id}/suggestions", flash=message)
 
     @post("/incidents/{incident_id:int}/briefings", guards=[WRITE])
@@ -250,29 +315,49 @@ class BriefingsController(Controller):
         if await talking_points.current(incident_id) is None:
             errors["form"] = "No talking points are approved for this incident yet: approve a version first."
         if errors:
-            return await _suggestions_page(request, incident, errors=errors, values=values,
-                                           status_code=409 if "form" in errors else 422)
+            return await _suggestions_page(
+                request, incident, errors=errors, values=values, status_code=409 if "form" in errors else 422
+            )
         actor = request.user.actor(client_ip(request))
         now = request.app.state.clock()
         briefed, refused = [], []
         for member_id in ids:
             try:
-                briefed.append(await service.brief(incident_id=incident_id, member_id=member_id, channel=channel,
-                                                   note=note, actor=actor, now=now))
+                briefed.append(
+                    await service.brief(
+                        incident_id=incident_id, member_id=member_id, channel=channel, note=note, actor=actor, now=now
+                    )
+                )
             except InvalidInput as exc:  # the channel or the note: the same for everyone, nothing written yet
                 if briefed:
                     raise
-                return await _suggestions_page(request, incident, errors=exc.fields, values=values,
-                                               status_code=exc.status_code)
+                return await _suggestions_page(
+                    request, incident, errors=exc.fields, values=values, status_code=exc.status_code
+                )
             except (Conflict, NotFound) as exc:
                 member = await Member.select(Member.name).where(Member.id == member_id).first().run()
-                refused.append({"member_id": member_id, "name": member["name"] if member else f"member {member_id}",
-                                "message": exc.message, "reason": exc.fields.get("member_id", "")})
+                refused.append(
+                    {
+                        "member_id": member_id,
+                        "name": member["name"] if member else f"member {member_id}",
+                        "message": exc.message,
+                        "reason": exc.fields.get("member_id", ""),
+                    }
+                )
         names = await _user_names()
         items = [await _result_item(row, incident, names) for row in briefed]
-        return page(request, "briefings/result.html", status_code=200 if briefed else 409,
-                    title="Briefed" if briefed else "Nobody was briefed", incident=incident, items=items,
-                    refused=refused, channel_labels=CHANNEL_LABELS, outcome_labels=OUTCOME_LABELS, after_post=True)
+        return page(
+            request,
+            "briefings/result.html",
+            status_code=200 if briefed else 409,
+            title="Briefed" if briefed else "Nobody was briefed",
+            incident=incident,
+            items=items,
+            refused=refused,
+            channel_labels=CHANNEL_LABELS,
+            outcome_labels=OUTCOME_LABELS,
+            after_post=True,
+        )
 
     @get("/incidents/{incident_id:int}/briefings/{briefing_id:int}")
     async def show_briefing(self, request: Request, incident_id: FromPath[int], briefing_id: FromPath[int]) -> Template:
@@ -281,20 +366,35 @@ class BriefingsController(Controller):
         if row["incident"] != incident_id:
             raise NotFound(f"Incident {incident_id} has no briefing {briefing_id}.")
         item = await _result_item(row, incident, await _user_names())
-        return page(request, "briefings/result.html", title=f"Briefing of {item['member_name']}", incident=incident,
-                    items=[item], refused=[], channel_labels=CHANNEL_LABELS, outcome_labels=OUTCOME_LABELS,
-                    after_post=False)
+        return page(
+            request,
+            "briefings/result.html",
+            title=f"Briefing of {item['member_name']}",
+            incident=incident,
+            items=[item],
+            refused=[],
+            channel_labels=CHANNEL_LABELS,
+            outcome_labels=OUTCOME_LABELS,
+            after_post=False,
+        )
 
     @post("/briefings/{briefing_id:int}/outcome", guards=[WRITE])
     async def outcome(self, request: Request, briefing_id: FromPath[int]) -> Redirect:
         before = await service.get(briefing_id)
         outcome = (await read_form(request)).get("outcome", "")
-        row = await service.set_outcome(briefing_id=briefing_id, outcome=outcome,
-                                        actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
+        row = await service.set_outcome(
+            briefing_id=briefing_id,
+            outcome=outcome,
+            actor=request.user.actor(client_ip(request)),
+            now=request.app.state.clock(),
+        )
         member = await Member.select(Member.name).where(Member.id == row["member"]).first().run()
         name = member["name"] if member else f"member {row['member']}"
-        return redirect(request, f"/incidents/{before['incident']}#advocates",
-                        flash=f"Briefing of {name} (v{row['version']}): {OUTCOME_LABELS[row['outcome']]}.")
+        return redirect(
+            request,
+            f"/incidents/{before['incident']}#advocates",
+            flash=f"Briefing of {name} (v{row['version']}): {OUTCOME_LABELS[row['outcome']]}.",
+        )
 
     @get("/incidents/{incident_id:int}/briefings.csv")
     async def export_csv(self, request: Request, incident_id: FromPath[int]) -> Response:
@@ -304,12 +404,28 @@ class BriefingsController(Controller):
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
         for row in await service.briefings_for(incident_id):
-            writer.writerow([csv_cell(v) for v in (
-                row["member"], row["member_name"] or "", row["version"], row["channel"],
-                names.get(row["briefed_by"], ""), _utc_iso(row["briefed_at"]), row["outcome"],
-                _utc_iso(row["outcome_at"]), row["note"] or "")])
+            writer.writerow(
+                [
+                    csv_cell(v)
+                    for v in (
+                        row["member"],
+                        row["member_name"] or "",
+                        row["version"],
+                        row["channel"],
+                        names.get(row["briefed_by"], ""),
+                        _utc_iso(row["briefed_at"]),
+                        row["outcome"],
+                        _utc_iso(row["outcome_at"]),
+                        row["note"] or "",
+                    )
+                ]
+            )
         stamp = request.app.state.clock().strftime("%Y%m%d-%H%M")
-        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition":
-                                 f'attachment; filename="incident-{incident_id}-briefings-{stamp}.csv"',
-                                 "Cache-Control": "no-store"})
+        return Response(
+            buffer.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="incident-{incident_id}-briefings-{stamp}.csv"',
+                "Cache-Control": "no-store",
+            },
+        )

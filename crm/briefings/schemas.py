@@ -67,8 +67,15 @@ def briefing_read(row: dict) -> BriefingRead:
 
     evidence = row["evidence"]
     return BriefingRead(
-        id=row["id"], member_id=row["member"], incident_id=row["incident"], talking_points_version=row["version"],
-        channel=row["channel"], note=row["note"], briefed_at=row["briefed_at"], briefed_by_id=row["briefed_by"],
-        outcome=row["outcome"], evidence_interaction_ids=json.loads(evidence) if isinstance(evidence, str) else evidence,
+        id=row["id"],
+        member_id=row["member"],
+        incident_id=row["incident"],
+        talking_points_version=row["version"],
+        channel=row["channel"],
+        note=row["note"],
+        briefed_at=row["briefed_at"],
+        briefed_by_id=row["briefed_by"],
+        outcome=row["outcome"],
+        evidence_interaction_ids=json.loads(evidence) if isinstance(evidence, str) else evidence,
         message=row["message"],
     )

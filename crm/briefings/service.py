@@ -24,12 +24,17 @@ VERDICTS = ["accepted", "skipped", "bad_fit"]
 def compose(member: dict, points: dict, incident: dict) -> str:
     """The brief for one member, ready to copy: their name and preferred handle, the points, what to avoid."""
     # The same choice as the suggestion's preferred handle: an affected platform first, then the widest reach.
-    handle = max(member["handles"], key=lambda h: (h["platform"] in incident["platforms"], h["followers"] or 0),
-                 default=None)
+    handle = max(
+        member["handles"], key=lambda h: (h["platform"] in incident["platforms"], h["followers"] or 0), default=None
+    )
     greeting = f"Hi {member['name']}" + (f" (@{handle['handle']})" if handle else "") + ","
-    lines = [greeting, "",
-             f"Thank you for being part of our community. Before anything else reaches you about "
-             f"\"{incident['title']}\", here is what we can share:", ""]
+    lines = [
+        greeting,
+        "",
+        f"Thank you for being part of our community. Before anything else reaches you about "
+        f'"{incident["title"]}", here is what we can share:',
+        "",
+    ]
     lines += [f"{n}. {point}" for n, point in enumerate(points["points"], 1)]
     if points["avoid"]:
         lines += ["", "Please don't:"] + [f"- {item}" for item in points["avoid"]]
@@ -39,8 +44,7 @@ def compose(member: dict, points: dict, incident: dict) -> str:
     return "\n".join(lines)
 
 
-async def brief(*, incident_id: int, member_id: int, channel: str, note: str = "", actor: Actor,
-                now: datetime) -> dict:
+async def brief(*, incident_id: int, member_id: int, channel: str, note: str = "", actor: Actor, now: datetime) -> dict:
     errors: dict[str, str] = {}
     validation.choice(channel, "channel", errors, CHANNELS)
     note = validation.text(note, "note", errors, max_length=2_000)
@@ -57,20 +61,41 @@ async def brief(*, incident_id: int, member_id: int, channel: str, note: str = "
         if member["do_not_contact"]:
             raise Conflict(f"{member['name']} is marked do-not-contact.", fields={"member_id": "do_not_contact"})
         if not member["consent_private_briefing"]:
-            raise Conflict(f"{member['name']} has not consented to private contact; record their consent first.",
-                           fields={"member_id": "no_consent"})
-        if await Briefing.exists().where((Briefing.member == member_id)
-                                         & (Briefing.talking_points == points["id"])).run():
-            raise Conflict(f"{member['name']} was already briefed on version {points['version']}.",
-                           fields={"member_id": "already_briefed"})
+            raise Conflict(
+                f"{member['name']} has not consented to private contact; record their consent first.",
+                fields={"member_id": "no_consent"},
+            )
+        if (
+            await Briefing.exists()
+            .where((Briefing.member == member_id) & (Briefing.talking_points == points["id"]))
+            .run()
+        ):
+            raise Conflict(
+                f"{member['name']} was already briefed on version {points['version']}.",
+                fields={"member_id": "already_briefed"},
+            )
         message = compose(member, points, incident)
-        row = Briefing(member=member_id, incident=incident_id, talking_points=points["id"], version=points["version"],
-                       channel=channel, note=note, message=message, briefed_by=actor.user_id, briefed_at=now,
-                       outcome="sent")
+        row = Briefing(
+            member=member_id,
+            incident=incident_id,
+            talking_points=points["id"],
+            version=points["version"],
+            channel=channel,
+            note=note,
+            message=message,
+            briefed_by=actor.user_id,
+            briefed_at=now,
+            outcome="sent",
+        )
         await row.save().run()
-        await record(actor=actor, action="briefing.create", entity="briefing", record_id=row.id,
-                     after={"incident": incident_id, "member": member_id, "version": points["version"],
-                            "channel": channel}, at=now)
+        await record(
+            actor=actor,
+            action="briefing.create",
+            entity="briefing",
+            record_id=row.id,
+            after={"incident": incident_id, "member": member_id, "version": points["version"], "channel": channel},
+            at=now,
+        )
     return await get(row.id)
 
 
@@ -81,8 +106,9 @@ async def get(briefing_id: int) -> dict:
     return {**row, "evidence": json.loads(row["evidence"]) if isinstance(row["evidence"], str) else row["evidence"]}
 
 
-async def set_outcome(*, briefing_id: int, outcome: str, evidence: list[int] | None = None, actor: Actor,
-                      now: datetime) -> dict:
+async def set_outcome(
+    *, briefing_id: int, outcome: str, evidence: list[int] | None = None, actor: Actor, now: datetime
+) -> dict:
     errors: dict[str, str] = {}
     validation.choice(outcome, "outcome", errors, OUTCOMES)
     if errors:
@@ -91,16 +117,27 @@ async def set_outcome(*, briefing_id: int, outcome: str, evidence: list[int] | N
         before = await get(briefing_id)
         ids = sorted(set(evidence or []))
         if ids:
-            mine = {r["id"] for r in await Interaction.select(Interaction.id).where(
-                Interaction.id.is_in(ids) & (Interaction.member == before["member"])).run()}
+            mine = {
+                r["id"]
+                for r in await Interaction.select(Interaction.id)
+                .where(Interaction.id.is_in(ids) & (Interaction.member == before["member"]))
+                .run()
+            }
             if set(ids) - mine:
                 raise InvalidInput({"evidence_interaction_ids": "Evidence must be interactions of the briefed member."})
         changes = {Briefing.outcome: outcome, Briefing.outcome_at: now}
         if evidence is not None:
             changes[Briefing.evidence] = json.dumps(ids)
         await Briefing.update(changes).where(Briefing.id == briefing_id).run()
-        await record(actor=actor, action="briefing.outcome", entity="briefing", record_id=briefing_id,
-                     before={"outcome": before["outcome"]}, after={"outcome": outcome, "evidence": ids}, at=now)
+        await record(
+            actor=actor,
+            action="briefing.outcome",
+            entity="briefing",
+            record_id=briefing_id,
+            before={"outcome": before["outcome"]},
+            after={"outcome": outcome, "evidence": ids},
+            at=now,
+        )
     return await get(briefing_id)
 
 
@@ -115,19 +152,43 @@ async def give_feedback(*, incident_id: int, member_id: int, verdict: str, actor
             raise NotFound(f"No member with id {member_id}.")
         key = f"{incident_id}:{member_id}"
         if await SuggestionFeedback.exists().where(SuggestionFeedback.key == key).run():
-            await SuggestionFeedback.update({SuggestionFeedback.verdict: verdict, SuggestionFeedback.by: actor.user_id,
-                                             SuggestionFeedback.at: now}).where(SuggestionFeedback.key == key).run()
+            await (
+                SuggestionFeedback.update(
+                    {
+                        SuggestionFeedback.verdict: verdict,
+                        SuggestionFeedback.by: actor.user_id,
+                        SuggestionFeedback.at: now,
+                    }
+                )
+                .where(SuggestionFeedback.key == key)
+                .run()
+            )
         else:
-            await SuggestionFeedback.insert(SuggestionFeedback(incident=incident_id, member=member_id, key=key,
-                                                               verdict=verdict, by=actor.user_id, at=now)).run()
-        await record(actor=actor, action="suggestion.feedback", entity="incident", record_id=incident_id,
-                     after={"member": member_id, "verdict": verdict}, at=now)
+            await SuggestionFeedback.insert(
+                SuggestionFeedback(
+                    incident=incident_id, member=member_id, key=key, verdict=verdict, by=actor.user_id, at=now
+                )
+            ).run()
+        await record(
+            actor=actor,
+            action="suggestion.feedback",
+            entity="incident",
+            record_id=incident_id,
+            after={"member": member_id, "verdict": verdict},
+            at=now,
+        )
 
 
 async def briefings_for(incident_id: int) -> list[dict]:
-    rows = await Briefing.select(
-        *Briefing.all_columns(), Briefing.member.name.as_alias("member_name"),
-    ).where(Briefing.incident == incident_id).order_by(Briefing.briefed_at, Briefing.id).run()  # several at once
+    rows = (
+        await Briefing.select(
+            *Briefing.all_columns(),
+            Briefing.member.name.as_alias("member_name"),
+        )
+        .where(Briefing.incident == incident_id)
+        .order_by(Briefing.briefed_at, Briefing.id)
+        .run()
+    )  # several at once
     return rows
 
 
@@ -145,8 +206,7 @@ async def rebrief_queue(incident_id: int) -> list[dict]:
     for row in latest.values():
         if row["version"] < current["version"]:
             old = await talking_points.get_version(incident_id, row["version"])
-            queue.append({**row, "current_version": current["version"],
-                          "changes": talking_points.diff(old, current)})
+            queue.append({**row, "current_version": current["version"], "changes": talking_points.diff(old, current)})
     return sorted(queue, key=lambda r: (r["briefed_at"], r["id"]))
 
 
@@ -162,12 +222,14 @@ async def figures(incident: dict) -> dict[str, Any]:
     }
 
 
-async def briefings_of_member(member_id: int, *, since: datetime | None = None,
-                              before: datetime | None = None) -> list[dict]:
+async def briefings_of_member(
+    member_id: int, *, since: datetime | None = None, before: datetime | None = None
+) -> list[dict]:
     """A member's briefings, newest first; ``since <= briefed_at < before`` when given (the member timeline's
     window, crm/members/timeline.py)."""
     query = Briefing.select(
-        *Briefing.all_columns(), Briefing.incident.title.as_alias("incident_title"),
+        *Briefing.all_columns(),
+        Briefing.incident.title.as_alias("incident_title"),
     ).where(Briefing.member == member_id)
     if since is not None:
         query = query.where(Briefing.briefed_at >= since)

@@ -24,8 +24,12 @@ class DashboardController(Controller):
         now = request.app.state.clock()
         going_quiet = {}
         for tier in GOING_QUIET_TIERS:
-            items, more = await member_read.list_page(member_queries.MemberFilter(state="going_quiet", tier=tier),
-                                                      now=now, cursor=None, limit=GOING_QUIET_LIMIT)
+            items, more = await member_read.list_page(
+                member_queries.MemberFilter(state="going_quiet", tier=tier),
+                now=now,
+                cursor=None,
+                limit=GOING_QUIET_LIMIT,
+            )
             going_quiet[tier] = (items, more is not None)
         open_incidents = []
         for incident in await incident_queries.list_incidents(open_=True, limit=20):

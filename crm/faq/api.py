@@ -30,19 +30,36 @@ class FaqAPI(Controller):
     path = "/api/v1"
     tags = ["faq"]
 
-    @post("/incidents/{incident_id:int}/faq", guards=[PROPOSE],
-          summary="Add a FAQ entry to an incident (agents may only propose drafts)")
+    @post(
+        "/incidents/{incident_id:int}/faq",
+        guards=[PROPOSE],
+        summary="Add a FAQ entry to an incident (agents may only propose drafts)",
+    )
     async def create(self, request: Request, incident_id: FromPath[int], data: JSONBody[FaqCreate]) -> FaqRead:
-        entry = await service.create_entry(incident_id=incident_id, values=sent_fields(data),
-                                           actor=request.user.actor(client_ip(request)),
-                                           now=request.app.state.clock(), may_publish=request.user.can("faq.write"))
+        entry = await service.create_entry(
+            incident_id=incident_id,
+            values=sent_fields(data),
+            actor=request.user.actor(client_ip(request)),
+            now=request.app.state.clock(),
+            may_publish=request.user.can("faq.write"),
+        )
         return await entry_read(entry["id"], request.app.state.clock())
 
-    @get("/faq/search", summary="Full-text search of FAQ entries, best first (drafts: managers and admins); "
-                                "with no q, a filter (incident_id, tag, review_due) lists entries newest first")
-    async def search(self, request: Request, q: FromQuery[str] = "", incident_id: FromQuery[int | None] = None,
-                     tag: FromQuery[str] = "", review_due: FromQuery[bool] = False, limit: FromQuery[int] = 20,
-                     drafts: FromQuery[bool] = False) -> SearchResults:
+    @get(
+        "/faq/search",
+        summary="Full-text search of FAQ entries, best first (drafts: managers and admins); "
+        "with no q, a filter (incident_id, tag, review_due) lists entries newest first",
+    )
+    async def search(
+        self,
+        request: Request,
+        q: FromQuery[str] = "",
+        incident_id: FromQuery[int | None] = None,
+        tag: FromQuery[str] = "",
+        review_due: FromQuery[bool] = False,
+        limit: FromQuery[int] = 20,
+        drafts: FromQuery[bool] = False,
+    ) -> SearchResults:
         errors = {}
         if len(q) > MAX_QUERY:
             errors["q"] = f"Use at most {MAX_QUERY} characters."
@@ -57,8 +74,9 @@ class FaqAPI(Controller):
             raise PermissionDenied("Only managers and admins see draft FAQ entries.")
         now = request.app.state.clock()
         due = service.due_before(now, await service.review_days()) if review_due else None
-        rows = await search.search(q, incident_id=incident_id, tag=tag or None, include_drafts=drafts,
-                                   due_before=due, limit=limit)
+        rows = await search.search(
+            q, incident_id=incident_id, tag=tag or None, include_drafts=drafts, due_before=due, limit=limit
+        )
         return SearchResults(items=[SearchItem(**r) for r in rows])
 
     @get("/faq/{entry_id:int}", summary="A FAQ entry with its change history")
@@ -70,6 +88,10 @@ class FaqAPI(Controller):
 
     @patch("/faq/{entry_id:int}", guards=[WRITE], summary="Change, publish, retire or mark reviewed a FAQ entry")
     async def update(self, request: Request, entry_id: FromPath[int], data: JSONBody[FaqUpdate]) -> FaqRead:
-        await service.update_entry(entry_id=entry_id, values=sent_fields(data),
-                                   actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
+        await service.update_entry(
+            entry_id=entry_id,
+            values=sent_fields(data),
+            actor=request.user.actor(client_ip(request)),
+            now=request.app.state.clock(),
+        )
         return await entry_read(entry_id, request.app.state.clock())

@@ -32,12 +32,20 @@ PUBLICISE = requires("faq.publicise", "put an incident's FAQ on the public page"
 
 SEARCH_LIMIT = 20
 ON = ("1", "on", "true", "yes")
-FIELD_LABELS = {"question": "Question", "answer": "Answer", "tags": "Tags", "status": "Status",
-                "talking_points_version": "Talking-points version", "reviewed_at": "Reviewed"}
+FIELD_LABELS = {
+    "question": "Question",
+    "answer": "Answer",
+    "tags": "Tags",
+    "status": "Status",
+    "talking_points_version": "Talking-points version",
+    "reviewed_at": "Reviewed",
+}
 ACTION_LABELS = {"create": "created", "update": "changed", "retire": "retired"}
-STATUS_FLASH = {"published": "Published: agents and search now use this answer.",
-                "retired": "Retired: it no longer appears in search or on the public page.",
-                "draft": "Moved back to draft."}
+STATUS_FLASH = {
+    "published": "Published: agents and search now use this answer.",
+    "retired": "Retired: it no longer appears in search or on the public page.",
+    "draft": "Moved back to draft.",
+}
 
 
 def _flag(value: str | None) -> bool:
@@ -62,30 +70,41 @@ async def _names() -> dict[int, str]:
 
 # ---- the incident page's FAQ section (called from crm/incidents/controllers.py) ---------------------
 
+
 async def faq_panel(incident: dict, user: Any, now: datetime) -> dict[str, Any]:
     """The incident's entries (published; drafts for managers, and an agent's own proposals), and what the
     viewer may do here."""
     can_write = user.can("faq.write")
-    entries = await queries.for_incident(incident["id"], statuses=["published", "draft"] if can_write
-                                         else ["published"])
+    entries = await queries.for_incident(
+        incident["id"], statuses=["published", "draft"] if can_write else ["published"]
+    )
     if not can_write:
         entries = sorted(entries + await queries.drafts_by(incident["id"], user.id), key=lambda e: e["id"])
     days = await service.review_days()
-    return {"entries": [{**e, "review_due": service.review_due(e, now=now, days=days)} for e in entries],
-            "public": bool(incident["faq_public"]), "can_write": can_write,
-            "can_propose": user.can("faq.propose"), "can_publicise": user.can("faq.publicise")}
+    return {
+        "entries": [{**e, "review_due": service.review_due(e, now=now, days=days)} for e in entries],
+        "public": bool(incident["faq_public"]),
+        "can_write": can_write,
+        "can_propose": user.can("faq.propose"),
+        "can_publicise": user.can("faq.publicise"),
+    }
 
 
 # ---- forms ---------------------------------------------------------------------------------------
+
 
 def _entry_form(form: dict[str, str], *, can_write: bool) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
     """(service values, values to show again, errors the form itself found). Agents' forms carry no status:
     whatever they send, they propose a draft."""
     errors: dict[str, str] = {}
-    shown = {k: form.get(k, "") for k in ("incident_id", "question", "answer", "tags", "status",
-                                          "talking_points_version")}
-    values: dict[str, Any] = {"question": shown["question"], "answer": shown["answer"],
-                              "tags": [t for t in shown["tags"].split(",") if t.strip()]}
+    shown = {
+        k: form.get(k, "") for k in ("incident_id", "question", "answer", "tags", "status", "talking_points_version")
+    }
+    values: dict[str, Any] = {
+        "question": shown["question"],
+        "answer": shown["answer"],
+        "tags": [t for t in shown["tags"].split(",") if t.strip()],
+    }
     if can_write:
         values["status"] = shown["status"] or "draft"
         version = shown["talking_points_version"].strip()
@@ -98,22 +117,38 @@ def _entry_form(form: dict[str, str], *, can_write: bool) -> tuple[dict[str, Any
     return values, shown, errors
 
 
-async def _form_page(request: Request, *, values: dict, errors: dict, entry: dict | None = None,
-                     status_code: int = 200) -> Template:
+async def _form_page(
+    request: Request, *, values: dict, errors: dict, entry: dict | None = None, status_code: int = 200
+) -> Template:
     title = "Edit FAQ entry" if entry else ("New FAQ entry" if _can_write(request) else "Propose a FAQ entry")
-    return page(request, "faq/form.html", status_code=status_code, title=title, values=values, errors=errors,
-                entry=entry, incidents=await queries.incident_choices(), statuses=service.STATUSES,
-                can_write=_can_write(request))
+    return page(
+        request,
+        "faq/form.html",
+        status_code=status_code,
+        title=title,
+        values=values,
+        errors=errors,
+        entry=entry,
+        incidents=await queries.incident_choices(),
+        statuses=service.STATUSES,
+        can_write=_can_write(request),
+    )
 
 
 def _shown_entry(entry: dict) -> dict[str, str]:
     version = entry["talking_points_version"]
-    return {"incident_id": str(entry["incident"]), "question": entry["question"], "answer": entry["answer"],
-            "tags": ", ".join(entry["tags"]), "status": entry["status"],
-            "talking_points_version": "" if version is None else str(version)}
+    return {
+        "incident_id": str(entry["incident"]),
+        "question": entry["question"],
+        "answer": entry["answer"],
+        "tags": ", ".join(entry["tags"]),
+        "status": entry["status"],
+        "talking_points_version": "" if version is None else str(version),
+    }
 
 
 # ---- the entry page --------------------------------------------------------------------------------
+
 
 def _shown_value(field: str, value: Any, zone: ZoneInfo) -> str:
     """A before/after value in plain words (templates escape it)."""
@@ -133,28 +168,50 @@ def _history(rows: list[dict], names: dict[int, str], zone: ZoneInfo) -> list[di
     """Newest first: who, when, what, and each changed field's before and after."""
     out = []
     for r in reversed(rows):
-        changes = [{"field": FIELD_LABELS.get(k, k), "before": _shown_value(k, v.get("before"), zone),
-                    "after": _shown_value(k, v.get("after"), zone)}
-                   for k, v in r["changes"].items() if isinstance(v, dict)]
-        out.append({"at": r["at"], "by": names.get(r["by"], "someone no longer here") if r["by"] else "the system",
-                    "action": ACTION_LABELS.get(r["action"], r["action"]), "changes": changes})
+        changes = [
+            {
+                "field": FIELD_LABELS.get(k, k),
+                "before": _shown_value(k, v.get("before"), zone),
+                "after": _shown_value(k, v.get("after"), zone),
+            }
+            for k, v in r["changes"].items()
+            if isinstance(v, dict)
+        ]
+        out.append(
+            {
+                "at": r["at"],
+                "by": names.get(r["by"], "someone no longer here") if r["by"] else "the system",
+                "action": ACTION_LABELS.get(r["action"], r["action"]),
+                "changes": changes,
+            }
+        )
     return out
 
 
-async def _entry_page(request: Request, entry: dict, *, alert: str | None = None,
-                      status_code: int = 200) -> Template:
+async def _entry_page(request: Request, entry: dict, *, alert: str | None = None, status_code: int = 200) -> Template:
     now = request.app.state.clock()
     days = await service.review_days()
     names = await _names()
     incident = await incidents.snapshot(entry["incident"])
-    return page(request, "faq/show.html", status_code=status_code, title=entry["question"], entry=entry,
-                incident=incident, answer_html=render(entry["answer"]), names=names, days=days,
-                review_due=service.review_due(entry, now=now, days=days), alert=alert,
-                history=_history(await service.history(entry["id"]), names, local_zone(request)),
-                can_write=_can_write(request))
+    return page(
+        request,
+        "faq/show.html",
+        status_code=status_code,
+        title=entry["question"],
+        entry=entry,
+        incident=incident,
+        answer_html=render(entry["answer"]),
+        names=names,
+        days=days,
+        review_due=service.review_due(entry, now=now, days=days),
+        alert=alert,
+        history=_history(await service.history(entry["id"]), names, local_zone(request)),
+        can_write=_can_write(request),
+    )
 
 
 # ---- controllers -----------------------------------------------------------------------------------
+
 
 class FaqController(Controller):
     path = "/"
@@ -187,23 +244,40 @@ class FaqController(Controller):
         results: list[dict] = []
         searching = bool(search.words(q))
         if not errors:
-            filters = {"incident_id": incident_id, "tag": tag or None, "include_drafts": drafts,
-                       "due_before": service.due_before(now, days) if due_only else None, "limit": SEARCH_LIMIT}
+            filters = {
+                "incident_id": incident_id,
+                "tag": tag or None,
+                "include_drafts": drafts,
+                "due_before": service.due_before(now, days) if due_only else None,
+                "limit": SEARCH_LIMIT,
+            }
             results = await (search.search(q, **filters) if searching else search.browse(**filters))
-        items = [{**r, "answer_html": render(r["answer"]), "review_due": service.review_due(r, now=now, days=days)}
-                 for r in results]
-        return page(request, "faq/search.html", status_code=422 if errors else 200, title="FAQ", items=items,
-                    errors=errors, filters={"q": q, "tag": tag, "incident_id": incident_raw, "drafts": drafts,
-                                            "review_due": due_only},
-                    searching=searching, filtered=bool(incident_raw or tag or due_only), can_write=can_write,
-                    incidents=await queries.incident_choices(),
-                    tags=await queries.tags_in_use(include_drafts=can_write), days=days)
+        items = [
+            {**r, "answer_html": render(r["answer"]), "review_due": service.review_due(r, now=now, days=days)}
+            for r in results
+        ]
+        return page(
+            request,
+            "faq/search.html",
+            status_code=422 if errors else 200,
+            title="FAQ",
+            items=items,
+            errors=errors,
+            filters={"q": q, "tag": tag, "incident_id": incident_raw, "drafts": drafts, "review_due": due_only},
+            searching=searching,
+            filtered=bool(incident_raw or tag or due_only),
+            can_write=can_write,
+            incidents=await queries.incident_choices(),
+            tags=await queries.tags_in_use(include_drafts=can_write),
+            days=days,
+        )
 
     @get("/faq/new", guards=[PROPOSE])
     async def new(self, request: Request) -> Template:
         incident_id = request.query_params.get("incident_id") or ""
-        return await _form_page(request, values={"incident_id": incident_id if is_id(incident_id) else "",
-                                                 "status": "draft"}, errors={})
+        return await _form_page(
+            request, values={"incident_id": incident_id if is_id(incident_id) else "", "status": "draft"}, errors={}
+        )
 
     @post("/faq", guards=[PROPOSE])
     async def create(self, request: Request) -> Template | Redirect:
@@ -215,17 +289,29 @@ class FaqController(Controller):
         try:
             if errors:
                 raise InvalidInput({**service.validate(values, partial=False), **errors})
-            entry = await service.create_entry(incident_id=int(incident_raw), values=values,
-                                               actor=request.user.actor(client_ip(request)),
-                                               now=request.app.state.clock(), may_publish=can_write)
+            entry = await service.create_entry(
+                incident_id=int(incident_raw),
+                values=values,
+                actor=request.user.actor(client_ip(request)),
+                now=request.app.state.clock(),
+                may_publish=can_write,
+            )
         except InvalidInput as exc:
             return await _form_page(request, values=shown, errors=exc.fields, status_code=exc.status_code)
         except NotFound:
-            return await _form_page(request, values=shown, status_code=422,
-                                    errors={"incident_id": "That incident does not exist (any more)."})
-        flash = ("Saved." if entry["status"] != "draft" else
-                 "Draft saved. Publish it when it is approved." if can_write else
-                 "Thank you: your draft is saved; a manager will review and publish it.")
+            return await _form_page(
+                request,
+                values=shown,
+                status_code=422,
+                errors={"incident_id": "That incident does not exist (any more)."},
+            )
+        flash = (
+            "Saved."
+            if entry["status"] != "draft"
+            else "Draft saved. Publish it when it is approved."
+            if can_write
+            else "Thank you: your draft is saved; a manager will review and publish it."
+        )
         return redirect(request, f"/faq/{entry['id']}", flash=flash)
 
     @get("/faq/{entry_id:int}")
@@ -245,11 +331,14 @@ class FaqController(Controller):
         try:
             if errors:
                 raise InvalidInput({**service.validate(values, partial=True), **errors})
-            await service.update_entry(entry_id=entry_id, values=values, actor=request.user.actor(client_ip(request)),
-                                       now=request.app.state.clock())
+            await service.update_entry(
+                entry_id=entry_id,
+                values=values,
+                actor=request.user.actor(client_ip(request)),
+                now=request.app.state.clock(),
+            )
         except InvalidInput as exc:
-            return await _form_page(request, values=shown, errors=exc.fields, entry=entry,
-                                    status_code=exc.status_code)
+            return await _form_page(request, values=shown, errors=exc.fields, entry=entry, status_code=exc.status_code)
         return redirect(request, f"/faq/{entry_id}", flash="Saved.")
 
     @post("/faq/{entry_id:int}/status", guards=[WRITE])
@@ -257,17 +346,26 @@ class FaqController(Controller):
         entry = await service.get(entry_id)
         status = (await read_form(request)).get("status", "")
         try:
-            await service.update_entry(entry_id=entry_id, values={"status": status},
-                                       actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
+            await service.update_entry(
+                entry_id=entry_id,
+                values={"status": status},
+                actor=request.user.actor(client_ip(request)),
+                now=request.app.state.clock(),
+            )
         except InvalidInput as exc:
-            return await _entry_page(request, entry, alert=exc.fields.get("status", exc.message),
-                                     status_code=exc.status_code)
+            return await _entry_page(
+                request, entry, alert=exc.fields.get("status", exc.message), status_code=exc.status_code
+            )
         return redirect(request, f"/faq/{entry_id}", flash=STATUS_FLASH[status])
 
     @post("/faq/{entry_id:int}/reviewed", guards=[WRITE])
     async def mark_reviewed(self, request: Request, entry_id: FromPath[int]) -> Redirect:
-        await service.update_entry(entry_id=entry_id, values={"reviewed": True},
-                                   actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
+        await service.update_entry(
+            entry_id=entry_id,
+            values={"reviewed": True},
+            actor=request.user.actor(client_ip(request)),
+            now=request.app.state.clock(),
+        )
         next_page = safe_next((await read_form(request)).get("next"))  # back to the review-due list, say
         target = next_page if next_page.startswith("/faq") else f"/faq/{entry_id}"
         return redirect(request, target, flash="Marked reviewed: the answer is still right.")
@@ -275,10 +373,15 @@ class FaqController(Controller):
     @post("/incidents/{incident_id:int}/faq/public", guards=[PUBLICISE])
     async def set_public(self, request: Request, incident_id: FromPath[int]) -> Redirect:
         public = _flag((await read_form(request)).get("public"))
-        await service.set_public(incident_id=incident_id, public=public,
-                                 actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
-        flash = ("Its published answers are now on the public FAQ page." if public
-                 else "Removed from the public FAQ page.")
+        await service.set_public(
+            incident_id=incident_id,
+            public=public,
+            actor=request.user.actor(client_ip(request)),
+            now=request.app.state.clock(),
+        )
+        flash = (
+            "Its published answers are now on the public FAQ page." if public else "Removed from the public FAQ page."
+        )
         return redirect(request, f"/incidents/{incident_id}#faq", flash=flash)
 
 
@@ -308,7 +411,10 @@ class PublicFaqController(Controller):
 async def _public_section(request: Request, incident: dict, entries: list[dict]) -> dict[str, Any]:
     """Only what the public may see: the title, the date, the record-since sentence, the answers."""
     since = await record_since(incident, now=request.app.state.clock(), zone=local_zone(request))
-    return {"id": incident["id"], "title": incident["title"], "detected_at": incident["detected_at"],
-            "sentence": since.sentence,
-            "entries": [{"id": e["id"], "question": e["question"], "answer_html": render(e["answer"])}
-                        for e in entries]}
+    return {
+        "id": incident["id"],
+        "title": incident["title"],
+        "detected_at": incident["detected_at"],
+        "sentence": since.sentence,
+        "entries": [{"id": e["id"], "question": e["question"], "answer_html": render(e["answer"])} for e in entries],
+    }

@@ -12,22 +12,33 @@ MAX_TAGS_LISTED = 200
 
 async def for_incident(incident_id: int, *, statuses: list[str]) -> list[dict]:
     """The incident's entries with one of ``statuses``, oldest first (the order they were written in)."""
-    rows = await FaqEntry.select().where(
-        (FaqEntry.incident == incident_id) & FaqEntry.status.is_in(statuses)).order_by(FaqEntry.id).run()
+    rows = (
+        await FaqEntry.select()
+        .where((FaqEntry.incident == incident_id) & FaqEntry.status.is_in(statuses))
+        .order_by(FaqEntry.id)
+        .run()
+    )
     return [load(r) for r in rows]
 
 
 async def drafts_by(incident_id: int, author_id: int) -> list[dict]:
-    rows = await FaqEntry.select().where(
-        (FaqEntry.incident == incident_id) & (FaqEntry.status == "draft") & (FaqEntry.author == author_id)
-    ).order_by(FaqEntry.id).run()
+    rows = (
+        await FaqEntry.select()
+        .where((FaqEntry.incident == incident_id) & (FaqEntry.status == "draft") & (FaqEntry.author == author_id))
+        .order_by(FaqEntry.id)
+        .run()
+    )
     return [load(r) for r in rows]
 
 
 async def public_incidents() -> list[dict]:
     """Incidents a manager put on the public FAQ, newest first (topics decoded, as record_since wants)."""
-    rows = await Incident.select().where(Incident.faq_public.eq(True)).order_by(
-        Incident.detected_at, ascending=False).run()
+    rows = (
+        await Incident.select()
+        .where(Incident.faq_public.eq(True))
+        .order_by(Incident.detected_at, ascending=False)
+        .run()
+    )
     return [incidents._load(r) for r in rows]
 
 
@@ -41,8 +52,12 @@ async def published_for(incident_ids: list[int]) -> dict[int, list[dict]]:
     out: dict[int, list[dict]] = {i: [] for i in incident_ids}
     if not incident_ids:
         return out
-    rows = await FaqEntry.select(FaqEntry.id, FaqEntry.incident, FaqEntry.question, FaqEntry.answer).where(
-        FaqEntry.incident.is_in(incident_ids) & (FaqEntry.status == "published")).order_by(FaqEntry.id).run()
+    rows = (
+        await FaqEntry.select(FaqEntry.id, FaqEntry.incident, FaqEntry.question, FaqEntry.answer)
+        .where(FaqEntry.incident.is_in(incident_ids) & (FaqEntry.status == "published"))
+        .order_by(FaqEntry.id)
+        .run()
+    )
     for r in rows:
         out[r["incident"]].append(r)
     return out
@@ -51,8 +66,13 @@ async def published_for(incident_ids: list[int]) -> dict[int, list[dict]]:
 async def tags_in_use(*, include_drafts: bool) -> list[str]:
     """Tags of the searchable entries, for the tag filter's suggestions."""
     statuses = ["published", "draft"] if include_drafts else ["published"]
-    rows = await FaqEntry.select(FaqEntry.tags).where(FaqEntry.status.is_in(statuses)).order_by(
-        FaqEntry.id, ascending=False).limit(1000).run()
+    rows = (
+        await FaqEntry.select(FaqEntry.tags)
+        .where(FaqEntry.status.is_in(statuses))
+        .order_by(FaqEntry.id, ascending=False)
+        .limit(1000)
+        .run()
+    )
     seen: set[str] = set()
     for r in rows:
         seen.update(load(r)["tags"])
@@ -61,5 +81,9 @@ async def tags_in_use(*, include_drafts: bool) -> list[str]:
 
 async def incident_choices() -> list[dict]:
     """Incidents for the filters and forms, newest first."""
-    return await Incident.select(Incident.id, Incident.title, Incident.detected_at).order_by(
-        Incident.detected_at, ascending=False).limit(500).run()
+    return (
+        await Incident.select(Incident.id, Incident.title, Incident.detected_at)
+        .order_by(Incident.detected_at, ascending=False)
+        .limit(500)
+        .run()
+    )

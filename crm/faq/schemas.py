@@ -72,9 +72,18 @@ class SearchResults(Struct):
 
 def faq_read(entry: dict, history: list[dict], *, review_due: bool = False) -> FaqRead:
     return FaqRead(
-        id=entry["id"], incident_id=entry["incident"], question=entry["question"], answer=entry["answer"],
-        tags=entry["tags"], status=entry["status"], author_id=entry["author"], created_at=entry["created_at"],
-        updated_at=entry["updated_at"], reviewed_by_id=entry["reviewed_by"], reviewed_at=entry["reviewed_at"],
-        talking_points_version=entry["talking_points_version"], review_due=review_due,
+        id=entry["id"],
+        incident_id=entry["incident"],
+        question=entry["question"],
+        answer=entry["answer"],
+        tags=entry["tags"],
+        status=entry["status"],
+        author_id=entry["author"],
+        created_at=entry["created_at"],
+        updated_at=entry["updated_at"],
+        reviewed_by_id=entry["reviewed_by"],
+        reviewed_at=entry["reviewed_at"],
+        talking_points_version=entry["talking_points_version"],
+        review_due=review_due,
         history=[RevisionRead(at=r["at"], by_id=r["by"], action=r["action"], changes=r["changes"]) for r in history],
     )

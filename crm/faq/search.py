@@ -48,14 +48,16 @@ WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 # these itself; FTS5 indexes every word, so without this a question like "did you ... the ..." would match
 # (in the any-word fallback) nearly every entry and a real gap in the FAQ would never show. "s" and "t" are what
 # is left of "flight's" and "don't" (PostgreSQL drops them too).
-STOP_WORDS = frozenset("""
+STOP_WORDS = frozenset(
+    """
 a about above after again against all am an and any are as at be because been before being below between
 both but by can could did do does doing don down during each few for from further had has have having he her
 here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now
 of off on once only or other our ours ourselves out over own s same she should so some such t than that the their
 theirs them themselves then there these they this those through to too under until up very was we were what
 when where which while who whom why will with would you your yours yourself yourselves
-""".split())
+""".split()
+)
 
 
 def words(q: str) -> list[str]:
@@ -93,7 +95,10 @@ async def reindex(entry: dict) -> None:
         if indexed:
             await FaqEntry.raw(
                 "INSERT INTO faq_fts (rowid, question, answer, tags) VALUES ({}, {}, {}, {})",
-                entry["id"], entry["question"], entry["answer"], tags_text(entry["tags"]),
+                entry["id"],
+                entry["question"],
+                entry["answer"],
+                tags_text(entry["tags"]),
             ).run()
             await FaqEntry.raw("INSERT INTO faq_words (rowid, text) VALUES ({}, {})", entry["id"], words_text).run()
     elif indexed:
@@ -106,7 +111,9 @@ async def reindex(entry: dict) -> None:
             "setweight(to_tsvector('english', CAST({} AS text)), 'C'), "
             "words = to_tsvector('simple', CAST({} AS text)) "
             "WHERE id = {}",
-            tags_text(entry["tags"]), words_text, entry["id"],
+            tags_text(entry["tags"]),
+            words_text,
+            entry["id"],
         ).run()
     else:
         await FaqEntry.raw("UPDATE faq_entry SET search = NULL, words = NULL WHERE id = {}", entry["id"]).run()
@@ -145,17 +152,24 @@ async def prefix_words(prefix: str, limit: int = PREFIX_WORDS) -> list[str]:
         # The vocabulary is ordered by term: a range scan, not a full read.
         rows = await FaqEntry.raw(
             "SELECT term AS word FROM faq_words_vocab WHERE term >= {} AND term < {} ORDER BY term LIMIT {}",
-            prefix, _successor(prefix), limit * 2).run()
+            prefix,
+            _successor(prefix),
+            limit * 2,
+        ).run()
     else:
         rows = await FaqEntry.raw(
             "SELECT word FROM ts_stat('SELECT words FROM faq_entry WHERE words IS NOT NULL') "
-            "WHERE starts_with(word, {}) ORDER BY word LIMIT {}", prefix, limit * 2).run()
+            "WHERE starts_with(word, {}) ORDER BY word LIMIT {}",
+            prefix,
+            limit * 2,
+        ).run()
     # The 'simple' parser also keeps compounds such as "wi-fi" or "example.com": not words we can quote.
     return [r["word"] for r in rows if WORD_RE.fullmatch(r["word"])][:limit]
 
 
-def _filters(*, statuses: list[str], incident_id: int | None, tag: str | None,
-             due_before: datetime | None) -> tuple[str, list[Any]]:
+def _filters(
+    *, statuses: list[str], incident_id: int | None, tag: str | None, due_before: datetime | None
+) -> tuple[str, list[Any]]:
     """The WHERE conditions every search and browse shares (on faq_entry aliased ``e``), with their arguments."""
     sql = " AND e.status IN (" + ", ".join("{}" for _ in statuses) + ")"
     args: list[Any] = list(statuses)
@@ -176,8 +190,9 @@ def _filters(*, statuses: list[str], incident_id: int | None, tag: str | None,
     return sql, args
 
 
-async def _sqlite(terms, *, where: str, where_args: list[Any], limit: int, any_word: bool,
-                  expansions: list[str]) -> list[dict]:
+async def _sqlite(
+    terms, *, where: str, where_args: list[Any], limit: int, any_word: bool, expansions: list[str]
+) -> list[dict]:
     # bm25() is lower-is-better; rank is its negation so that higher is better on both engines.
     sql = (
         "SELECT e.id, -bm25(faq_fts, 2.0, 1.0, 0.5) AS rank, "
@@ -189,8 +204,9 @@ async def _sqlite(terms, *, where: str, where_args: list[Any], limit: int, any_w
     return await FaqEntry.raw(sql, *args).run()
 
 
-async def _postgres(terms, *, where: str, where_args: list[Any], limit: int, any_word: bool,
-                    expansions: list[str]) -> list[dict]:
+async def _postgres(
+    terms, *, where: str, where_args: list[Any], limit: int, any_word: bool, expansions: list[str]
+) -> list[dict]:
     # The inner query ranks and limits using the GIN index; ts_headline (slow) runs on the few rows left.
     inner = (
         "SELECT e.id, e.answer, ts_rank_cd(e.search, q.query) AS rank, q.query "
@@ -217,11 +233,22 @@ async def _details(ranked: list[dict]) -> list[dict]:
     An entry changed or removed between the two reads is simply left out."""
     if not ranked:
         return []
-    rows = await FaqEntry.select(
-        FaqEntry.id, FaqEntry.incident, FaqEntry.incident.title.as_alias("incident_title"),
-        FaqEntry.incident.detected_at.as_alias("incident_detected_at"), FaqEntry.question, FaqEntry.answer,
-        FaqEntry.tags, FaqEntry.status, FaqEntry.created_at, FaqEntry.reviewed_at,
-    ).where(FaqEntry.id.is_in([r["id"] for r in ranked])).run()
+    rows = (
+        await FaqEntry.select(
+            FaqEntry.id,
+            FaqEntry.incident,
+            FaqEntry.incident.title.as_alias("incident_title"),
+            FaqEntry.incident.detected_at.as_alias("incident_detected_at"),
+            FaqEntry.question,
+            FaqEntry.answer,
+            FaqEntry.tags,
+            FaqEntry.status,
+            FaqEntry.created_at,
+            FaqEntry.reviewed_at,
+        )
+        .where(FaqEntry.id.is_in([r["id"] for r in ranked]))
+        .run()
+    )
     by_id = {r["id"]: r for r in rows}
     out = []
     for r in ranked:
@@ -229,27 +256,55 @@ async def _details(ranked: list[dict]) -> list[dict]:
         if d is None:
             continue
         tags = d["tags"]
-        out.append({"id": d["id"], "incident_id": d["incident"], "incident_title": d["incident_title"],
-                    "incident_detected_at": d["incident_detected_at"], "question": d["question"],
-                    "answer": d["answer"], "tags": json.loads(tags) if isinstance(tags, str) else tags,
-                    "status": d["status"], "created_at": d["created_at"], "reviewed_at": d["reviewed_at"],
-                    "snippet": r["snippet"], "rank": r["rank"]})
+        out.append(
+            {
+                "id": d["id"],
+                "incident_id": d["incident"],
+                "incident_title": d["incident_title"],
+                "incident_detected_at": d["incident_detected_at"],
+                "question": d["question"],
+                "answer": d["answer"],
+                "tags": json.loads(tags) if isinstance(tags, str) else tags,
+                "status": d["status"],
+                "created_at": d["created_at"],
+                "reviewed_at": d["reviewed_at"],
+                "snippet": r["snippet"],
+                "rank": r["rank"],
+            }
+        )
     return out
 
 
-async def browse(*, incident_id: int | None = None, tag: str | None = None, include_drafts: bool = False,
-                 due_before: datetime | None = None, limit: int = 20) -> list[dict]:
+async def browse(
+    *,
+    incident_id: int | None = None,
+    tag: str | None = None,
+    include_drafts: bool = False,
+    due_before: datetime | None = None,
+    limit: int = 20,
+) -> list[dict]:
     """Entries matching the filters, newest first (rank 0, the snippet is the answer's start)."""
     statuses = ["published", "draft"] if include_drafts else ["published"]
     where, args = _filters(statuses=statuses, incident_id=incident_id, tag=tag, due_before=due_before)
     rows = await FaqEntry.raw(
         "SELECT e.id, e.answer FROM faq_entry e WHERE 1 = 1" + where + " ORDER BY e.created_at DESC, e.id DESC "
-        "LIMIT {}", *args, limit).run()
+        "LIMIT {}",
+        *args,
+        limit,
+    ).run()
     return await _details([{"id": r["id"], "rank": 0.0, "snippet": excerpt(r["answer"])} for r in rows])
 
 
-async def search(q: str, *, incident_id: int | None = None, tag: str | None = None, include_drafts: bool = False,
-                 due_before: datetime | None = None, limit: int = 20, any_word_fallback: bool = True) -> list[dict]:
+async def search(
+    q: str,
+    *,
+    incident_id: int | None = None,
+    tag: str | None = None,
+    include_drafts: bool = False,
+    due_before: datetime | None = None,
+    limit: int = 20,
+    any_word_fallback: bool = True,
+) -> list[dict]:
     """Entries matching ``q``, best first: {id, incident_id, incident_title, incident_detected_at, question,
     answer, tags, status, created_at, reviewed_at, snippet, rank} (the fields of schemas.SearchItem).
 
@@ -262,15 +317,22 @@ async def search(q: str, *, incident_id: int | None = None, tag: str | None = No
     if not terms:
         if incident_id is None and not tag and due_before is None:
             return []
-        return await browse(incident_id=incident_id, tag=tag, include_drafts=include_drafts, due_before=due_before,
-                            limit=limit)
+        return await browse(
+            incident_id=incident_id, tag=tag, include_drafts=include_drafts, due_before=due_before, limit=limit
+        )
     statuses = ["published", "draft"] if include_drafts else ["published"]
     where, where_args = _filters(statuses=statuses, incident_id=incident_id, tag=tag, due_before=due_before)
     engine = _sqlite if db.is_sqlite() else _postgres
 
     async def run(words_: list[str], *, any_word: bool) -> list[dict]:
-        return await engine(words_, where=where, where_args=where_args, limit=limit, any_word=any_word,
-                            expansions=await prefix_words(words_[-1]))
+        return await engine(
+            words_,
+            where=where,
+            where_args=where_args,
+            limit=limit,
+            any_word=any_word,
+            expansions=await prefix_words(words_[-1]),
+        )
 
     rows = await run(terms, any_word=False)
     content = [t for t in terms if t not in STOP_WORDS]

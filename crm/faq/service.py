@@ -101,6 +101,7 @@ def validate(values: dict[str, Any], *, partial: bool) -> dict[str, str]:
 
 # ---- review due ------------------------------------------------------------------------------------
 
+
 async def review_days() -> int:
     return int(await preferences.get("faq_review_days"))
 
@@ -137,8 +138,7 @@ async def get(entry_id: int) -> dict:
 async def history(entry_id: int) -> list[dict]:
     """The entry's revisions, oldest first."""
     rows = await FaqRevision.select().where(FaqRevision.entry == entry_id).order_by(FaqRevision.id).run()
-    return [{**r, "changes": json.loads(r["changes"]) if isinstance(r["changes"], str) else r["changes"]}
-            for r in rows]
+    return [{**r, "changes": json.loads(r["changes"]) if isinstance(r["changes"], str) else r["changes"]} for r in rows]
 
 
 async def _locked(entry_id: int) -> dict:
@@ -156,19 +156,24 @@ async def _locked(entry_id: int) -> dict:
 async def _check_talking_points(incident_id: int, version: int | None) -> None:
     if version is None:
         return
-    found = await TalkingPoints.exists().where(
-        (TalkingPoints.incident == incident_id) & (TalkingPoints.version == version)).run()
+    found = (
+        await TalkingPoints.exists()
+        .where((TalkingPoints.incident == incident_id) & (TalkingPoints.version == version))
+        .run()
+    )
     if not found:
-        raise InvalidInput({"talking_points_version": f"Incident {incident_id} has no talking points version "
-                                                      f"{version}."})
+        raise InvalidInput(
+            {"talking_points_version": f"Incident {incident_id} has no talking points version {version}."}
+        )
 
 
 def _stored(values: dict[str, Any]) -> dict[str, Any]:
     return {k: json.dumps(v) if k == "tags" else v for k, v in values.items()}
 
 
-async def create_entry(*, incident_id: int, values: dict[str, Any], actor: Actor, now: datetime,
-                       may_publish: bool) -> dict:
+async def create_entry(
+    *, incident_id: int, values: dict[str, Any], actor: Actor, now: datetime, may_publish: bool
+) -> dict:
     """A new entry (a draft unless ``status`` says otherwise; only ``may_publish`` callers may say so)."""
     cleaned = _clean(values, partial=False)
     if cleaned["status"] != "draft" and not may_publish:
@@ -178,16 +183,26 @@ async def create_entry(*, incident_id: int, values: dict[str, Any], actor: Actor
             raise NotFound(f"No incident with id {incident_id}.")
         await _check_talking_points(incident_id, cleaned.get("talking_points_version"))
         reviewed = {"reviewed_by": actor.user_id, "reviewed_at": now} if cleaned["status"] == "published" else {}
-        row = FaqEntry(incident=incident_id, author=actor.user_id, created_at=now, updated_at=now,
-                       **reviewed, **_stored(cleaned))
+        row = FaqEntry(
+            incident=incident_id, author=actor.user_id, created_at=now, updated_at=now, **reviewed, **_stored(cleaned)
+        )
         await row.save().run()
         entry = await get(row.id)
         await search.reindex(entry)
         changes = {k: {"before": None, "after": entry[k]} for k in EDITABLE if entry.get(k) is not None}
-        await FaqRevision(entry=row.id, at=now, by=actor.user_id, action="create",
-                          changes=json.dumps(changes)).save().run()
-        await record(actor=actor, action="faq.create", entity="faq_entry", record_id=row.id,
-                     after={"incident": incident_id, **cleaned}, at=now)
+        await (
+            FaqRevision(entry=row.id, at=now, by=actor.user_id, action="create", changes=json.dumps(changes))
+            .save()
+            .run()
+        )
+        await record(
+            actor=actor,
+            action="faq.create",
+            entity="faq_entry",
+            record_id=row.id,
+            after={"incident": incident_id, **cleaned},
+            at=now,
+        )
     return entry
 
 
@@ -218,11 +233,20 @@ async def update_entry(*, entry_id: int, values: dict[str, Any], actor: Actor, n
         if reviewed:
             changes["reviewed_at"] = {"before": before["reviewed_at"], "after": now}
         action = "retire" if changed.get("status") == "retired" else "update"
-        await FaqRevision(entry=entry_id, at=now, by=actor.user_id, action=action,
-                          changes=json.dumps(_jsonable(changes))).save().run()
-        await record(actor=actor, action=f"faq.{action}", entity="faq_entry", record_id=entry_id,
-                     before={k: before[k] for k in changed}, after={**changed, **({"reviewed": True} if reviewed
-                                                                                   else {})}, at=now)
+        await (
+            FaqRevision(entry=entry_id, at=now, by=actor.user_id, action=action, changes=json.dumps(_jsonable(changes)))
+            .save()
+            .run()
+        )
+        await record(
+            actor=actor,
+            action=f"faq.{action}",
+            entity="faq_entry",
+            record_id=entry_id,
+            before={k: before[k] for k in changed},
+            after={**changed, **({"reviewed": True} if reviewed else {})},
+            at=now,
+        )
     return entry
 
 
@@ -251,6 +275,13 @@ async def set_public(*, incident_id: int, public: bool, actor: Actor, now: datet
             raise NotFound(f"No incident with id {incident_id}.")
         if bool(row["faq_public"]) != public:
             await Incident.update({Incident.faq_public: public}).where(Incident.id == incident_id).run()
-            await record(actor=actor, action="incident.faq_public", entity="incident", record_id=incident_id,
-                         before={"faq_public": bool(row["faq_public"])}, after={"faq_public": public}, at=now)
+            await record(
+                actor=actor,
+                action="incident.faq_public",
+                entity="incident",
+                record_id=incident_id,
+                before={"faq_public": bool(row["faq_public"])},
+                after={"faq_public": public},
+                at=now,
+            )
     return public

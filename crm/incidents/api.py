@@ -12,8 +12,15 @@ from crm.forms import client_ip, local_zone
 from crm.incidents import queries, service, talking_points
 from crm.incidents.record import record_since
 from crm.incidents.schemas import (
-    FreezeStatus, IncidentCreate, IncidentRead, IncidentUpdate, LinkRequest, TalkingPointsCreate,
-    TalkingPointsRead, TransitionRequest, talking_points_read,
+    FreezeStatus,
+    IncidentCreate,
+    IncidentRead,
+    IncidentUpdate,
+    LinkRequest,
+    TalkingPointsCreate,
+    TalkingPointsRead,
+    TransitionRequest,
+    talking_points_read,
 )
 from crm.incidents.vocab import SEVERITIES, STATUSES
 from crm.security import requires
@@ -29,10 +36,18 @@ async def incident_read(incident_id: int, now) -> IncidentRead:
         raise NotFound(f"No incident with id {incident_id}.")
     clock = await queries.clock(incident, now)
     return IncidentRead(
-        id=incident["id"], title=incident["title"], summary=incident["summary"], severity=incident["severity"],
-        status=incident["status"], topics=incident["topics"], platforms=incident["platforms"],
-        links=incident["links"], owner_id=incident["owner"], freeze_promotion=incident["freeze_promotion"],
-        clock=clock, interactions=await queries.sentiment_counts(incident),
+        id=incident["id"],
+        title=incident["title"],
+        summary=incident["summary"],
+        severity=incident["severity"],
+        status=incident["status"],
+        topics=incident["topics"],
+        platforms=incident["platforms"],
+        links=incident["links"],
+        owner_id=incident["owner"],
+        freeze_promotion=incident["freeze_promotion"],
+        clock=clock,
+        interactions=await queries.sentiment_counts(incident),
     )
 
 
@@ -48,22 +63,29 @@ class IncidentsAPI(Controller):
     @post("/incidents", guards=[WRITE], summary="Open an incident")
     async def create(self, request: Request, data: JSONBody[IncidentCreate]) -> IncidentRead:
         now = request.app.state.clock()
-        created = await service.create_incident(values=sent_fields(data), actor=request.user.actor(client_ip(request)),
-                                                now=now)
+        created = await service.create_incident(
+            values=sent_fields(data), actor=request.user.actor(client_ip(request)), now=now
+        )
         return await incident_read(created["id"], now)
 
-    @get("/incidents/{incident_id:int}",
-         summary="An incident with its response clock, linked-interaction counts and record since it was resolved")
+    @get(
+        "/incidents/{incident_id:int}",
+        summary="An incident with its response clock, linked-interaction counts and record since it was resolved",
+    )
     async def show(self, request: Request, incident_id: FromPath[int]) -> IncidentRead:
         now = request.app.state.clock()
         read = await incident_read(incident_id, now)
-        read.record_since = await record_since(await queries.snapshot(incident_id), now=now,
-                                               zone=local_zone(request))
+        read.record_since = await record_since(await queries.snapshot(incident_id), now=now, zone=local_zone(request))
         return read
 
     @get("/incidents", summary="Incidents, newest first")
-    async def index(self, request: Request, status: FromQuery[str] = "", severity: FromQuery[str] = "",
-                    open: FromQuery[bool | None] = None) -> list[IncidentRead]:  # noqa: A002 - the API's name
+    async def index(
+        self,
+        request: Request,
+        status: FromQuery[str] = "",
+        severity: FromQuery[str] = "",
+        open: FromQuery[bool | None] = None,
+    ) -> list[IncidentRead]:
         errors = {}
         if status and status not in STATUSES:
             errors["status"] = f"Choose one of: {', '.join(STATUSES)}."
@@ -76,50 +98,81 @@ class IncidentsAPI(Controller):
         return [await incident_read(r["id"], now) for r in rows]
 
     @patch("/incidents/{incident_id:int}", guards=[WRITE], summary="Change an incident or its review")
-    async def update(self, request: Request, incident_id: FromPath[int],
-                     data: JSONBody[IncidentUpdate]) -> IncidentRead:
+    async def update(
+        self, request: Request, incident_id: FromPath[int], data: JSONBody[IncidentUpdate]
+    ) -> IncidentRead:
         now = request.app.state.clock()
-        await service.update_incident(incident_id=incident_id, values=sent_fields(data),
-                                      actor=request.user.actor(client_ip(request)), now=now)
+        await service.update_incident(
+            incident_id=incident_id, values=sent_fields(data), actor=request.user.actor(client_ip(request)), now=now
+        )
         return await incident_read(incident_id, now)
 
-    @post("/incidents/{incident_id:int}/transitions", guards=[WRITE], status_code=HTTP_200_OK,
-          summary="Move the incident along its workflow (409 with the allowed moves otherwise)")
-    async def transition(self, request: Request, incident_id: FromPath[int],
-                         data: JSONBody[TransitionRequest]) -> IncidentRead:
+    @post(
+        "/incidents/{incident_id:int}/transitions",
+        guards=[WRITE],
+        status_code=HTTP_200_OK,
+        summary="Move the incident along its workflow (409 with the allowed moves otherwise)",
+    )
+    async def transition(
+        self, request: Request, incident_id: FromPath[int], data: JSONBody[TransitionRequest]
+    ) -> IncidentRead:
         now = request.app.state.clock()
-        await service.transition(incident_id=incident_id, to=data.to, actor=request.user.actor(client_ip(request)),
-                                 now=now)
+        await service.transition(
+            incident_id=incident_id, to=data.to, actor=request.user.actor(client_ip(request)), now=now
+        )
         return await incident_read(incident_id, now)
 
-    @post("/incidents/{incident_id:int}/interactions", guards=[WRITE], status_code=HTTP_200_OK,
-          summary="Link interactions to the incident")
+    @post(
+        "/incidents/{incident_id:int}/interactions",
+        guards=[WRITE],
+        status_code=HTTP_200_OK,
+        summary="Link interactions to the incident",
+    )
     async def link(self, request: Request, incident_id: FromPath[int], data: JSONBody[LinkRequest]) -> dict:
-        linked = await service.link_interactions(incident_id=incident_id, interaction_ids=data.interaction_ids,
-                                                 actor=request.user.actor(client_ip(request)),
-                                                 now=request.app.state.clock())
+        linked = await service.link_interactions(
+            incident_id=incident_id,
+            interaction_ids=data.interaction_ids,
+            actor=request.user.actor(client_ip(request)),
+            now=request.app.state.clock(),
+        )
         return {"linked": linked}
 
-    @post("/incidents/{incident_id:int}/freeze/lift", guards=[WRITE], status_code=HTTP_200_OK,
-          summary="Lift the promotion freeze of an incident (recorded)")
+    @post(
+        "/incidents/{incident_id:int}/freeze/lift",
+        guards=[WRITE],
+        status_code=HTTP_200_OK,
+        summary="Lift the promotion freeze of an incident (recorded)",
+    )
     async def lift_freeze(self, request: Request, incident_id: FromPath[int]) -> IncidentRead:
         now = request.app.state.clock()
         await service.lift_freeze(incident_id=incident_id, actor=request.user.actor(client_ip(request)), now=now)
         return await incident_read(incident_id, now)
 
     @post("/incidents/{incident_id:int}/talking-points", guards=[WRITE], summary="Write a new talking-points draft")
-    async def new_talking_points(self, request: Request, incident_id: FromPath[int],
-                                 data: JSONBody[TalkingPointsCreate]) -> TalkingPointsRead:
-        row = await talking_points.create_draft(incident_id=incident_id, values=msgspec.structs.asdict(data),
-                                                actor=request.user.actor(client_ip(request)),
-                                                now=request.app.state.clock())
+    async def new_talking_points(
+        self, request: Request, incident_id: FromPath[int], data: JSONBody[TalkingPointsCreate]
+    ) -> TalkingPointsRead:
+        row = await talking_points.create_draft(
+            incident_id=incident_id,
+            values=msgspec.structs.asdict(data),
+            actor=request.user.actor(client_ip(request)),
+            now=request.app.state.clock(),
+        )
         return talking_points_read(row)
 
-    @post("/incidents/{incident_id:int}/talking-points/{version:int}/approve", guards=[APPROVE],
-          status_code=HTTP_200_OK, summary="Approve a draft (the previous approved version is superseded)")
+    @post(
+        "/incidents/{incident_id:int}/talking-points/{version:int}/approve",
+        guards=[APPROVE],
+        status_code=HTTP_200_OK,
+        summary="Approve a draft (the previous approved version is superseded)",
+    )
     async def approve(self, request: Request, incident_id: FromPath[int], version: FromPath[int]) -> TalkingPointsRead:
-        row = await talking_points.approve(incident_id=incident_id, version=version,
-                                           actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
+        row = await talking_points.approve(
+            incident_id=incident_id,
+            version=version,
+            actor=request.user.actor(client_ip(request)),
+            now=request.app.state.clock(),
+        )
         return talking_points_read(row)
 
     @get("/incidents/{incident_id:int}/talking-points/current", summary="The approved talking points (404 if none)")

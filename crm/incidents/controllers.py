@@ -22,7 +22,11 @@ from crm.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from crm.forms import client_ip, is_id, local_input, local_zone, parse_local, read_form
 from crm.incidents import queries, review, service, talking_points
 from crm.incidents.vocab import (
-    FREEZING_STATUSES, OPEN_STATUSES, SEVERITIES, STATEMENT_KINDS, STATUSES,
+    FREEZING_STATUSES,
+    OPEN_STATUSES,
+    SEVERITIES,
+    STATEMENT_KINDS,
+    STATUSES,
     TRANSITIONS,
 )
 from crm.members.vocab import PLATFORMS
@@ -33,17 +37,25 @@ WRITE = requires("incidents.write", "change incidents")
 APPROVE = requires("talking_points.approve", "approve talking points")
 
 REFRESH_SECONDS = 60
-TRANSITION_LABELS = {"acknowledged": "Acknowledge", "responding": "Start responding", "resolved": "Resolve",
-                     "reviewed": "Mark reviewed"}
+TRANSITION_LABELS = {
+    "acknowledged": "Acknowledge",
+    "responding": "Start responding",
+    "resolved": "Resolve",
+    "reviewed": "Mark reviewed",
+}
 REOPEN_LABEL = "Reopen (responding)"
 ACTION_STATUS_LABELS = {"open": "open", "in_progress": "in progress", "done": "done"}
 ACTION_BUTTONS = {"open": "Reopen", "in_progress": "Start", "done": "Mark done"}
-FREEZE_CHOICES = {"default": "Default for the severity (on for high and critical)", "yes": "Yes: pause promotion",
-                  "no": "No"}
+FREEZE_CHOICES = {
+    "default": "Default for the severity (on for high and critical)",
+    "yes": "Yes: pause promotion",
+    "no": "No",
+}
 REVIEW_FIELDS = ("review_what_happened", "review_what_changed", "review_lessons")
 
 
 # ---- small helpers -------------------------------------------------------------------------------
+
 
 def duration(seconds: int | None) -> str:
     """A span of time in plain words: "under a minute", "12 min", "2 h 05 min", "3 days 4 h"."""
@@ -103,24 +115,33 @@ def clock_view(incident: dict, clock: queries.Clock) -> dict[str, Any]:
     else:
         waited = clock.seconds_since_detection
         left = clock.ack_target_seconds - waited
-        ack = (f"not yet: waiting {duration(waited)}, target {target}"
-               + (f", {duration(left)} left" if left > 0 else ""))
+        ack = f"not yet: waiting {duration(waited)}, target {target}" + (f", {duration(left)} left" if left > 0 else "")
     warning = None
     if clock.ack_target_missed:
         over = duration(waited - clock.ack_target_seconds)
         if clock.seconds_to_acknowledge is None:
-            warning = (f"Acknowledgement target missed: a {incident['severity']} incident should be acknowledged "
-                       f"within {target}; this one has waited {duration(waited)} ({over} over). "
-                       "Acknowledge it publicly now, even before you know everything.")
+            warning = (
+                f"Acknowledgement target missed: a {incident['severity']} incident should be acknowledged "
+                f"within {target}; this one has waited {duration(waited)} ({over} over). "
+                "Acknowledge it publicly now, even before you know everything."
+            )
         else:
-            warning = (f"Acknowledgement target missed: acknowledged after {duration(waited)}, "
-                       f"{over} over the {target} target for a {incident['severity']} incident.")
+            warning = (
+                f"Acknowledgement target missed: acknowledged after {duration(waited)}, "
+                f"{over} over the {target} target for a {incident['severity']} incident."
+            )
     if clock.seconds_to_resolve is not None:
         resolve = duration(clock.seconds_to_resolve)
     else:
         resolve = f"not yet: open for {duration(clock.seconds_since_detection)}"
-    return {"since_detection": duration(clock.seconds_since_detection), "acknowledge": ack, "resolve": resolve,
-            "target": target, "missed": clock.ack_target_missed, "warning": warning}
+    return {
+        "since_detection": duration(clock.seconds_since_detection),
+        "acknowledge": ack,
+        "resolve": resolve,
+        "target": target,
+        "missed": clock.ack_target_missed,
+        "warning": warning,
+    }
 
 
 def _counts_sentence(counts: dict[str, int]) -> str:
@@ -130,12 +151,21 @@ def _counts_sentence(counts: dict[str, int]) -> str:
 
 
 def _transitions(incident: dict) -> list[tuple[str, str]]:
-    return [(to, REOPEN_LABEL if incident["status"] == "resolved" and to == "responding" else TRANSITION_LABELS[to])
-            for to in TRANSITIONS.get(incident["status"], [])]
+    return [
+        (to, REOPEN_LABEL if incident["status"] == "resolved" and to == "responding" else TRANSITION_LABELS[to])
+        for to in TRANSITIONS.get(incident["status"], [])
+    ]
 
 
-async def _incident_page(request: Request, incident_id: int, *, alert: str | None = None, status_code: int = 200,
-                         review_values: dict | None = None, review_errors: dict | None = None) -> Template:
+async def _incident_page(
+    request: Request,
+    incident_id: int,
+    *,
+    alert: str | None = None,
+    status_code: int = 200,
+    review_values: dict | None = None,
+    review_errors: dict | None = None,
+) -> Template:
     now = request.app.state.clock()
     incident = await _incident(incident_id)
     clock = await queries.clock(incident, now)
@@ -145,19 +175,35 @@ async def _incident_page(request: Request, incident_id: int, *, alert: str | Non
     is_open = incident["status"] in OPEN_STATUSES
     from crm.briefings.controllers import advocates_panel  # here: that module imports this one
     from crm.faq.controllers import faq_panel
-    from crm.thanks.controllers import incident_helpers
     from crm.questions.controllers import late_questions_panel
+    from crm.thanks.controllers import incident_helpers
 
     response = page(
-        request, "incidents/show.html", status_code=status_code, title=incident["title"], incident=incident,
-        clock=clock_view(incident, clock), counts=counts, counts_sentence=_counts_sentence(counts),
-        transitions=_transitions(incident), statements=await queries.statements(incident_id),
-        actions=await queries.actions(incident_id), names=await _user_names(), versions=versions, current=current,
-        is_open=is_open, freezing=incident["freeze_promotion"] and incident["status"] in FREEZING_STATUSES,
-        alert=alert, review_open=incident["status"] in ("resolved", "reviewed"),
-        review_values=review_values or {k: incident[k] for k in REVIEW_FIELDS}, review_errors=review_errors or {},
-        action_labels=ACTION_STATUS_LABELS, action_buttons=ACTION_BUTTONS, now=now,
-        refresh=REFRESH_SECONDS if is_open else None, advocates=await advocates_panel(incident, now),
+        request,
+        "incidents/show.html",
+        status_code=status_code,
+        title=incident["title"],
+        incident=incident,
+        clock=clock_view(incident, clock),
+        counts=counts,
+        counts_sentence=_counts_sentence(counts),
+        transitions=_transitions(incident),
+        statements=await queries.statements(incident_id),
+        actions=await queries.actions(incident_id),
+        names=await _user_names(),
+        versions=versions,
+        current=current,
+        is_open=is_open,
+        freezing=incident["freeze_promotion"] and incident["status"] in FREEZING_STATUSES,
+        alert=alert,
+        review_open=incident["status"] in ("resolved", "reviewed"),
+        review_values=review_values or {k: incident[k] for k in REVIEW_FIELDS},
+        review_errors=review_errors or {},
+        action_labels=ACTION_STATUS_LABELS,
+        action_buttons=ACTION_BUTTONS,
+        now=now,
+        refresh=REFRESH_SECONDS if is_open else None,
+        advocates=await advocates_panel(incident, now),
         faq=await faq_panel(incident, request.user, now),
         thank_helpers=await incident_helpers(incident_id, now, local_zone(request)),
         late_questions=await late_questions_panel(request, incident),
@@ -169,13 +215,20 @@ async def _incident_page(request: Request, incident_id: int, *, alert: str | Non
 
 # ---- the new-incident form -----------------------------------------------------------------------
 
-def _incident_form(form: dict[str, str], platforms: list[str], zone: ZoneInfo
-                   ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+
+def _incident_form(
+    form: dict[str, str], platforms: list[str], zone: ZoneInfo
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     """(service values, values to show again, errors the form itself found)."""
     errors: dict[str, str] = {}
-    values: dict[str, Any] = {"title": form.get("title", ""), "summary": form.get("summary", ""),
-                              "severity": form.get("severity", ""), "topics": form.get("topics", "").split(","),
-                              "platforms": platforms, "links": _lines(form.get("links"))}
+    values: dict[str, Any] = {
+        "title": form.get("title", ""),
+        "summary": form.get("summary", ""),
+        "severity": form.get("severity", ""),
+        "topics": form.get("topics", "").split(","),
+        "platforms": platforms,
+        "links": _lines(form.get("links")),
+    }
     detected = parse_local(form.get("detected_at", ""), zone, "detected_at", errors)
     if detected is not None:
         values["detected_at"] = detected
@@ -186,18 +239,35 @@ def _incident_form(form: dict[str, str], platforms: list[str], zone: ZoneInfo
         errors["freeze"] = "Choose one of the options."
     elif freeze != "default":
         values["freeze_promotion"] = freeze == "yes"
-    shown = {"title": values["title"], "summary": values["summary"], "severity": values["severity"],
-             "topics": form.get("topics", ""), "platforms": platforms, "links": form.get("links", ""),
-             "detected_at": form.get("detected_at", ""), "freeze": freeze}
+    shown = {
+        "title": values["title"],
+        "summary": values["summary"],
+        "severity": values["severity"],
+        "topics": form.get("topics", ""),
+        "platforms": platforms,
+        "links": form.get("links", ""),
+        "detected_at": form.get("detected_at", ""),
+        "freeze": freeze,
+    }
     return values, shown, errors
 
 
 async def _new_page(request: Request, *, values: dict, errors: dict, status_code: int = 200) -> Template:
-    return page(request, "incidents/new.html", status_code=status_code, title="New incident", values=values,
-                errors=errors, severities=SEVERITIES, platforms=PLATFORMS, freeze_choices=FREEZE_CHOICES)
+    return page(
+        request,
+        "incidents/new.html",
+        status_code=status_code,
+        title="New incident",
+        values=values,
+        errors=errors,
+        severities=SEVERITIES,
+        platforms=PLATFORMS,
+        freeze_choices=FREEZE_CHOICES,
+    )
 
 
 # ---- controllers ---------------------------------------------------------------------------------
+
 
 class IncidentsController(Controller):
     path = "/"
@@ -218,19 +288,43 @@ class IncidentsController(Controller):
         if not errors:
             now = request.app.state.clock()
             open_ = {"open": True, "closed": False}.get(filters["state"])
-            for incident in await queries.list_incidents(status=filters["status"], severity=filters["severity"],
-                                                         open_=open_):
+            for incident in await queries.list_incidents(
+                status=filters["status"], severity=filters["severity"], open_=open_
+            ):
                 clock = await queries.clock(incident, now)
-                rows.append({**incident, "clock": clock, "clock_view": clock_view(incident, clock),
-                             "freezing": incident["freeze_promotion"] and incident["status"] in FREEZING_STATUSES})
-        return page(request, "incidents/list.html", status_code=422 if errors else 200, title="Incidents",
-                    rows=rows, filters=filters, errors=errors, statuses=STATUSES, severities=SEVERITIES)
+                rows.append(
+                    {
+                        **incident,
+                        "clock": clock,
+                        "clock_view": clock_view(incident, clock),
+                        "freezing": incident["freeze_promotion"] and incident["status"] in FREEZING_STATUSES,
+                    }
+                )
+        return page(
+            request,
+            "incidents/list.html",
+            status_code=422 if errors else 200,
+            title="Incidents",
+            rows=rows,
+            filters=filters,
+            errors=errors,
+            statuses=STATUSES,
+            severities=SEVERITIES,
+        )
 
     @get("/incidents/new", guards=[WRITE])
     async def new(self, request: Request) -> Template:
         now = request.app.state.clock()
-        return await _new_page(request, values={"severity": "high", "freeze": "default", "platforms": [],
-                                                "detected_at": local_input(now, local_zone(request))}, errors={})
+        return await _new_page(
+            request,
+            values={
+                "severity": "high",
+                "freeze": "default",
+                "platforms": [],
+                "detected_at": local_input(now, local_zone(request)),
+            },
+            errors={},
+        )
 
     @post("/incidents", guards=[WRITE])
     async def create(self, request: Request) -> Template | Redirect:
@@ -241,14 +335,15 @@ class IncidentsController(Controller):
         try:
             if errors:
                 found: dict[str, str] = {}  # the service's own messages for the other fields; nothing written
-                service.clean_incident({k: v for k, v in values.items() if k != "detected_at"}, now, found,
-                                       partial=False)
+                service.clean_incident(
+                    {k: v for k, v in values.items() if k != "detected_at"}, now, found, partial=False
+                )
                 raise InvalidInput({**found, **errors})
-            created = await service.create_incident(values=values, actor=request.user.actor(client_ip(request)),
-                                                    now=now)
+            created = await service.create_incident(
+                values=values, actor=request.user.actor(client_ip(request)), now=now
+            )
         except InvalidInput as exc:
-            return await _new_page(request, values=shown, errors=_list_errors(exc.fields),
-                                   status_code=exc.status_code)
+            return await _new_page(request, values=shown, errors=_list_errors(exc.fields), status_code=exc.status_code)
         return redirect(request, f"/incidents/{created['id']}", flash="Incident opened. The clock is running.")
 
     @get("/incidents/{incident_id:int}")
@@ -260,9 +355,12 @@ class IncidentsController(Controller):
         await _incident(incident_id)
         to = (await read_form(request)).get("to", "")
         try:
-            after = await service.transition(incident_id=incident_id, to=to,
-                                             actor=request.user.actor(client_ip(request)),
-                                             now=request.app.state.clock())
+            after = await service.transition(
+                incident_id=incident_id,
+                to=to,
+                actor=request.user.actor(client_ip(request)),
+                now=request.app.state.clock(),
+            )
         except Conflict as exc:
             return await _incident_page(request, incident_id, alert=exc.message, status_code=exc.status_code)
         return redirect(request, f"/incidents/{incident_id}", flash=f"The incident is now {after['status']}.")
@@ -271,12 +369,14 @@ class IncidentsController(Controller):
     async def lift_freeze(self, request: Request, incident_id: FromPath[int]) -> Template | Redirect:
         await _incident(incident_id)
         try:
-            await service.lift_freeze(incident_id=incident_id, actor=request.user.actor(client_ip(request)),
-                                      now=request.app.state.clock())
+            await service.lift_freeze(
+                incident_id=incident_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
+            )
         except Conflict as exc:
             return await _incident_page(request, incident_id, alert=exc.message, status_code=exc.status_code)
-        return redirect(request, f"/incidents/{incident_id}",
-                        flash="The promotion freeze is lifted (recorded). Back to business.")
+        return redirect(
+            request, f"/incidents/{incident_id}", flash="The promotion freeze is lifted (recorded). Back to business."
+        )
 
     # -- statements --
 
@@ -284,9 +384,15 @@ class IncidentsController(Controller):
     async def new_statement(self, request: Request, incident_id: FromPath[int]) -> Template:
         incident = await _incident(incident_id)
         kind = request.query_params.get("kind") or "acknowledgement"
-        return page(request, "incidents/statement_new.html", title="New statement", incident=incident,
-                    values={"kind": kind if kind in STATEMENT_KINDS else "acknowledgement"}, errors={},
-                    kinds=STATEMENT_KINDS)
+        return page(
+            request,
+            "incidents/statement_new.html",
+            title="New statement",
+            incident=incident,
+            values={"kind": kind if kind in STATEMENT_KINDS else "acknowledgement"},
+            errors={},
+            kinds=STATEMENT_KINDS,
+        )
 
     @post("/incidents/{incident_id:int}/statements", guards=[WRITE])
     async def add_statement(self, request: Request, incident_id: FromPath[int]) -> Template | Redirect:
@@ -294,23 +400,40 @@ class IncidentsController(Controller):
         form = await read_form(request)
         values = {k: form.get(k, "") for k in ("kind", "text", "signed_by")}
         try:
-            await service.add_statement(incident_id=incident_id, values=values,
-                                        actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
+            await service.add_statement(
+                incident_id=incident_id,
+                values=values,
+                actor=request.user.actor(client_ip(request)),
+                now=request.app.state.clock(),
+            )
         except InvalidInput as exc:
-            return page(request, "incidents/statement_new.html", status_code=exc.status_code, title="New statement",
-                        incident=incident, values=values, errors=exc.fields, kinds=STATEMENT_KINDS)
-        return redirect(request, f"/incidents/{incident_id}#statements",
-                        flash="Statement saved as a draft. Publish it once it is out.")
+            return page(
+                request,
+                "incidents/statement_new.html",
+                status_code=exc.status_code,
+                title="New statement",
+                incident=incident,
+                values=values,
+                errors=exc.fields,
+                kinds=STATEMENT_KINDS,
+            )
+        return redirect(
+            request,
+            f"/incidents/{incident_id}#statements",
+            flash="Statement saved as a draft. Publish it once it is out.",
+        )
 
     @post("/incidents/{incident_id:int}/statements/{statement_id:int}/publish", guards=[WRITE])
-    async def publish_statement(self, request: Request, incident_id: FromPath[int],
-                                statement_id: FromPath[int]) -> Template | Redirect:
+    async def publish_statement(
+        self, request: Request, incident_id: FromPath[int], statement_id: FromPath[int]
+    ) -> Template | Redirect:
         await _incident(incident_id)
         if statement_id not in {s["id"] for s in await queries.statements(incident_id)}:
             raise NotFound(f"Incident {incident_id} has no statement {statement_id}.")
         try:
-            await service.publish_statement(statement_id=statement_id, actor=request.user.actor(client_ip(request)),
-                                            now=request.app.state.clock())
+            await service.publish_statement(
+                statement_id=statement_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
+            )
         except Conflict as exc:
             return await _incident_page(request, incident_id, alert=exc.message, status_code=exc.status_code)
         return redirect(request, f"/incidents/{incident_id}#statements", flash="Statement marked as published.")
@@ -344,29 +467,40 @@ class IncidentsController(Controller):
                 if not values["what"]:
                     errors.setdefault("what", "This is required.")
                 raise InvalidInput(errors)
-            await service.add_action(incident_id=incident_id, values=values,
-                                     actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
+            await service.add_action(
+                incident_id=incident_id,
+                values=values,
+                actor=request.user.actor(client_ip(request)),
+                now=request.app.state.clock(),
+            )
         except InvalidInput as exc:
-            return await _action_page(request, incident, values=shown, errors=exc.fields,
-                                      status_code=exc.status_code)
+            return await _action_page(request, incident, values=shown, errors=exc.fields, status_code=exc.status_code)
         return redirect(request, f"/incidents/{incident_id}#actions", flash="Corrective action added.")
 
     @post("/incidents/{incident_id:int}/actions/{action_id:int}/status", guards=[WRITE])
-    async def action_status(self, request: Request, incident_id: FromPath[int],
-                            action_id: FromPath[int]) -> Template | Redirect:
+    async def action_status(
+        self, request: Request, incident_id: FromPath[int], action_id: FromPath[int]
+    ) -> Template | Redirect:
         await _incident(incident_id)
         if action_id not in {a["id"] for a in await queries.actions(incident_id)}:
             raise NotFound(f"Incident {incident_id} has no corrective action {action_id}.")
         status = (await read_form(request)).get("status", "")
         try:
-            await service.set_action_status(action_id=action_id, status=status,
-                                            actor=request.user.actor(client_ip(request)),
-                                            now=request.app.state.clock())
+            await service.set_action_status(
+                action_id=action_id,
+                status=status,
+                actor=request.user.actor(client_ip(request)),
+                now=request.app.state.clock(),
+            )
         except InvalidInput as exc:
-            return await _incident_page(request, incident_id, alert=exc.fields.get("status", exc.message),
-                                        status_code=exc.status_code)
-        return redirect(request, f"/incidents/{incident_id}#actions",
-                        flash=f"Corrective action marked {ACTION_STATUS_LABELS[status]}.")
+            return await _incident_page(
+                request, incident_id, alert=exc.fields.get("status", exc.message), status_code=exc.status_code
+            )
+        return redirect(
+            request,
+            f"/incidents/{incident_id}#actions",
+            flash=f"Corrective action marked {ACTION_STATUS_LABELS[status]}.",
+        )
 
     # -- linked interactions --
 
@@ -384,15 +518,24 @@ class IncidentsController(Controller):
         try:
             if len(ids) != len(raw):
                 raise InvalidInput({"interaction_ids": "Choose interactions from the list."})
-            linked = await service.link_interactions(incident_id=incident_id, interaction_ids=ids,
-                                                     actor=request.user.actor(client_ip(request)),
-                                                     now=request.app.state.clock())
+            linked = await service.link_interactions(
+                incident_id=incident_id,
+                interaction_ids=ids,
+                actor=request.user.actor(client_ip(request)),
+                now=request.app.state.clock(),
+            )
         except InvalidInput as exc:
-            return await _interactions_page(request, incident, link_error=exc.fields.get("interaction_ids",
-                                                                                          exc.message),
-                                            status_code=exc.status_code)
-        return redirect(request, f"/incidents/{incident_id}#interactions",
-                        flash=f"Linked {linked} interaction{'s' if linked != 1 else ''} to this incident.")
+            return await _interactions_page(
+                request,
+                incident,
+                link_error=exc.fields.get("interaction_ids", exc.message),
+                status_code=exc.status_code,
+            )
+        return redirect(
+            request,
+            f"/incidents/{incident_id}#interactions",
+            flash=f"Linked {linked} interaction{'s' if linked != 1 else ''} to this incident.",
+        )
 
     # -- talking points --
 
@@ -402,8 +545,16 @@ class IncidentsController(Controller):
         versions = await talking_points.versions(incident_id)
         base = next((v for v in versions if v["status"] == "approved"), versions[0] if versions else None)
         values = {k: "\n".join(base[k]) for k in ("points", "avoid", "links")} if base else {}
-        return page(request, "incidents/talking_points_form.html", title="New talking points", incident=incident,
-                    values=values, errors={}, version=None, based_on=base["version"] if base else None)
+        return page(
+            request,
+            "incidents/talking_points_form.html",
+            title="New talking points",
+            incident=incident,
+            values=values,
+            errors={},
+            version=None,
+            based_on=base["version"] if base else None,
+        )
 
     @post("/incidents/{incident_id:int}/talking-points", guards=[WRITE])
     async def create_talking_points(self, request: Request, incident_id: FromPath[int]) -> Template | Redirect:
@@ -411,62 +562,106 @@ class IncidentsController(Controller):
         form = await read_form(request)
         shown = {k: form.get(k, "") for k in ("points", "avoid", "links")}
         try:
-            row = await talking_points.create_draft(incident_id=incident_id,
-                                                    values={k: _lines(v) for k, v in shown.items()},
-                                                    actor=request.user.actor(client_ip(request)),
-                                                    now=request.app.state.clock())
+            row = await talking_points.create_draft(
+                incident_id=incident_id,
+                values={k: _lines(v) for k, v in shown.items()},
+                actor=request.user.actor(client_ip(request)),
+                now=request.app.state.clock(),
+            )
         except InvalidInput as exc:
-            return page(request, "incidents/talking_points_form.html", status_code=exc.status_code,
-                        title="New talking points", incident=incident, values=shown,
-                        errors=_list_errors(exc.fields), version=None, based_on=None)
-        return redirect(request, f"/incidents/{incident_id}#talking-points",
-                        flash=f"Talking points version {row['version']} saved as a draft. "
-                              "A manager or admin approves it before advocates get it.")
+            return page(
+                request,
+                "incidents/talking_points_form.html",
+                status_code=exc.status_code,
+                title="New talking points",
+                incident=incident,
+                values=shown,
+                errors=_list_errors(exc.fields),
+                version=None,
+                based_on=None,
+            )
+        return redirect(
+            request,
+            f"/incidents/{incident_id}#talking-points",
+            flash=f"Talking points version {row['version']} saved as a draft. "
+            "A manager or admin approves it before advocates get it.",
+        )
 
     @get("/incidents/{incident_id:int}/talking-points/{version:int}/edit", guards=[WRITE])
-    async def edit_talking_points(self, request: Request, incident_id: FromPath[int],
-                                  version: FromPath[int]) -> Template | Redirect:
+    async def edit_talking_points(
+        self, request: Request, incident_id: FromPath[int], version: FromPath[int]
+    ) -> Template | Redirect:
         incident = await _incident(incident_id)
         row = await talking_points.get_version(incident_id, version)
         if row["status"] != "draft":
-            return redirect(request, f"/incidents/{incident_id}#talking-points",
-                            flash=f"Version {version} is {row['status']}: approved versions are never edited. "
-                                  "Write a new version instead.")
-        return page(request, "incidents/talking_points_form.html", title=f"Edit talking points v{version}",
-                    incident=incident, values={k: "\n".join(row[k]) for k in ("points", "avoid", "links")},
-                    errors={}, version=version, based_on=None)
+            return redirect(
+                request,
+                f"/incidents/{incident_id}#talking-points",
+                flash=f"Version {version} is {row['status']}: approved versions are never edited. "
+                "Write a new version instead.",
+            )
+        return page(
+            request,
+            "incidents/talking_points_form.html",
+            title=f"Edit talking points v{version}",
+            incident=incident,
+            values={k: "\n".join(row[k]) for k in ("points", "avoid", "links")},
+            errors={},
+            version=version,
+            based_on=None,
+        )
 
     @post("/incidents/{incident_id:int}/talking-points/{version:int}/edit", guards=[WRITE])
-    async def update_talking_points(self, request: Request, incident_id: FromPath[int],
-                                    version: FromPath[int]) -> Template | Redirect:
+    async def update_talking_points(
+        self, request: Request, incident_id: FromPath[int], version: FromPath[int]
+    ) -> Template | Redirect:
         incident = await _incident(incident_id)
         form = await read_form(request)
         shown = {k: form.get(k, "") for k in ("points", "avoid", "links")}
         try:
-            await talking_points.update_draft(incident_id=incident_id, version=version,
-                                              values={k: _lines(v) for k, v in shown.items()},
-                                              actor=request.user.actor(client_ip(request)),
-                                              now=request.app.state.clock())
+            await talking_points.update_draft(
+                incident_id=incident_id,
+                version=version,
+                values={k: _lines(v) for k, v in shown.items()},
+                actor=request.user.actor(client_ip(request)),
+                now=request.app.state.clock(),
+            )
         except (InvalidInput, Conflict) as exc:
             errors = _list_errors(exc.fields)
             if isinstance(exc, Conflict):
                 errors["form"] = exc.message
-            return page(request, "incidents/talking_points_form.html", status_code=exc.status_code,
-                        title=f"Edit talking points v{version}", incident=incident, values=shown, errors=errors,
-                        version=version, based_on=None)
+            return page(
+                request,
+                "incidents/talking_points_form.html",
+                status_code=exc.status_code,
+                title=f"Edit talking points v{version}",
+                incident=incident,
+                values=shown,
+                errors=errors,
+                version=version,
+                based_on=None,
+            )
         return redirect(request, f"/incidents/{incident_id}#talking-points", flash=f"Draft v{version} saved.")
 
     @post("/incidents/{incident_id:int}/talking-points/{version:int}/approve", guards=[APPROVE])
-    async def approve_talking_points(self, request: Request, incident_id: FromPath[int],
-                                     version: FromPath[int]) -> Template | Redirect:
+    async def approve_talking_points(
+        self, request: Request, incident_id: FromPath[int], version: FromPath[int]
+    ) -> Template | Redirect:
         await _incident(incident_id)
         try:
-            await talking_points.approve(incident_id=incident_id, version=version,
-                                         actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
+            await talking_points.approve(
+                incident_id=incident_id,
+                version=version,
+                actor=request.user.actor(client_ip(request)),
+                now=request.app.state.clock(),
+            )
         except (PermissionDenied, Conflict) as exc:
             return await _incident_page(request, incident_id, alert=exc.message, status_code=exc.status_code)
-        return redirect(request, f"/incidents/{incident_id}#talking-points",
-                        flash=f"Talking points v{version} approved: this is now what advocates are given.")
+        return redirect(
+            request,
+            f"/incidents/{incident_id}#talking-points",
+            flash=f"Talking points v{version} approved: this is now what advocates are given.",
+        )
 
     @get("/incidents/{incident_id:int}/talking-points/diff")
     async def diff_talking_points(self, request: Request, incident_id: FromPath[int]) -> Template:
@@ -476,8 +671,10 @@ class IncidentsController(Controller):
         params = request.query_params
         errors: dict[str, str] = {}
         picked: dict[str, int | None] = {}
-        defaults = {"a": numbers[1] if len(numbers) > 1 else (numbers[0] if numbers else None),
-                    "b": numbers[0] if numbers else None}
+        defaults = {
+            "a": numbers[1] if len(numbers) > 1 else (numbers[0] if numbers else None),
+            "b": numbers[0] if numbers else None,
+        }
         for key in ("a", "b"):
             raw = (params.get(key) or "").strip()
             if not raw:
@@ -491,9 +688,17 @@ class IncidentsController(Controller):
         if not errors and picked["a"] is not None and picked["b"] is not None:
             by_number = {v["version"]: v for v in versions}
             diff = talking_points.diff(by_number[picked["a"]], by_number[picked["b"]])
-        return page(request, "incidents/talking_points_diff.html", status_code=422 if errors else 200,
-                    title="Talking points: differences", incident=incident, versions=versions, picked=picked,
-                    errors=errors, diff=diff)
+        return page(
+            request,
+            "incidents/talking_points_diff.html",
+            status_code=422 if errors else 200,
+            title="Talking points: differences",
+            incident=incident,
+            versions=versions,
+            picked=picked,
+            errors=errors,
+            diff=diff,
+        )
 
     # -- review --
 
@@ -503,34 +708,55 @@ class IncidentsController(Controller):
         form = await read_form(request)
         values = {k: form.get(k, "") for k in REVIEW_FIELDS}
         try:
-            await service.update_incident(incident_id=incident_id, values=values,
-                                          actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
+            await service.update_incident(
+                incident_id=incident_id,
+                values=values,
+                actor=request.user.actor(client_ip(request)),
+                now=request.app.state.clock(),
+            )
         except Conflict as exc:
             return await _incident_page(request, incident_id, alert=exc.message, status_code=exc.status_code)
         except InvalidInput as exc:
-            return await _incident_page(request, incident_id, status_code=exc.status_code, review_values=values,
-                                        review_errors=exc.fields)
+            return await _incident_page(
+                request, incident_id, status_code=exc.status_code, review_values=values, review_errors=exc.fields
+            )
         return redirect(request, f"/incidents/{incident_id}#review", flash="Review saved.")
 
     @get("/incidents/{incident_id:int}/review.md")
     async def review_markdown(self, request: Request, incident_id: FromPath[int]) -> Response:
         incident = await _incident(incident_id)
         text = await review.markdown(incident, request.app.state.clock(), request.app.state.settings.timezone)
-        return Response(text, media_type="text/markdown; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="incident-{incident_id}-review.md"',
-                                 "Cache-Control": "no-store"})
+        return Response(
+            text,
+            media_type="text/markdown; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="incident-{incident_id}-review.md"',
+                "Cache-Control": "no-store",
+            },
+        )
 
 
-async def _action_page(request: Request, incident: dict, *, values: dict, errors: dict,
-                       status_code: int = 200) -> Template:
-    users = [u for u in await accounts_queries.list_users()
-             if u["is_active"] or str(u["id"]) == str(values.get("owner"))]
-    return page(request, "incidents/action_new.html", status_code=status_code, title="New corrective action",
-                incident=incident, values=values, errors=errors, users=users)
+async def _action_page(
+    request: Request, incident: dict, *, values: dict, errors: dict, status_code: int = 200
+) -> Template:
+    users = [
+        u for u in await accounts_queries.list_users() if u["is_active"] or str(u["id"]) == str(values.get("owner"))
+    ]
+    return page(
+        request,
+        "incidents/action_new.html",
+        status_code=status_code,
+        title="New corrective action",
+        incident=incident,
+        values=values,
+        errors=errors,
+        users=users,
+    )
 
 
-async def _interactions_page(request: Request, incident: dict, *, link_error: str | None = None,
-                             status_code: int = 200) -> Template:
+async def _interactions_page(
+    request: Request, incident: dict, *, link_error: str | None = None, status_code: int = 200
+) -> Template:
     """Find interactions by platform, time window and text; the results come with checkboxes to link in bulk."""
     now = request.app.state.clock()
     zone = local_zone(request)
@@ -548,12 +774,27 @@ async def _interactions_page(request: Request, incident: dict, *, link_error: st
     if not errors and since > until:
         errors["to"] = "The end of the window is before its start."
     text = (params.get("text") or "").strip()[:200]
-    results = [] if errors else await queries.find_interactions(platforms=platforms, since=since, until=until,
-                                                                text=text)
+    results = (
+        [] if errors else await queries.find_interactions(platforms=platforms, since=since, until=until, text=text)
+    )
     counts = await queries.sentiment_counts(incident)
-    return page(request, "incidents/interactions.html", status_code=422 if errors and status_code == 200 else
-                status_code, title="Find and link interactions", incident=incident, platforms=PLATFORMS,
-                search={"platforms": platforms, "from": params.get("from") or local_input(since, zone),
-                        "to": params.get("to") or local_input(until, zone), "text": text},
-                errors=errors, results=results, link_error=link_error, counts=counts,
-                counts_sentence=_counts_sentence(counts), query=request.url.query or "")
+    return page(
+        request,
+        "incidents/interactions.html",
+        status_code=422 if errors and status_code == 200 else status_code,
+        title="Find and link interactions",
+        incident=incident,
+        platforms=PLATFORMS,
+        search={
+            "platforms": platforms,
+            "from": params.get("from") or local_input(since, zone),
+            "to": params.get("to") or local_input(until, zone),
+            "text": text,
+        },
+        errors=errors,
+        results=results,
+        link_error=link_error,
+        counts=counts,
+        counts_sentence=_counts_sentence(counts),
+        query=request.url.query or "",
+    )

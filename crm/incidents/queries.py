@@ -25,8 +25,9 @@ async def snapshot(incident_id: int) -> dict | None:
     return _load(row) if row else None
 
 
-async def list_incidents(*, status: str = "", severity: str = "", open_: bool | None = None,
-                         limit: int = 200) -> list[dict]:
+async def list_incidents(
+    *, status: str = "", severity: str = "", open_: bool | None = None, limit: int = 200
+) -> list[dict]:
     query = Incident.select().order_by(Incident.detected_at, ascending=False).limit(limit)
     if status:
         query = query.where(Incident.status == status)
@@ -44,8 +45,12 @@ async def statements(incident_id: int) -> list[dict]:
 
 
 async def actions(incident_id: int) -> list[dict]:
-    return await CorrectiveAction.select().where(CorrectiveAction.incident == incident_id).order_by(
-        CorrectiveAction.created_at).run()
+    return (
+        await CorrectiveAction.select()
+        .where(CorrectiveAction.incident == incident_id)
+        .order_by(CorrectiveAction.created_at)
+        .run()
+    )
 
 
 class Clock(Struct):
@@ -70,17 +75,24 @@ async def clock(incident: dict, now: datetime) -> Clock:
 
     waited = seconds(detected, acked) if acked else seconds(detected, now)
     return Clock(
-        detected_at=detected, acknowledged_at=acked, resolved_at=resolved,
+        detected_at=detected,
+        acknowledged_at=acked,
+        resolved_at=resolved,
         seconds_since_detection=int((now - detected).total_seconds()),
-        seconds_to_acknowledge=seconds(detected, acked), seconds_to_resolve=seconds(detected, resolved),
-        ack_target_seconds=target, ack_target_missed=waited > target,
+        seconds_to_acknowledge=seconds(detected, acked),
+        seconds_to_resolve=seconds(detected, resolved),
+        ack_target_seconds=target,
+        ack_target_missed=waited > target,
     )
 
 
 async def sentiment_counts(incident: dict) -> dict[str, int]:
     """Linked interactions since detection, by sentiment; trolls counted apart, never hidden."""
-    rows = await Interaction.select(Interaction.sentiment, Interaction.troll).where(
-        (Interaction.incident_id == incident["id"]) & (Interaction.occurred_at >= incident["detected_at"])).run()
+    rows = (
+        await Interaction.select(Interaction.sentiment, Interaction.troll)
+        .where((Interaction.incident_id == incident["id"]) & (Interaction.occurred_at >= incident["detected_at"]))
+        .run()
+    )
     counts = {"positive": 0, "neutral": 0, "negative": 0, "unknown": 0, "troll": 0}
     for row in rows:
         counts["troll" if row["troll"] else row["sentiment"]] += 1
@@ -88,17 +100,30 @@ async def sentiment_counts(incident: dict) -> dict[str, int]:
 
 
 async def freezing_incidents() -> list[dict]:
-    rows = await Incident.select(Incident.id, Incident.title, Incident.severity, Incident.status).where(
-        Incident.status.is_in(FREEZING_STATUSES) & (Incident.freeze_promotion == True)  # noqa: E712
-    ).order_by(Incident.detected_at).run()
+    rows = (
+        await Incident.select(Incident.id, Incident.title, Incident.severity, Incident.status)
+        .where(
+            Incident.status.is_in(FREEZING_STATUSES) & (Incident.freeze_promotion == True)  # noqa: E712
+        )
+        .order_by(Incident.detected_at)
+        .run()
+    )
     return rows
 
 
-async def find_interactions(*, platforms: list[str], since: datetime, until: datetime, text: str = "",
-                            limit: int = 200) -> list[dict]:
+async def find_interactions(
+    *, platforms: list[str], since: datetime, until: datetime, text: str = "", limit: int = 200
+) -> list[dict]:
     query = Interaction.select(
-        Interaction.id, Interaction.platform, Interaction.kind, Interaction.occurred_at, Interaction.sentiment,
-        Interaction.text, Interaction.troll, Interaction.incident_id, Interaction.member.name.as_alias("member_name"),
+        Interaction.id,
+        Interaction.platform,
+        Interaction.kind,
+        Interaction.occurred_at,
+        Interaction.sentiment,
+        Interaction.text,
+        Interaction.troll,
+        Interaction.incident_id,
+        Interaction.member.name.as_alias("member_name"),
         Interaction.member.id.as_alias("member_id"),
     ).where((Interaction.occurred_at >= since) & (Interaction.occurred_at <= until))
     if platforms:
@@ -106,7 +131,6 @@ async def find_interactions(*, platforms: list[str], since: datetime, until: dat
     if text:
         query = query.where(db.icontains(Interaction.text, text))
     return await query.order_by(Interaction.occurred_at, ascending=False).limit(limit).run()
-
 
 
 def window(incident: dict, now: datetime) -> tuple[datetime, datetime]:

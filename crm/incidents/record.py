@@ -1,4 +1,4 @@
-""""Our record since" (playbook step 6): how long since an incident was resolved, whether anything similar
+""" "Our record since" (playbook step 6): how long since an incident was resolved, whether anything similar
 has happened since, and a sentence support can paste into a late answer. Also the global "days since the
 last incident of any kind".
 
@@ -54,23 +54,39 @@ async def record_since(incident: dict, *, now: datetime, zone: ZoneInfo) -> Reco
     """``incident`` as queries.snapshot returns it (topics decoded)."""
     resolved_at = incident["resolved_at"]
     if resolved_at is None:
-        return RecordSince(resolved=False, resolved_at=None, days_since_resolved=None, similar_since=0,
-                           last_similar_at=None, sentence="")
-    later = await Incident.select(Incident.id, Incident.topics, Incident.detected_at).where(
-        (Incident.detected_at > resolved_at) & (Incident.id != incident["id"])).run()
+        return RecordSince(
+            resolved=False,
+            resolved_at=None,
+            days_since_resolved=None,
+            similar_since=0,
+            last_similar_at=None,
+            sentence="",
+        )
+    later = (
+        await Incident.select(Incident.id, Incident.topics, Incident.detected_at)
+        .where((Incident.detected_at > resolved_at) & (Incident.id != incident["id"]))
+        .run()
+    )
     topics = set(incident["topics"])
     similar = [r["detected_at"] for r in later if not topics or topics & set(_topics(r["topics"]))]
     days = _days(resolved_at, now)
     since = f"Since this happened on {_date(resolved_at, zone)}"
     if similar:
         latest = max(similar)
-        sentence = (f"{since} we have had {_plural(len(similar), 'similar incident')}, "
-                    f"the latest on {_date(latest, zone)}.")
+        sentence = (
+            f"{since} we have had {_plural(len(similar), 'similar incident')}, the latest on {_date(latest, zone)}."
+        )
     else:
         latest = None
         sentence = f"{since} we have had no similar incident in {_plural(days, 'day')}."
-    return RecordSince(resolved=True, resolved_at=resolved_at, days_since_resolved=days,
-                       similar_since=len(similar), last_similar_at=latest, sentence=sentence)
+    return RecordSince(
+        resolved=True,
+        resolved_at=resolved_at,
+        days_since_resolved=days,
+        similar_since=len(similar),
+        last_similar_at=latest,
+        sentence=sentence,
+    )
 
 
 async def record(*, now: datetime) -> Record:

@@ -50,23 +50,39 @@ async def markdown(incident: dict, now: datetime, timezone: str) -> str:
     timeline += [(s["published_at"], f"Published the {s['kind']}") for s in statements]
     timeline += [(a["done_at"], f"Done: {a['what']}") for a in actions if a["done_at"]]
     lines = [
-        f"# {_md(incident['title'])}: what happened and what we changed", "",
-        f"*Severity {incident['severity']}. Detected {when(incident['detected_at'])} ({timezone}).*", "",
-        "## What happened", "", _md(incident["review_what_happened"] or incident["summary"] or "—"), "",
-        "## Timeline", "",
-        *[f"- {when(at)}: {_md(label)}" for at, label in sorted(timeline, key=lambda item: item[0])], "",
-        "## Response times", "",
+        f"# {_md(incident['title'])}: what happened and what we changed",
+        "",
+        f"*Severity {incident['severity']}. Detected {when(incident['detected_at'])} ({timezone}).*",
+        "",
+        "## What happened",
+        "",
+        _md(incident["review_what_happened"] or incident["summary"] or "—"),
+        "",
+        "## Timeline",
+        "",
+        *[f"- {when(at)}: {_md(label)}" for at, label in sorted(timeline, key=lambda item: item[0])],
+        "",
+        "## Response times",
+        "",
         f"- Acknowledged after {_duration(clock.seconds_to_acknowledge)} "
         f"(target {_duration(clock.ack_target_seconds)}{', missed' if clock.ack_target_missed else ''})",
-        f"- Resolved after {_duration(clock.seconds_to_resolve)}", "",
+        f"- Resolved after {_duration(clock.seconds_to_resolve)}",
+        "",
     ]
     for s in statements:
         if s["kind"] == "apology":
-            lines += ["## Our apology", "", *[f"> {_md(line)}" for line in s["text"].splitlines()],
-                      f"> — {_md(s['signed_by'])}", ""]
-    lines += ["## What we changed", "", _md(incident["review_what_changed"] or "—"), "",
-              "## Corrective actions", ""]
-    lines += [f"- [{'x' if a['status'] == 'done' else ' '}] {_md(a['what'])}"
-              + (f" (due {a['due_on'].isoformat()})" if a["due_on"] else "") for a in actions] or ["- none recorded"]
+            lines += [
+                "## Our apology",
+                "",
+                *[f"> {_md(line)}" for line in s["text"].splitlines()],
+                f"> — {_md(s['signed_by'])}",
+                "",
+            ]
+    lines += ["## What we changed", "", _md(incident["review_what_changed"] or "—"), "", "## Corrective actions", ""]
+    lines += [
+        f"- [{'x' if a['status'] == 'done' else ' '}] {_md(a['what'])}"
+        + (f" (due {a['due_on'].isoformat()})" if a["due_on"] else "")
+        for a in actions
+    ] or ["- none recorded"]
     lines += ["", "## Lessons", "", _md(incident["review_lessons"] or "—"), ""]
     return "\n".join(lines)

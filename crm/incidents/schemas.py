@@ -87,7 +87,14 @@ class FreezeStatus(Struct):
 
 def talking_points_read(row: dict) -> TalkingPointsRead:
     return TalkingPointsRead(
-        incident_id=row["incident"], version=row["version"], status=row["status"], points=row["points"],
-        avoid=row["avoid"], links=row["links"], author_id=row["author"], created_at=row["created_at"],
-        approved_by_id=row["approved_by"], approved_at=row["approved_at"],
+        incident_id=row["incident"],
+        version=row["version"],
+        status=row["status"],
+        points=row["points"],
+        avoid=row["avoid"],
+        links=row["links"],
+        author_id=row["author"],
+        created_at=row["created_at"],
+        approved_by_id=row["approved_by"],
+        approved_at=row["approved_at"],
     )

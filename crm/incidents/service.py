@@ -12,7 +12,12 @@ from crm.errors import Conflict, InvalidInput, NotFound
 from crm.incidents import queries
 from crm.incidents.tables import CorrectiveAction, Incident, Statement
 from crm.incidents.vocab import (
-    ACTION_STATUSES, FREEZE_BY_DEFAULT, OPEN_STATUSES, SEVERITIES, STATEMENT_KINDS, TRANSITIONS,
+    ACTION_STATUSES,
+    FREEZE_BY_DEFAULT,
+    OPEN_STATUSES,
+    SEVERITIES,
+    STATEMENT_KINDS,
+    TRANSITIONS,
 )
 from crm.members.service import clean_topics
 from crm.members.tables import Interaction
@@ -21,8 +26,9 @@ from crm.members.vocab import PLATFORMS
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def _clean_list(values: list | None, field: str, errors: dict[str, str], *, options: list[str] | None = None,
-                urls: bool = False) -> list[str]:
+def _clean_list(
+    values: list | None, field: str, errors: dict[str, str], *, options: list[str] | None = None, urls: bool = False
+) -> list[str]:
     out: list[str] = []
     for n, value in enumerate(values or []):
         value = str(value).strip()
@@ -82,8 +88,11 @@ async def create_incident(*, values: dict[str, Any], actor: Actor, now: datetime
 async def update_incident(*, incident_id: int, values: dict[str, Any], actor: Actor, now: datetime) -> dict:
     errors: dict[str, str] = {}
     cleaned = clean_incident(values, now, errors, partial=True)
-    review = {k: validation.text(values.get(k), k, errors, max_length=20_000)
-              for k in ("review_what_happened", "review_what_changed", "review_lessons") if k in values}
+    review = {
+        k: validation.text(values.get(k), k, errors, max_length=20_000)
+        for k in ("review_what_happened", "review_what_changed", "review_lessons")
+        if k in values
+    }
     if errors:
         raise InvalidInput(errors)
     async with db.transaction():
@@ -95,8 +104,15 @@ async def update_incident(*, incident_id: int, values: dict[str, Any], actor: Ac
             await Incident.update({**changes, "updated_at": now}).where(Incident.id == incident_id).run()
         after = await queries.snapshot(incident_id)
         if after != before:
-            await record(actor=actor, action="incident.update", entity="incident", record_id=incident_id,
-                         before=before, after=after, at=now)
+            await record(
+                actor=actor,
+                action="incident.update",
+                entity="incident",
+                record_id=incident_id,
+                before=before,
+                after=after,
+                at=now,
+            )
     return after
 
 
@@ -119,15 +135,24 @@ async def transition(*, incident_id: int, to: str, actor: Actor, now: datetime) 
         allowed = TRANSITIONS.get(before["status"], [])
         if to not in allowed:
             options = ", ".join(allowed) if allowed else "none (the incident is closed)"
-            raise Conflict(f"An incident that is {before['status']} cannot move to {to!r}. "
-                           f"Allowed next: {options}.", fields={"to": f"Allowed: {options}."})
+            raise Conflict(
+                f"An incident that is {before['status']} cannot move to {to!r}. Allowed next: {options}.",
+                fields={"to": f"Allowed: {options}."},
+            )
         stamp = {"status": to, "updated_at": now, f"{to}_at": now, f"{to}_by": actor.user_id}
         if before["status"] == "resolved" and to == "responding":  # reopened: no longer resolved
             stamp.update({"resolved_at": None, "resolved_by": None})
         await Incident.update(stamp).where(Incident.id == incident_id).run()
         after = await queries.snapshot(incident_id)
-        await record(actor=actor, action=f"incident.{to}", entity="incident", record_id=incident_id,
-                     before={"status": before["status"]}, after={"status": to}, at=now)
+        await record(
+            actor=actor,
+            action=f"incident.{to}",
+            entity="incident",
+            record_id=incident_id,
+            before={"status": before["status"]},
+            after={"status": to},
+            at=now,
+        )
     return after
 
 
@@ -136,15 +161,32 @@ async def lift_freeze(*, incident_id: int, actor: Actor, now: datetime) -> dict:
         before = await locked(incident_id)
         if not before["freeze_promotion"]:
             raise Conflict("Promotion is not frozen for this incident.")
-        await Incident.update({Incident.freeze_promotion: False, Incident.freeze_lifted_at: now,
-                               Incident.freeze_lifted_by: actor.user_id, Incident.updated_at: now}).where(
-            Incident.id == incident_id).run()
-        await record(actor=actor, action="incident.freeze_lift", entity="incident", record_id=incident_id,
-                     before={"freeze_promotion": True}, after={"freeze_promotion": False}, at=now)
+        await (
+            Incident.update(
+                {
+                    Incident.freeze_promotion: False,
+                    Incident.freeze_lifted_at: now,
+                    Incident.freeze_lifted_by: actor.user_id,
+                    Incident.updated_at: now,
+                }
+            )
+            .where(Incident.id == incident_id)
+            .run()
+        )
+        await record(
+            actor=actor,
+            action="incident.freeze_lift",
+            entity="incident",
+            record_id=incident_id,
+            before={"freeze_promotion": True},
+            after={"freeze_promotion": False},
+            at=now,
+        )
         return await queries.snapshot(incident_id)
 
 
 # ---- statements and corrective actions -----------------------------------------------------------
+
 
 async def add_statement(*, incident_id: int, values: dict[str, Any], actor: Actor, now: datetime) -> dict:
     errors: dict[str, str] = {}
@@ -157,11 +199,24 @@ async def add_statement(*, incident_id: int, values: dict[str, Any], actor: Acto
         raise InvalidInput(errors)
     async with db.transaction():
         await locked(incident_id)
-        row = Statement(incident=incident_id, kind=kind, text=text, signed_by=signed_by, author=actor.user_id,
-                        status="draft", created_at=now)
+        row = Statement(
+            incident=incident_id,
+            kind=kind,
+            text=text,
+            signed_by=signed_by,
+            author=actor.user_id,
+            status="draft",
+            created_at=now,
+        )
         await row.save().run()
-        await record(actor=actor, action="statement.create", entity="statement", record_id=row.id,
-                     after={"incident": incident_id, "kind": kind, "signed_by": signed_by}, at=now)
+        await record(
+            actor=actor,
+            action="statement.create",
+            entity="statement",
+            record_id=row.id,
+            after={"incident": incident_id, "kind": kind, "signed_by": signed_by},
+            at=now,
+        )
     return row.to_dict()
 
 
@@ -172,10 +227,20 @@ async def publish_statement(*, statement_id: int, actor: Actor, now: datetime) -
             raise NotFound(f"No statement with id {statement_id}.")
         if row["status"] == "published":
             raise Conflict("This statement is already published.")
-        await Statement.update({Statement.status: "published", Statement.published_at: now}).where(
-            Statement.id == statement_id).run()
-        await record(actor=actor, action="statement.publish", entity="statement", record_id=statement_id,
-                     before={"status": "draft"}, after={"status": "published"}, at=now)
+        await (
+            Statement.update({Statement.status: "published", Statement.published_at: now})
+            .where(Statement.id == statement_id)
+            .run()
+        )
+        await record(
+            actor=actor,
+            action="statement.publish",
+            entity="statement",
+            record_id=statement_id,
+            before={"status": "draft"},
+            after={"status": "published"},
+            at=now,
+        )
 
 
 async def add_action(*, incident_id: int, values: dict[str, Any], actor: Actor, now: datetime) -> dict:
@@ -188,11 +253,18 @@ async def add_action(*, incident_id: int, values: dict[str, Any], actor: Actor, 
         raise InvalidInput(errors)
     async with db.transaction():
         await locked(incident_id)
-        row = CorrectiveAction(incident=incident_id, what=what, owner=values.get("owner"), due_on=due_on,
-                               status="open", created_at=now)
+        row = CorrectiveAction(
+            incident=incident_id, what=what, owner=values.get("owner"), due_on=due_on, status="open", created_at=now
+        )
         await row.save().run()
-        await record(actor=actor, action="action.create", entity="corrective_action", record_id=row.id,
-                     after={"incident": incident_id, "what": what, "due_on": due_on}, at=now)
+        await record(
+            actor=actor,
+            action="action.create",
+            entity="corrective_action",
+            record_id=row.id,
+            after={"incident": incident_id, "what": what, "due_on": due_on},
+            at=now,
+        )
     return row.to_dict()
 
 
@@ -205,11 +277,22 @@ async def set_action_status(*, action_id: int, status: str, actor: Actor, now: d
         row = await CorrectiveAction.select().where(CorrectiveAction.id == action_id).first().run()
         if row is None:
             raise NotFound(f"No corrective action with id {action_id}.")
-        await CorrectiveAction.update({CorrectiveAction.status: status,
-                                       CorrectiveAction.done_at: now if status == "done" else None}).where(
-            CorrectiveAction.id == action_id).run()
-        await record(actor=actor, action="action.status", entity="corrective_action", record_id=action_id,
-                     before={"status": row["status"]}, after={"status": status}, at=now)
+        await (
+            CorrectiveAction.update(
+                {CorrectiveAction.status: status, CorrectiveAction.done_at: now if status == "done" else None}
+            )
+            .where(CorrectiveAction.id == action_id)
+            .run()
+        )
+        await record(
+            actor=actor,
+            action="action.status",
+            entity="corrective_action",
+            record_id=action_id,
+            before={"status": row["status"]},
+            after={"status": status},
+            at=now,
+        )
 
 
 # ---- linked interactions -------------------------------------------------------------------------
@@ -225,18 +308,30 @@ async def link_interactions(*, incident_id: int, interaction_ids: list[int], act
         raise InvalidInput({"interaction_ids": f"At most {MAX_LINK} at a time."})
     async with db.transaction():
         await locked(incident_id)
-        found = {r["id"]: r["incident_id"] for r in await Interaction.select(
-            Interaction.id, Interaction.incident_id).where(Interaction.id.is_in(ids)).run()}
+        found = {
+            r["id"]: r["incident_id"]
+            for r in await Interaction.select(Interaction.id, Interaction.incident_id)
+            .where(Interaction.id.is_in(ids))
+            .run()
+        }
         missing = [i for i in ids if i not in found]
         if missing:
             raise InvalidInput({"interaction_ids": f"No interaction with id {', '.join(map(str, missing[:10]))}."})
         elsewhere = sorted(i for i, linked in found.items() if linked not in (None, incident_id))
         if elsewhere:
-            raise Conflict(f"Already linked to another incident: {', '.join(map(str, elsewhere[:10]))}. "
-                           "Leave them out.", fields={"interaction_ids": "Some are linked to another incident."})
+            raise Conflict(
+                f"Already linked to another incident: {', '.join(map(str, elsewhere[:10]))}. Leave them out.",
+                fields={"interaction_ids": "Some are linked to another incident."},
+            )
         await Interaction.update({Interaction.incident_id: incident_id}).where(Interaction.id.is_in(ids)).run()
-        await record(actor=actor, action="incident.link", entity="incident", record_id=incident_id,
-                     after={"interaction_ids": ids}, at=now)
+        await record(
+            actor=actor,
+            action="incident.link",
+            entity="incident",
+            record_id=incident_id,
+            after={"interaction_ids": ids},
+            at=now,
+        )
     return len(ids)
 
 

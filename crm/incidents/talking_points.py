@@ -18,8 +18,7 @@ from crm.preferences import service as preferences
 MAX_ITEMS = 50
 
 
-def _items(values: Any, field: str, errors: dict[str, str], *, required: bool = False, urls: bool = False
-           ) -> list[str]:
+def _items(values: Any, field: str, errors: dict[str, str], *, required: bool = False, urls: bool = False) -> list[str]:
     items = [" ".join(str(v).split()) for v in (values or []) if str(v).strip()]
     if required and not items:
         errors[field] = "Give at least one point."
@@ -47,46 +46,82 @@ def _clean(values: dict[str, Any]) -> dict[str, list[str]]:
 
 def load(row: dict) -> dict:
     """The row with its lists decoded (JSON columns come back as text)."""
-    return {**row, **{k: json.loads(row[k]) if isinstance(row[k], str) else row[k] for k in ("points", "avoid", "links")}}
+    return {
+        **row,
+        **{k: json.loads(row[k]) if isinstance(row[k], str) else row[k] for k in ("points", "avoid", "links")},
+    }
 
 
 async def create_draft(*, incident_id: int, values: dict[str, Any], actor: Actor, now: datetime) -> dict:
     cleaned = _clean(values)
     async with db.transaction():
         await service.locked(incident_id)  # one writer per incident: versions and approvals stay consistent
-        latest = await TalkingPoints.select(TalkingPoints.version).where(
-            TalkingPoints.incident == incident_id).order_by(TalkingPoints.version, ascending=False).first().run()
+        latest = (
+            await TalkingPoints.select(TalkingPoints.version)
+            .where(TalkingPoints.incident == incident_id)
+            .order_by(TalkingPoints.version, ascending=False)
+            .first()
+            .run()
+        )
         version = (latest["version"] if latest else 0) + 1
-        row = TalkingPoints(incident=incident_id, version=version, key=f"{incident_id}:{version}", status="draft",
-                            author=actor.user_id, created_at=now, updated_at=now,
-                            **{k: json.dumps(v) for k, v in cleaned.items()})
+        row = TalkingPoints(
+            incident=incident_id,
+            version=version,
+            key=f"{incident_id}:{version}",
+            status="draft",
+            author=actor.user_id,
+            created_at=now,
+            updated_at=now,
+            **{k: json.dumps(v) for k, v in cleaned.items()},
+        )
         await row.save().run()
-        await record(actor=actor, action="talking_points.create", entity="talking_points", record_id=row.id,
-                     after={"incident": incident_id, "version": version, **cleaned}, at=now)
+        await record(
+            actor=actor,
+            action="talking_points.create",
+            entity="talking_points",
+            record_id=row.id,
+            after={"incident": incident_id, "version": version, **cleaned},
+            at=now,
+        )
     return await get_version(incident_id, version)
 
 
 async def get_version(incident_id: int, version: int) -> dict:
-    row = await TalkingPoints.select().where(
-        (TalkingPoints.incident == incident_id) & (TalkingPoints.version == version)).first().run()
+    row = (
+        await TalkingPoints.select()
+        .where((TalkingPoints.incident == incident_id) & (TalkingPoints.version == version))
+        .first()
+        .run()
+    )
     if row is None:
         raise NotFound(f"Incident {incident_id} has no talking points version {version}.")
     return load(row)
 
 
-async def update_draft(*, incident_id: int, version: int, values: dict[str, Any], actor: Actor,
-                       now: datetime) -> dict:
+async def update_draft(*, incident_id: int, version: int, values: dict[str, Any], actor: Actor, now: datetime) -> dict:
     cleaned = _clean(values)
     async with db.transaction():
         await service.locked(incident_id)  # not approved meanwhile
         current = await get_version(incident_id, version)
         if current["status"] != "draft":
-            raise Conflict(f"Version {version} is {current['status']}; approved versions are never edited. "
-                           "Write a new version instead.")
-        await TalkingPoints.update({**{k: json.dumps(v) for k, v in cleaned.items()}, "updated_at": now}).where(
-            TalkingPoints.id == current["id"]).run()
-        await record(actor=actor, action="talking_points.update", entity="talking_points", record_id=current["id"],
-                     before={k: current[k] for k in cleaned}, after=cleaned, at=now)
+            raise Conflict(
+                f"Version {version} is {current['status']}; approved versions are never edited. "
+                "Write a new version instead."
+            )
+        await (
+            TalkingPoints.update({**{k: json.dumps(v) for k, v in cleaned.items()}, "updated_at": now})
+            .where(TalkingPoints.id == current["id"])
+            .run()
+        )
+        await record(
+            actor=actor,
+            action="talking_points.update",
+            entity="talking_points",
+            record_id=current["id"],
+            before={k: current[k] for k in cleaned},
+            after=cleaned,
+            at=now,
+        )
     return await get_version(incident_id, version)
 
 
@@ -98,18 +133,40 @@ async def approve(*, incident_id: int, version: int, actor: Actor, now: datetime
         if current["status"] != "draft":
             raise Conflict(f"Version {version} is {current['status']}; only a draft can be approved.")
         if await preferences.get("two_person_approval") and await _wrote(current, actor):
-            raise PermissionDenied("Two-person approval is on: the author of a version, or anyone who edited "
-                                   "it, cannot approve it; someone else must.")
-        previous = await TalkingPoints.select(TalkingPoints.id, TalkingPoints.version).where(
-            (TalkingPoints.incident == incident_id) & (TalkingPoints.status == "approved")).run()
+            raise PermissionDenied(
+                "Two-person approval is on: the author of a version, or anyone who edited "
+                "it, cannot approve it; someone else must."
+            )
+        previous = (
+            await TalkingPoints.select(TalkingPoints.id, TalkingPoints.version)
+            .where((TalkingPoints.incident == incident_id) & (TalkingPoints.status == "approved"))
+            .run()
+        )
         if previous:
-            await TalkingPoints.update({TalkingPoints.status: "superseded", TalkingPoints.superseded_at: now}).where(
-                TalkingPoints.id.is_in([p["id"] for p in previous])).run()
-        await TalkingPoints.update({TalkingPoints.status: "approved", TalkingPoints.approved_by: actor.user_id,
-                                    TalkingPoints.approved_at: now}).where(TalkingPoints.id == current["id"]).run()
-        await record(actor=actor, action="talking_points.approve", entity="talking_points", record_id=current["id"],
-                     after={"incident": incident_id, "version": version,
-                            "superseded": [p["version"] for p in previous]}, at=now)
+            await (
+                TalkingPoints.update({TalkingPoints.status: "superseded", TalkingPoints.superseded_at: now})
+                .where(TalkingPoints.id.is_in([p["id"] for p in previous]))
+                .run()
+            )
+        await (
+            TalkingPoints.update(
+                {
+                    TalkingPoints.status: "approved",
+                    TalkingPoints.approved_by: actor.user_id,
+                    TalkingPoints.approved_at: now,
+                }
+            )
+            .where(TalkingPoints.id == current["id"])
+            .run()
+        )
+        await record(
+            actor=actor,
+            action="talking_points.approve",
+            entity="talking_points",
+            record_id=current["id"],
+            after={"incident": incident_id, "version": version, "superseded": [p["version"] for p in previous]},
+            at=now,
+        )
     return await get_version(incident_id, version)
 
 
@@ -119,20 +176,34 @@ async def _wrote(version: dict, actor: Actor) -> bool:
         return False
     if version["author"] == actor.user_id:
         return True
-    return await AuditEntry.exists().where(
-        (AuditEntry.action == "talking_points.update") & (AuditEntry.record_id == str(version["id"]))
-        & (AuditEntry.actor == actor.user_id)).run()
+    return (
+        await AuditEntry.exists()
+        .where(
+            (AuditEntry.action == "talking_points.update")
+            & (AuditEntry.record_id == str(version["id"]))
+            & (AuditEntry.actor == actor.user_id)
+        )
+        .run()
+    )
 
 
 async def current(incident_id: int) -> dict | None:
-    row = await TalkingPoints.select().where(
-        (TalkingPoints.incident == incident_id) & (TalkingPoints.status == "approved")).first().run()
+    row = (
+        await TalkingPoints.select()
+        .where((TalkingPoints.incident == incident_id) & (TalkingPoints.status == "approved"))
+        .first()
+        .run()
+    )
     return load(row) if row else None
 
 
 async def versions(incident_id: int) -> list[dict]:
-    rows = await TalkingPoints.select().where(TalkingPoints.incident == incident_id).order_by(
-        TalkingPoints.version, ascending=False).run()
+    rows = (
+        await TalkingPoints.select()
+        .where(TalkingPoints.incident == incident_id)
+        .order_by(TalkingPoints.version, ascending=False)
+        .run()
+    )
     return [load(r) for r in rows]
 
 

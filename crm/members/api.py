@@ -13,8 +13,15 @@ from crm.errors import InvalidInput, NotFound
 from crm.forms import client_ip
 from crm.members import erasure, interactions, merge, queries, read, service
 from crm.members.schemas import (
-    InteractionCreate, InteractionPage, InteractionRead, MemberCreate, MemberPage, MemberRead, MemberUpdate,
-    MergeRequest, interaction_read,
+    InteractionCreate,
+    InteractionPage,
+    InteractionRead,
+    MemberCreate,
+    MemberPage,
+    MemberRead,
+    MemberUpdate,
+    MergeRequest,
+    interaction_read,
 )
 from crm.security import requires
 from crm.web import sent_fields
@@ -38,8 +45,9 @@ class MembersAPI(Controller):
     @post("/members", guards=[WRITE], summary="Add a member")
     async def create(self, request: Request, data: JSONBody[MemberCreate]) -> MemberRead:
         now = request.app.state.clock()
-        created = await service.create_member(values=_values(data), actor=request.user.actor(client_ip(request)),
-                                              now=now)
+        created = await service.create_member(
+            values=_values(data), actor=request.user.actor(client_ip(request)), now=now
+        )
         return await read.member_read(created["id"], now)
 
     @get("/members/{member_id:int}", summary="A member with handles and engagement")
@@ -60,43 +68,58 @@ class MembersAPI(Controller):
         limit: FromQuery[int] = 50,
         cursor: Annotated[str | None, QueryParameter()] = None,
     ) -> MemberPage:
-        filters = queries.MemberFilter(q=q, tier=tier, topic=topic, platform=platform, consent=consent, state=state_,
-                                       sort=sort)
+        filters = queries.MemberFilter(
+            q=q, tier=tier, topic=topic, platform=platform, consent=consent, state=state_, sort=sort
+        )
         items, next_cursor = await read.list_page(filters, now=request.app.state.clock(), cursor=cursor, limit=limit)
         return MemberPage(items=items, next=next_cursor)
 
     @patch("/members/{member_id:int}", guards=[WRITE], summary="Change a member (only the fields sent)")
     async def update(self, request: Request, member_id: FromPath[int], data: JSONBody[MemberUpdate]) -> MemberRead:
         now = request.app.state.clock()
-        await service.update_member(member_id=member_id, values=_values(data),
-                                    actor=request.user.actor(client_ip(request)), now=now)
+        await service.update_member(
+            member_id=member_id, values=_values(data), actor=request.user.actor(client_ip(request)), now=now
+        )
         return await read.member_read(member_id, now)
 
     @delete("/members/{member_id:int}", guards=[WRITE], summary="Delete a member (soft: kept for the record)")
     async def remove(self, request: Request, member_id: FromPath[int]) -> None:
         if await queries.get_member(member_id) is None:
             raise NotFound(f"No member with id {member_id}.")
-        await service.delete_member(member_id=member_id, actor=request.user.actor(client_ip(request)),
-                                    now=request.app.state.clock())
+        await service.delete_member(
+            member_id=member_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
+        )
 
-    @post("/members/{member_id:int}/erase", guards=[ERASE], status_code=HTTP_200_OK,
-          summary="GDPR erasure (admin): personal data and interaction text removed for good")
+    @post(
+        "/members/{member_id:int}/erase",
+        guards=[ERASE],
+        status_code=HTTP_200_OK,
+        summary="GDPR erasure (admin): personal data and interaction text removed for good",
+    )
     async def erase(self, request: Request, member_id: FromPath[int]) -> dict:
-        await erasure.erase_member(member_id=member_id, actor=request.user.actor(client_ip(request)),
-                                   now=request.app.state.clock())
+        await erasure.erase_member(
+            member_id=member_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
+        )
         return {"erased": member_id}
 
-    @post("/members/merge", guards=[WRITE], status_code=HTTP_200_OK,
-          summary="Merge a duplicate into the member to keep (undoable)")
+    @post(
+        "/members/merge",
+        guards=[WRITE],
+        status_code=HTTP_200_OK,
+        summary="Merge a duplicate into the member to keep (undoable)",
+    )
     async def merge(self, request: Request, data: JSONBody[MergeRequest]) -> MemberRead:
         now = request.app.state.clock()
-        await merge.merge_members(keep_id=data.keep, merge_id=data.merge,
-                                  actor=request.user.actor(client_ip(request)), now=now)
+        await merge.merge_members(
+            keep_id=data.keep, merge_id=data.merge, actor=request.user.actor(client_ip(request)), now=now
+        )
         return await read.member_read(data.keep, now)
 
     @get("/members/{member_id:int}/interactions", summary="A member's interactions, newest first")
     async def member_interactions(
-        self, member_id: FromPath[int], limit: FromQuery[int] = 50,
+        self,
+        member_id: FromPath[int],
+        limit: FromQuery[int] = 50,
         cursor: Annotated[str | None, QueryParameter()] = None,
     ) -> InteractionPage:
         if not 1 <= limit <= 200:
@@ -109,10 +132,14 @@ class MembersAPI(Controller):
             raise InvalidInput({"cursor": "This cursor is not valid; start from the first page."}) from None
         return InteractionPage(items=[interaction_read(r) for r in rows], next=next_cursor)
 
-    @post("/interactions", guards=[WRITE],
-          summary="Log an interaction (an external_id seen before returns the existing one with 200)",
-          responses=None)
+    @post(
+        "/interactions",
+        guards=[WRITE],
+        summary="Log an interaction (an external_id seen before returns the existing one with 200)",
+        responses=None,
+    )
     async def log(self, request: Request, data: JSONBody[InteractionCreate]) -> Response[InteractionRead]:
         row, created = await interactions.log_interaction(
-            values=_values(data), actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
+            values=_values(data), actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
+        )
         return Response(interaction_read(row), status_code=HTTP_201_CREATED if created else HTTP_200_OK)

@@ -24,14 +24,21 @@ def weekly_summary(weeks: list[tuple[date, int]]) -> str:
         return f"No interactions in the last {len(weeks)} weeks."
     peak_start, peak = max(weeks, key=lambda w: (w[1], w[0]))
     plural = "" if total == 1 else "s"
-    return (f"{total} interaction{plural} in the last {len(weeks)} weeks; the busiest week began "
-            f"{peak_start.isoformat()} with {peak}.")
+    return (
+        f"{total} interaction{plural} in the last {len(weeks)} weeks; the busiest week began "
+        f"{peak_start.isoformat()} with {peak}."
+    )
 
 
-def weekly_bar_chart(weeks: list[tuple[date, int]], *, chart_id: str = "weekly-chart",
-                     title: str = "Weekly interactions", summary: str | None = None,
-                     caption: str = "Interactions per week (weeks start on Monday, UTC)",
-                     column: str = "Interactions") -> Markup:
+def weekly_bar_chart(
+    weeks: list[tuple[date, int]],
+    *,
+    chart_id: str = "weekly-chart",
+    title: str = "Weekly interactions",
+    summary: str | None = None,
+    caption: str = "Interactions per week (weeks start on Monday, UTC)",
+    column: str = "Interactions",
+) -> Markup:
     """An SVG bar chart of (week start, count), oldest first, and its table fallback.
 
     Only weeks with a count get a bar (``rect.bar`` with ``data-week`` and ``data-count``); a
@@ -56,22 +63,25 @@ def weekly_bar_chart(weeks: list[tuple[date, int]], *, chart_id: str = "weekly-c
         x = LEFT + n * slot + (slot - bar_w) / 2
         if start.month != last_month:
             last_month = start.month
-            parts.append(f'<text class="tick" x="{LEFT + n * slot:.1f}" y="{HEIGHT - 6}">'
-                         f'{start.strftime("%b")}</text>')
+            parts.append(f'<text class="tick" x="{LEFT + n * slot:.1f}" y="{HEIGHT - 6}">{start.strftime("%b")}</text>')
         if count and peak:
             h = max(plot_h * count / peak, 2.0)
             parts.append(
                 f'<rect class="bar" x="{x:.1f}" y="{baseline - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
                 f'data-week="{start.isoformat()}" data-count="{count}">'
-                f'<title>Week of {start.isoformat()}: {count}</title></rect>')
+                f"<title>Week of {start.isoformat()}: {count}</title></rect>"
+            )
             if count == peak:
-                parts.append(f'<text class="value" x="{x + bar_w / 2:.1f}" y="{baseline - h - 3:.1f}" '
-                             f'text-anchor="middle">{count}</text>')
+                parts.append(
+                    f'<text class="value" x="{x + bar_w / 2:.1f}" y="{baseline - h - 3:.1f}" '
+                    f'text-anchor="middle">{count}</text>'
+                )
     parts.append("</svg>")
-    rows = "".join(f"<tr><th scope=\"row\">{start.isoformat()}</th><td>{count}</td></tr>" for start, count in weeks)
+    rows = "".join(f'<tr><th scope="row">{start.isoformat()}</th><td>{count}</td></tr>' for start, count in weeks)
     parts.append(
         # The wrapper, not the table, is hidden: a table grows to its content and would widen the page.
         f'<div class="visually-hidden"><table><caption>{escape(caption)}</caption>'
         f'<thead><tr><th scope="col">Week of</th><th scope="col">{escape(column)}</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table></div>")
+        f"<tbody>{rows}</tbody></table></div>"
+    )
     return Markup("".join(parts))

@@ -42,6 +42,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 # ---- the list ------------------------------------------------------------------------------------
 
+
 def _filters(request: Request) -> queries.MemberFilter:
     params = request.query_params
     values = {key: (params.get(key) or "").strip() for key in FILTER_KEYS}
@@ -51,21 +52,41 @@ def _filters(request: Request) -> queries.MemberFilter:
 
 def _filter_query(filters: queries.MemberFilter, **extra: str) -> str:
     """The filters as a query string (defaults left out), plus ``extra`` (e.g. the cursor)."""
-    pairs = [(key, getattr(filters, key)) for key in FILTER_KEYS if getattr(filters, key)
-             and not (key == "sort" and filters.sort == "score")]
+    pairs = [
+        (key, getattr(filters, key))
+        for key in FILTER_KEYS
+        if getattr(filters, key) and not (key == "sort" and filters.sort == "score")
+    ]
     pairs += [(k, v) for k, v in extra.items() if v]
     return urlencode(pairs)
 
 
-def _list_page(request: Request, filters: queries.MemberFilter, *, items: list, next_cursor: str | None,
-               cursor: str | None, errors: dict[str, str], status_code: int = 200) -> Template:
+def _list_page(
+    request: Request,
+    filters: queries.MemberFilter,
+    *,
+    items: list,
+    next_cursor: str | None,
+    cursor: str | None,
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Template:
     query = _filter_query(filters)
     return page(
-        request, "members/list.html", status_code=status_code, title="Members", filters=filters, items=items,
-        errors=errors, tier_options=[(t, t) for t in TIERS], platform_options=[(p, p) for p in PLATFORMS],
-        states=STATE_LABELS, sorts=SORT_LABELS,
+        request,
+        "members/list.html",
+        status_code=status_code,
+        title="Members",
+        filters=filters,
+        items=items,
+        errors=errors,
+        tier_options=[(t, t) for t in TIERS],
+        platform_options=[(p, p) for p in PLATFORMS],
+        states=STATE_LABELS,
+        sorts=SORT_LABELS,
         next_url=f"/members?{_filter_query(filters, cursor=next_cursor)}" if next_cursor else None,
-        first_url=f"/members?{query}" if query else "/members", paged=bool(cursor),
+        first_url=f"/members?{query}" if query else "/members",
+        paged=bool(cursor),
         csv_url=f"/members.csv?{query}" if query else "/members.csv",
     )
 
@@ -79,6 +100,7 @@ def csv_cell(value: Any) -> Any:
 
 # ---- forms ---------------------------------------------------------------------------------------
 
+
 def _flag(form: dict[str, str], name: str) -> bool:
     return form.get(name, "") not in ("", "0", "off", "false")
 
@@ -86,8 +108,9 @@ def _flag(form: dict[str, str], name: str) -> bool:
 def _member_form(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], dict[int, int], dict[str, str]]:
     """Read the member form: (service values, values to show again, service handle index -> form row, errors)."""
     errors: dict[str, str] = {}
-    values: dict[str, Any] = {key: form.get(key, "") for key in
-                              ("name", "email", "tier", "location", "language", "time_zone", "notes")}
+    values: dict[str, Any] = {
+        key: form.get(key, "") for key in ("name", "email", "tier", "location", "language", "time_zone", "notes")
+    }
     values["tier"] = values["tier"] or "member"
     values["consent_private_briefing"] = _flag(form, "consent_private_briefing")
     values["do_not_contact"] = _flag(form, "do_not_contact")
@@ -104,7 +127,9 @@ def _member_form(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], 
         rows += 1
     shown_rows, handles, index_map = [], [], {}
     for n in range(rows):
-        row = {part: form.get(f"handles[{n}].{part}", "").strip() for part in ("platform", "handle", "followers", "url")}
+        row = {
+            part: form.get(f"handles[{n}].{part}", "").strip() for part in ("platform", "handle", "followers", "url")
+        }
         shown_rows.append(row)
         if not (row["handle"] or row["followers"] or row["url"]):
             continue  # an empty row: nothing to add
@@ -116,11 +141,16 @@ def _member_form(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], 
             else:
                 errors[f"handles[{n}].followers"] = "Followers must be a whole number, 0 or more."
         index_map[len(handles)] = n
-        handles.append({"platform": row["platform"], "handle": row["handle"], "followers": followers,
-                        "url": row["url"]})
+        handles.append(
+            {"platform": row["platform"], "handle": row["handle"], "followers": followers, "url": row["url"]}
+        )
     values["handles"] = handles
-    shown = {**{k: v for k, v in values.items() if k not in ("topics", "handles", "owner")},
-             "topics": form.get("topics", ""), "owner": owner, "handle_rows": _pad_rows(shown_rows)}
+    shown = {
+        **{k: v for k, v in values.items() if k not in ("topics", "handles", "owner")},
+        "topics": form.get("topics", ""),
+        "owner": owner,
+        "handle_rows": _pad_rows(shown_rows),
+    }
     return values, shown, index_map, errors
 
 
@@ -135,7 +165,7 @@ def _form_errors(exc: InvalidInput | Conflict, index_map: dict[int, int]) -> dic
     errors: dict[str, str] = {}
     for key, message in exc.fields.items():
         if key.startswith("handles[") and "]" in key:
-            index, rest = key[len("handles["):].split("]", 1)
+            index, rest = key[len("handles[") :].split("]", 1)
             if is_id(index):
                 key = f"handles[{index_map.get(int(index), int(index))}]{rest}"
         errors[key] = message
@@ -158,20 +188,41 @@ def _member_shown(member: dict) -> dict[str, Any]:
     """A member as the edit form shows it."""
     return {
         **{key: member[key] or "" for key in ("name", "email", "tier", "location", "language", "time_zone", "notes")},
-        "consent_private_briefing": member["consent_private_briefing"], "do_not_contact": member["do_not_contact"],
-        "topics": ", ".join(member["topics"]), "owner": str(member["owner"] or ""),
-        "handle_rows": _pad_rows([{"platform": h["platform"], "handle": h["handle"],
-                                   "followers": "" if h["followers"] is None else str(h["followers"]),
-                                   "url": h["url"] or ""} for h in member["handles"]]),
+        "consent_private_briefing": member["consent_private_briefing"],
+        "do_not_contact": member["do_not_contact"],
+        "topics": ", ".join(member["topics"]),
+        "owner": str(member["owner"] or ""),
+        "handle_rows": _pad_rows(
+            [
+                {
+                    "platform": h["platform"],
+                    "handle": h["handle"],
+                    "followers": "" if h["followers"] is None else str(h["followers"]),
+                    "url": h["url"] or "",
+                }
+                for h in member["handles"]
+            ]
+        ),
     }
 
 
-async def _form_page(request: Request, template: str, *, values: dict, errors: dict, status_code: int = 200,
-                     **context: Any) -> Template:
-    users = [u for u in await accounts_queries.list_users()
-             if u["is_active"] or str(u["id"]) == str(values.get("owner"))]
-    return page(request, template, status_code=status_code, values=values, errors=errors, tiers=TIERS,
-                platforms=PLATFORMS, users=users, **context)
+async def _form_page(
+    request: Request, template: str, *, values: dict, errors: dict, status_code: int = 200, **context: Any
+) -> Template:
+    users = [
+        u for u in await accounts_queries.list_users() if u["is_active"] or str(u["id"]) == str(values.get("owner"))
+    ]
+    return page(
+        request,
+        template,
+        status_code=status_code,
+        values=values,
+        errors=errors,
+        tiers=TIERS,
+        platforms=PLATFORMS,
+        users=users,
+        **context,
+    )
 
 
 def _interaction_form(form: dict[str, str], member_id: int, zone: ZoneInfo) -> tuple[dict[str, Any], dict[str, str]]:
@@ -180,13 +231,21 @@ def _interaction_form(form: dict[str, str], member_id: int, zone: ZoneInfo) -> t
     occurred_at = parse_local(form.get("occurred_at"), zone, "occurred_at", errors)
     if occurred_at is None and "occurred_at" not in errors:
         errors["occurred_at"] = "Say when it happened."
-    values = {"member_id": member_id, "platform": form.get("platform", ""), "kind": form.get("kind", ""),
-              "sentiment": form.get("sentiment", "") or "unknown", "text": form.get("text", ""),
-              "url": form.get("url", ""), "troll": _flag(form, "troll"), "occurred_at": occurred_at}
+    values = {
+        "member_id": member_id,
+        "platform": form.get("platform", ""),
+        "kind": form.get("kind", ""),
+        "sentiment": form.get("sentiment", "") or "unknown",
+        "text": form.get("text", ""),
+        "url": form.get("url", ""),
+        "troll": _flag(form, "troll"),
+        "occurred_at": occurred_at,
+    }
     return values, errors
 
 
 # ---- the member page -----------------------------------------------------------------------------
+
 
 def explain_state(member: dict, e: engagement.Engagement, now: datetime) -> str:
     """The activity state in plain words, following engagement.state_of()."""
@@ -199,10 +258,11 @@ def explain_state(member: dict, e: engagement.Engagement, now: datetime) -> str:
         return f"New: their first interaction was within the last {engagement.NEW_DAYS} days."
     if e.state == "going_quiet":
         if member["quiet_after"] is not None and member["quiet_after"] < now:
-            return (f"Going quiet: no interaction for more than twice their usual gap ({gap}) between "
-                    f"interactions.")
-        return (f"Going quiet: {e.interactions_30d} interaction(s) in the last 30 days, half their usual rate "
-                f"(about one every {gap}) or less.")
+            return f"Going quiet: no interaction for more than twice their usual gap ({gap}) between interactions."
+        return (
+            f"Going quiet: {e.interactions_30d} interaction(s) in the last 30 days, half their usual rate "
+            f"(about one every {gap}) or less."
+        )
     return f"Active: interacting at their usual rhythm{f' (about one every {gap})' if gap else ''}."
 
 
@@ -215,9 +275,15 @@ async def _user_names(ids: set[int | None]) -> dict[int, str]:
     return names
 
 
-async def _member_page(request: Request, member_id: int, *, before: str | None = None,
-                       log_values: dict | None = None, log_errors: dict | None = None,
-                       status_code: int = 200) -> Template:
+async def _member_page(
+    request: Request,
+    member_id: int,
+    *,
+    before: str | None = None,
+    log_values: dict | None = None,
+    log_errors: dict | None = None,
+    status_code: int = 200,
+) -> Template:
     now = request.app.state.clock()
     zone = local_zone(request)
     member, eng, days = await read.member_with_engagement(member_id, now)
@@ -230,18 +296,36 @@ async def _member_page(request: Request, member_id: int, *, before: str | None =
     for row in await merge.merges_into(member_id):
         merged = await queries.member_snapshot(row["merged"])
         past_merges.append({**row, "merged_name": merged["name"] if merged else f"member {row['merged']}"})
-    names = await _user_names({member["owner"], member["consent_recorded_by"],
-                               *(r["merged_by"] for r in past_merges)})
+    names = await _user_names({member["owner"], member["consent_recorded_by"], *(r["merged_by"] for r in past_merges)})
     default_platform = member["handles"][0]["platform"] if member["handles"] else "other"
     return page(
-        request, "members/show.html", status_code=status_code, title=member["name"], member=member, e=eng,
-        state_label=STATE_LABELS[eng.state], state_explained=explain_state(member, eng, now),
-        chart=charts.weekly_bar_chart(weeks), chart_summary=charts.weekly_summary(weeks),
-        timeline=events, older_url=f"/members/{member_id}?{urlencode({'before': older})}#timeline" if older else None,
-        paged=bool(before), duplicates=await merge.likely_duplicates(member_id), merges=past_merges, names=names,
-        log=log_values or {"platform": default_platform, "kind": "comment", "sentiment": "unknown",
-                           "occurred_at": local_input(now, zone)},
-        log_errors=log_errors or {}, platforms=PLATFORMS, kinds=KINDS, sentiments=SENTIMENTS,
+        request,
+        "members/show.html",
+        status_code=status_code,
+        title=member["name"],
+        member=member,
+        e=eng,
+        state_label=STATE_LABELS[eng.state],
+        state_explained=explain_state(member, eng, now),
+        chart=charts.weekly_bar_chart(weeks),
+        chart_summary=charts.weekly_summary(weeks),
+        timeline=events,
+        older_url=f"/members/{member_id}?{urlencode({'before': older})}#timeline" if older else None,
+        paged=bool(before),
+        duplicates=await merge.likely_duplicates(member_id),
+        merges=past_merges,
+        names=names,
+        log=log_values
+        or {
+            "platform": default_platform,
+            "kind": "comment",
+            "sentiment": "unknown",
+            "occurred_at": local_input(now, zone),
+        },
+        log_errors=log_errors or {},
+        platforms=PLATFORMS,
+        kinds=KINDS,
+        sentiments=SENTIMENTS,
         health=await advocacy.card(member, eng.state, now, zone),
     )
 
@@ -255,12 +339,19 @@ class MembersController(Controller):
         filters = _filters(request)
         cursor = request.query_params.get("cursor") or None
         try:
-            items, next_cursor = await read.list_page(filters, now=request.app.state.clock(), cursor=cursor,
-                                                      limit=LIST_PAGE)
+            items, next_cursor = await read.list_page(
+                filters, now=request.app.state.clock(), cursor=cursor, limit=LIST_PAGE
+            )
         except InvalidInput as exc:
-            return _list_page(request, filters, items=[], next_cursor=None, cursor=None,
-                              errors={**exc.fields, "form": exc.fields.get("cursor") or exc.message},
-                              status_code=exc.status_code)
+            return _list_page(
+                request,
+                filters,
+                items=[],
+                next_cursor=None,
+                cursor=None,
+                errors={**exc.fields, "form": exc.fields.get("cursor") or exc.message},
+                status_code=exc.status_code,
+            )
         return _list_page(request, filters, items=items, next_cursor=next_cursor, cursor=cursor, errors={})
 
     @get("/members.csv")
@@ -270,8 +361,15 @@ class MembersController(Controller):
         try:
             read.check_filter(filters, CSV_PAGE)
         except InvalidInput as exc:
-            return _list_page(request, filters, items=[], next_cursor=None, cursor=None,
-                              errors={**exc.fields, "form": exc.message}, status_code=exc.status_code)
+            return _list_page(
+                request,
+                filters,
+                items=[],
+                next_cursor=None,
+                cursor=None,
+                errors={**exc.fields, "form": exc.message},
+                status_code=exc.status_code,
+            )
         now = request.app.state.clock()
 
         async def lines():
@@ -282,9 +380,22 @@ class MembersController(Controller):
             while True:
                 items, cursor = await read.list_page(filters, now=now, cursor=cursor, limit=CSV_PAGE)
                 for m in items:
-                    writer.writerow([csv_cell(v) for v in (
-                        m.id, m.name, m.email or "", m.tier, m.state, m.score, m.interactions_total,
-                        m.last_interaction_at.isoformat() if m.last_interaction_at else "", m.reach)])
+                    writer.writerow(
+                        [
+                            csv_cell(v)
+                            for v in (
+                                m.id,
+                                m.name,
+                                m.email or "",
+                                m.tier,
+                                m.state,
+                                m.score,
+                                m.interactions_total,
+                                m.last_interaction_at.isoformat() if m.last_interaction_at else "",
+                                m.reach,
+                            )
+                        ]
+                    )
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
@@ -292,9 +403,11 @@ class MembersController(Controller):
                     break
 
         filename = f"members-{now.strftime('%Y%m%d-%H%M')}.csv"
-        return Stream(lines(), media_type="text/csv",
-                      headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                               "Cache-Control": "no-store"})
+        return Stream(
+            lines(),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+        )
 
     @get("/members/new", guards=[WRITE])
     async def new(self, request: Request) -> Template:
@@ -308,11 +421,18 @@ class MembersController(Controller):
             if errors:
                 _dry_validate(values, errors, index_map, partial=False)
                 raise InvalidInput(errors)
-            created = await service.create_member(values=values, actor=request.user.actor(client_ip(request)),
-                                                  now=request.app.state.clock())
+            created = await service.create_member(
+                values=values, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
+            )
         except (InvalidInput, Conflict) as exc:
-            return await _form_page(request, "members/new.html", values=shown, status_code=exc.status_code,
-                                    errors={**_form_errors(exc, index_map), **errors}, title="Add member")
+            return await _form_page(
+                request,
+                "members/new.html",
+                values=shown,
+                status_code=exc.status_code,
+                errors={**_form_errors(exc, index_map), **errors},
+                title="Add member",
+            )
         return redirect(request, f"/members/{created['id']}", flash=f"{created['name']} was added.")
 
     @get("/members/{member_id:int}")
@@ -322,8 +442,14 @@ class MembersController(Controller):
     @get("/members/{member_id:int}/edit", guards=[WRITE])
     async def edit(self, request: Request, member_id: FromPath[int]) -> Template:
         member = await _live(member_id)
-        return await _form_page(request, "members/edit.html", values=_member_shown(member), errors={},
-                                member=member, title=f"Edit {member['name']}")
+        return await _form_page(
+            request,
+            "members/edit.html",
+            values=_member_shown(member),
+            errors={},
+            member=member,
+            title=f"Edit {member['name']}",
+        )
 
     @post("/members/{member_id:int}/edit", guards=[WRITE])
     async def update(self, request: Request, member_id: FromPath[int]) -> Template | Redirect:
@@ -333,12 +459,22 @@ class MembersController(Controller):
             if errors:
                 _dry_validate(values, errors, index_map, partial=True)
                 raise InvalidInput(errors)
-            await service.update_member(member_id=member_id, values=values,
-                                        actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
+            await service.update_member(
+                member_id=member_id,
+                values=values,
+                actor=request.user.actor(client_ip(request)),
+                now=request.app.state.clock(),
+            )
         except (InvalidInput, Conflict) as exc:
-            return await _form_page(request, "members/edit.html", values=shown, status_code=exc.status_code,
-                                    errors={**_form_errors(exc, index_map), **errors}, member=member,
-                                    title=f"Edit {member['name']}")
+            return await _form_page(
+                request,
+                "members/edit.html",
+                values=shown,
+                status_code=exc.status_code,
+                errors={**_form_errors(exc, index_map), **errors},
+                member=member,
+                title=f"Edit {member['name']}",
+            )
         return redirect(request, f"/members/{member_id}", flash="Saved.")
 
     @post("/members/{member_id:int}/interactions", guards=[WRITE])
@@ -356,9 +492,13 @@ class MembersController(Controller):
         except InvalidInput as exc:
             shown = {key: form.get(key, "") for key in ("platform", "kind", "sentiment", "occurred_at", "text", "url")}
             shown["troll"] = _flag(form, "troll")
-            return await _member_page(request, member_id, log_values=shown, status_code=exc.status_code,
-                                      log_errors={**exc.fields, "form": "The interaction was not logged: "
-                                                                        "see the fields marked below."})
+            return await _member_page(
+                request,
+                member_id,
+                log_values=shown,
+                status_code=exc.status_code,
+                log_errors={**exc.fields, "form": "The interaction was not logged: see the fields marked below."},
+            )
         return redirect(request, f"/members/{member_id}#engagement", flash="Interaction logged.")
 
     @get("/members/{member_id:int}/delete", guards=[WRITE])
@@ -369,8 +509,9 @@ class MembersController(Controller):
     @post("/members/{member_id:int}/delete", guards=[WRITE])
     async def delete(self, request: Request, member_id: FromPath[int]) -> Redirect:
         member = await _live(member_id)
-        await service.delete_member(member_id=member_id, actor=request.user.actor(client_ip(request)),
-                                    now=request.app.state.clock())
+        await service.delete_member(
+            member_id=member_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
+        )
         return redirect(request, "/members", flash=f"{member['name']} was deleted.")
 
     @get("/members/{member_id:int}/erase", guards=[ERASE])
@@ -381,8 +522,9 @@ class MembersController(Controller):
     @post("/members/{member_id:int}/erase", guards=[ERASE])
     async def erase(self, request: Request, member_id: FromPath[int]) -> Redirect:
         await _live(member_id)
-        await erasure.erase_member(member_id=member_id, actor=request.user.actor(client_ip(request)),
-                                   now=request.app.state.clock())
+        await erasure.erase_member(
+            member_id=member_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
+        )
         return redirect(request, "/members", flash=f"Member {member_id} was erased: their personal data is gone.")
 
     @post("/members/{member_id:int}/merge", guards=[WRITE])
@@ -392,17 +534,25 @@ class MembersController(Controller):
         if not is_id(other):
             raise InvalidInput({"merge_id": "Choose the member to merge."})
         duplicate = await _live(int(other))
-        await merge.merge_members(keep_id=member_id, merge_id=int(other),
-                                  actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
-        return redirect(request, f"/members/{member_id}",
-                        flash=f"{duplicate['name']} was merged into this member. You can undo it below.")
+        await merge.merge_members(
+            keep_id=member_id,
+            merge_id=int(other),
+            actor=request.user.actor(client_ip(request)),
+            now=request.app.state.clock(),
+        )
+        return redirect(
+            request,
+            f"/members/{member_id}",
+            flash=f"{duplicate['name']} was merged into this member. You can undo it below.",
+        )
 
     @post("/members/{member_id:int}/merges/{merge_id:int}/undo", guards=[WRITE])
     async def undo_merge(self, request: Request, member_id: FromPath[int], merge_id: FromPath[int]) -> Redirect:
         if merge_id not in {row["id"] for row in await merge.merges_into(member_id)}:
             raise NotFound(f"No merge {merge_id} into member {member_id}.")
-        await merge.undo_merge(merge_id=merge_id, actor=request.user.actor(client_ip(request)),
-                               now=request.app.state.clock())
+        await merge.undo_merge(
+            merge_id=merge_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
+        )
         return redirect(request, f"/members/{member_id}", flash="The merge was undone.")
 
 

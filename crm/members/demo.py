@@ -18,16 +18,56 @@ AIRLINE = "Virgin America"
 
 # name, email, tier, topics, handles, consent, do_not_contact, pattern
 PEOPLE = [
-    ("Dana Whitfield", "dana@example.org", "champion", ["travel", "loyalty"],
-     [("instagram", "dana.flies", 18_400), ("x", "danaw", 2_100)], True, False, "weekly"),
-    ("Ravi Menon", "ravi@example.org", "advocate", ["food", "travel"],
-     [("x", "ravi_eats", 5_300)], True, False, "weekly_then_quiet"),
-    ("Lena Park", "lena@example.org", "advocate", ["family travel"],
-     [("tiktok", "lenaparkfam", 41_000)], True, False, "new"),
-    ("Tom Okafor", "tom@example.org", "champion", ["loyalty", "business travel"],
-     [("linkedin", "tomokafor", 3_900), ("forum", "tomo", None)], False, False, "weekly"),
-    ("Priya Shah", "priya@example.org", "member", ["travel"],
-     [("instagram", "priya.wanders", 900)], False, True, "long_ago"),
+    (
+        "Dana Whitfield",
+        "dana@example.org",
+        "champion",
+        ["travel", "loyalty"],
+        [("instagram", "dana.flies", 18_400), ("x", "danaw", 2_100)],
+        True,
+        False,
+        "weekly",
+    ),
+    (
+        "Ravi Menon",
+        "ravi@example.org",
+        "advocate",
+        ["food", "travel"],
+        [("x", "ravi_eats", 5_300)],
+        True,
+        False,
+        "weekly_then_quiet",
+    ),
+    (
+        "Lena Park",
+        "lena@example.org",
+        "advocate",
+        ["family travel"],
+        [("tiktok", "lenaparkfam", 41_000)],
+        True,
+        False,
+        "new",
+    ),
+    (
+        "Tom Okafor",
+        "tom@example.org",
+        "champion",
+        ["loyalty", "business travel"],
+        [("linkedin", "tomokafor", 3_900), ("forum", "tomo", None)],
+        False,
+        False,
+        "weekly",
+    ),
+    (
+        "Priya Shah",
+        "priya@example.org",
+        "member",
+        ["travel"],
+        [("instagram", "priya.wanders", 900)],
+        False,
+        True,
+        "long_ago",
+    ),
 ]
 
 
@@ -55,17 +95,34 @@ async def _load(now: datetime, actor: Actor) -> list[str]:
     for name, email, tier, topics, handles, consent, dnc, pattern in PEOPLE:
         if await queries.member_id_by_email(email) is not None:
             continue
-        member = await service.create_member(values={
-            "name": name, "email": email, "tier": tier, "topics": topics,
-            "handles": [{"platform": p, "handle": h, "followers": f} for p, h, f in handles],
-            "consent_private_briefing": consent, "do_not_contact": dnc,
-        }, actor=actor, now=now)
+        member = await service.create_member(
+            values={
+                "name": name,
+                "email": email,
+                "tier": tier,
+                "topics": topics,
+                "handles": [{"platform": p, "handle": h, "followers": f} for p, h, f in handles],
+                "consent_private_briefing": consent,
+                "do_not_contact": dnc,
+            },
+            actor=actor,
+            now=now,
+        )
         platform = handles[0][0]
         for n, (at, kind, mood) in enumerate(_history(pattern, now, rng)):
-            await interactions.log_interaction(values={
-                "member_id": member["id"], "platform": platform, "kind": kind, "occurred_at": at,
-                "sentiment": mood, "text": f"Demo {kind} by {name}", "external_id": f"demo-{email}-{n}",
-            }, actor=actor, now=now)
+            await interactions.log_interaction(
+                values={
+                    "member_id": member["id"],
+                    "platform": platform,
+                    "kind": kind,
+                    "occurred_at": at,
+                    "sentiment": mood,
+                    "text": f"Demo {kind} by {name}",
+                    "external_id": f"demo-{email}-{n}",
+                },
+                actor=actor,
+                now=now,
+            )
         made += 1
     report = [f"Demo members: {made} added ({len(PEOPLE) - made} already there)."]
     report.append(await _tweets(now, actor))
@@ -80,14 +137,25 @@ async def _tweets(now: datetime, actor: Actor, path: Path = TWEETS) -> str:
     times = [datetime.strptime(r["tweet_created"], "%Y-%m-%d %H:%M:%S %z") for r in rows]
     shift = (now - timedelta(hours=1)) - max(times)
     created = 0
-    for row, at in zip(rows, times):
-        _, new = await interactions.log_interaction(values={
-            "platform": "x", "handle": row["name"], "kind": "mention", "occurred_at": at + shift,
-            "sentiment": row["airline_sentiment"] if row["airline_sentiment"] in ("positive", "neutral", "negative")
-            else "unknown",
-            "text": html.unescape(row["text"]), "external_id": row["tweet_id"],
-            "url": f"https://twitter.com/{row['name']}/status/{row['tweet_id']}",
-        }, actor=actor, now=now)
+    for row, at in zip(rows, times, strict=False):
+        _, new = await interactions.log_interaction(
+            values={
+                "platform": "x",
+                "handle": row["name"],
+                "kind": "mention",
+                "occurred_at": at + shift,
+                "sentiment": row["airline_sentiment"]
+                if row["airline_sentiment"] in ("positive", "neutral", "negative")
+                else "unknown",
+                "text": html.unescape(row["text"]),
+                "external_id": row["tweet_id"],
+                "url": f"https://twitter.com/{row['name']}/status/{row['tweet_id']}",
+            },
+            actor=actor,
+            now=now,
+        )
         created += new
-    return (f"Tweets to @{AIRLINE.replace(' ', '')}: {created} interactions added from {len(rows)} rows "
-            f"(times shifted so the newest is an hour old; repeats are recognised by tweet id).")
+    return (
+        f"Tweets to @{AIRLINE.replace(' ', '')}: {created} interactions added from {len(rows)} rows "
+        f"(times shifted so the newest is an hour old; repeats are recognised by tweet id)."
+    )

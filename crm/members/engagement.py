@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from msgspec import Struct
 
@@ -28,12 +28,17 @@ from crm.members.tables import Interaction, Member, MemberDay
 from crm.members.vocab import State
 
 HALF_LIFE_DAYS = 30.0
-EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 KIND_WEIGHTS = {
-    "post": 3.0, "review": 3.0, "event": 3.0,
-    "share": 2.0, "comment": 2.0,
-    "reply": 1.5, "dm": 1.5,
-    "mention": 1.0, "other": 1.0,
+    "post": 3.0,
+    "review": 3.0,
+    "event": 3.0,
+    "share": 2.0,
+    "comment": 2.0,
+    "reply": 1.5,
+    "dm": 1.5,
+    "mention": 1.0,
+    "other": 1.0,
 }
 NEW_DAYS = 30
 INACTIVE_DAYS = 180
@@ -78,8 +83,9 @@ async def apply_interaction(*, member_id: int, kind: str, sentiment: str, troll:
     """Fold one new interaction into the member's rollup. Call inside the write's transaction."""
     if not db.in_transaction():
         raise RuntimeError("apply_interaction must run inside db.transaction()")
-    query = Member.select(Member.interactions_total, Member.first_interaction_at, Member.last_interaction_at,
-                          Member.score_log2).where(Member.id == member_id)
+    query = Member.select(
+        Member.interactions_total, Member.first_interaction_at, Member.last_interaction_at, Member.score_log2
+    ).where(Member.id == member_id)
     if not db.is_sqlite():  # SQLite's BEGIN IMMEDIATE already serialises writers
         # NO KEY UPDATE: the interaction just inserted holds KEY SHARE on this row (its foreign key);
         # FOR UPDATE would conflict with another writer's KEY SHARE and deadlock two concurrent writes.
@@ -89,16 +95,22 @@ async def apply_interaction(*, member_id: int, kind: str, sentiment: str, troll:
     first = min(filter(None, [row["first_interaction_at"], at]))
     last = max(filter(None, [row["last_interaction_at"], at]))
     gap, quiet_after = derived(total, first, last)
-    await Member.update({
-        Member.interactions_total: total,
-        Member.first_interaction_at: first,
-        Member.last_interaction_at: last,
-        Member.score_log2: log2_add(row["score_log2"], log2_term(kind, at)),
-        Member.usual_gap_seconds: gap,
-        Member.quiet_after: quiet_after,
-    }).where(Member.id == member_id).run()
+    await (
+        Member.update(
+            {
+                Member.interactions_total: total,
+                Member.first_interaction_at: first,
+                Member.last_interaction_at: last,
+                Member.score_log2: log2_add(row["score_log2"], log2_term(kind, at)),
+                Member.usual_gap_seconds: gap,
+                Member.quiet_after: quiet_after,
+            }
+        )
+        .where(Member.id == member_id)
+        .run()
+    )
     column = "troll" if troll else sentiment
-    day = at.astimezone(timezone.utc).date()
+    day = at.astimezone(UTC).date()
     await _upsert_day(member_id, day, column)
 
 
@@ -111,7 +123,10 @@ async def _upsert_day(member_id: int, day: date, column: str) -> None:
         "INSERT INTO member_day (member, day, key, total, positive, negative, neutral, unknown, troll) "
         "VALUES ({}, {}, {}, 1, {}, {}, {}, {}, {}) "
         f"ON CONFLICT (key) DO UPDATE SET total = member_day.total + 1, {column} = member_day.{column} + 1",
-        member_id, day, _day_key(member_id, day), *values.values(),
+        member_id,
+        day,
+        _day_key(member_id, day),
+        *values.values(),
     ).run()
 
 
@@ -119,7 +134,7 @@ async def move_day_count(*, member_id: int, at: datetime, from_column: str, to_c
     """Move one interaction between sentiment columns of its day (troll flag set or cleared)."""
     columns = (*SENTIMENT_COLUMNS, "troll")
     assert from_column in columns and to_column in columns
-    day = at.astimezone(timezone.utc).date()
+    day = at.astimezone(UTC).date()
     await MemberDay.raw(
         f"UPDATE member_day SET {from_column} = {from_column} - 1, {to_column} = {to_column} + 1 WHERE key = {{}}",
         _day_key(member_id, day),
@@ -144,8 +159,9 @@ def compute_rollup(interactions: list[dict]) -> Rollup:
     days: dict[date, dict[str, int]] = {}
     for row in sorted(interactions, key=lambda r: r["occurred_at"]):
         score = log2_add(score, log2_term(row["kind"], row["occurred_at"]))
-        day = days.setdefault(row["occurred_at"].astimezone(timezone.utc).date(),
-                              {c: 0 for c in ("total", *SENTIMENT_COLUMNS, "troll")})
+        day = days.setdefault(
+            row["occurred_at"].astimezone(UTC).date(), {c: 0 for c in ("total", *SENTIMENT_COLUMNS, "troll")}
+        )
         day["total"] += 1
         day["troll" if row["troll"] else row["sentiment"]] += 1
     times = [r["occurred_at"] for r in interactions]
@@ -156,22 +172,33 @@ def compute_rollup(interactions: list[dict]) -> Rollup:
 
 async def rebuild_member(member_id: int) -> None:
     """Recompute one member's rollup from the interaction log (merges, undo, erasure, `crm rollups rebuild`)."""
-    rows = await Interaction.select(Interaction.kind, Interaction.sentiment, Interaction.troll,
-                                    Interaction.occurred_at).where(Interaction.member == member_id).run()
+    rows = (
+        await Interaction.select(Interaction.kind, Interaction.sentiment, Interaction.troll, Interaction.occurred_at)
+        .where(Interaction.member == member_id)
+        .run()
+    )
     rollup = compute_rollup(rows)
-    await Member.update({
-        Member.interactions_total: rollup.interactions_total,
-        Member.first_interaction_at: rollup.first_interaction_at,
-        Member.last_interaction_at: rollup.last_interaction_at,
-        Member.score_log2: rollup.score_log2,
-        Member.usual_gap_seconds: rollup.usual_gap_seconds,
-        Member.quiet_after: rollup.quiet_after,
-    }).where(Member.id == member_id).run()
+    await (
+        Member.update(
+            {
+                Member.interactions_total: rollup.interactions_total,
+                Member.first_interaction_at: rollup.first_interaction_at,
+                Member.last_interaction_at: rollup.last_interaction_at,
+                Member.score_log2: rollup.score_log2,
+                Member.usual_gap_seconds: rollup.usual_gap_seconds,
+                Member.quiet_after: rollup.quiet_after,
+            }
+        )
+        .where(Member.id == member_id)
+        .run()
+    )
     await MemberDay.delete().where(MemberDay.member == member_id).run()
-    rows = [MemberDay(member=member_id, day=day, key=_day_key(member_id, day), **counts)
-            for day, counts in rollup.days.items()]
+    rows = [
+        MemberDay(member=member_id, day=day, key=_day_key(member_id, day), **counts)
+        for day, counts in rollup.days.items()
+    ]
     for start in range(0, len(rows), INSERT_CHUNK):  # stay under the engines' bound-parameter limits
-        await MemberDay.insert(*rows[start:start + INSERT_CHUNK]).run()
+        await MemberDay.insert(*rows[start : start + INSERT_CHUNK]).run()
 
 
 async def rebuild_all(batch: int = 500) -> int:
@@ -179,7 +206,7 @@ async def rebuild_all(batch: int = 500) -> int:
     ids = [r["id"] for r in await Member.select(Member.id).order_by(Member.id).run()]
     for start in range(0, len(ids), batch):
         async with db.transaction():
-            for member_id in ids[start:start + batch]:
+            for member_id in ids[start : start + batch]:
                 await rebuild_member(member_id)
     return len(ids)
 
@@ -225,7 +252,7 @@ class Engagement(Struct):
 
 
 def window_start(now: datetime, days: int) -> date:
-    return now.astimezone(timezone.utc).date() - timedelta(days=days - 1)
+    return now.astimezone(UTC).date() - timedelta(days=days - 1)
 
 
 def count_since(days: list[dict], start: date, end: date | None = None, column: str = "total") -> int:
@@ -259,7 +286,7 @@ def summarize(member: dict, days: list[dict], now: datetime) -> Engagement:
 
 def weekly_counts(days: list[dict], now: datetime, weeks: int = 26) -> list[tuple[date, int]]:
     """Interactions per week (weeks start on Monday, UTC), oldest first, the current week last."""
-    today = now.astimezone(timezone.utc).date()
+    today = now.astimezone(UTC).date()
     this_monday = today - timedelta(days=today.weekday())
     starts = [this_monday - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
     counts = {start: 0 for start in starts}

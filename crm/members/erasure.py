@@ -11,9 +11,9 @@ from crm import db
 from crm.audit.service import Actor, record
 from crm.audit.tables import AuditEntry
 from crm.errors import Conflict, NotFound
-from crm.preferences.tables import AppSetting
 from crm.members import records
 from crm.members.tables import ErasedIdentity, Handle, Interaction, Member, MemberTopic
+from crm.preferences.tables import AppSetting
 
 SALT_KEY = "erasure_salt"
 
@@ -46,15 +46,21 @@ async def is_erased(identifier: str) -> bool:
 
 async def erase_member(*, member_id: int, actor: Actor, now: datetime) -> None:
     async with db.transaction():
-        member = await Member.select(Member.id, Member.email, Member.erased_at, Member.merged_into).where(
-            Member.id == member_id).first().run()
+        member = (
+            await Member.select(Member.id, Member.email, Member.erased_at, Member.merged_into)
+            .where(Member.id == member_id)
+            .first()
+            .run()
+        )
         if member is None:
             raise NotFound(f"No member with id {member_id}.")
         if member["erased_at"] is not None:
             raise Conflict("This member has already been erased.")
         if member["merged_into"] is not None:
-            raise Conflict(f"This member was merged into member {member['merged_into']}, which now holds their "
-                           "handles and interactions: erase that member (or undo the merge first).")
+            raise Conflict(
+                f"This member was merged into member {member['merged_into']}, which now holds their "
+                "handles and interactions: erase that member (or undo the merge first)."
+            )
         salt = await _salt()
         identifiers = [h["key"] for h in await Handle.select(Handle.key).where(Handle.member == member_id).run()]
         if member["email"]:
@@ -65,27 +71,63 @@ async def erase_member(*, member_id: int, actor: Actor, now: datetime) -> None:
                 await ErasedIdentity.insert(ErasedIdentity(digest=digest, erased_at=now)).run()
         await Handle.delete().where(Handle.member == member_id).run()
         await MemberTopic.delete().where(MemberTopic.member == member_id).run()
-        await Member.update({
-            Member.name: f"Erased member {member_id}", Member.email: None, Member.location: "",
-            Member.language: "", Member.time_zone: "", Member.notes: "", Member.owner: None,
-            Member.consent_private_briefing: False, Member.consent_recorded_at: None,
-            Member.consent_recorded_by: None, Member.do_not_contact: True, Member.reach: 0,
-            Member.erased_at: now, Member.updated_at: now,
-        }).where(Member.id == member_id).run()
+        await (
+            Member.update(
+                {
+                    Member.name: f"Erased member {member_id}",
+                    Member.email: None,
+                    Member.location: "",
+                    Member.language: "",
+                    Member.time_zone: "",
+                    Member.notes: "",
+                    Member.owner: None,
+                    Member.consent_private_briefing: False,
+                    Member.consent_recorded_at: None,
+                    Member.consent_recorded_by: None,
+                    Member.do_not_contact: True,
+                    Member.reach: 0,
+                    Member.erased_at: now,
+                    Member.updated_at: now,
+                }
+            )
+            .where(Member.id == member_id)
+            .run()
+        )
         # Interactions stay (anonymous counts and the rollup); their content goes.
-        await Interaction.update({
-            Interaction.text: "", Interaction.url: None, Interaction.external_id: None,
-            Interaction.external_key: None,
-        }).where(Interaction.member == member_id).run()
+        await (
+            Interaction.update(
+                {
+                    Interaction.text: "",
+                    Interaction.url: None,
+                    Interaction.external_id: None,
+                    Interaction.external_key: None,
+                }
+            )
+            .where(Interaction.member == member_id)
+            .run()
+        )
         await records.erase(member_id)  # briefings, thank-yous, dismissals, late questions
         # Earlier audit entries held this person's details: keep that they happened, drop what they said.
-        await AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None}).where(
-            (AuditEntry.entity == "member") & (AuditEntry.record_id == str(member_id))).run()
+        await (
+            AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None})
+            .where((AuditEntry.entity == "member") & (AuditEntry.record_id == str(member_id)))
+            .run()
+        )
         # ... and so did the entries of their interactions (the external ids erased above).
-        ids = [str(r["id"]) for r in await Interaction.select(Interaction.id).where(
-            Interaction.member == member_id).run()]
+        ids = [
+            str(r["id"]) for r in await Interaction.select(Interaction.id).where(Interaction.member == member_id).run()
+        ]
         for start in range(0, len(ids), 1000):  # stay under the engines' bound-parameter limits
-            await AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None}).where(
-                (AuditEntry.entity == "interaction") & AuditEntry.record_id.is_in(ids[start:start + 1000])).run()
-        await record(actor=actor, action="member.erase", entity="member", record_id=member_id,
-                     after={"identifiers_hashed": len(identifiers)}, at=now)
+            await (
+                AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None})
+                .where((AuditEntry.entity == "interaction") & AuditEntry.record_id.is_in(ids[start : start + 1000]))
+                .run()
+            )
+        await record(
+            actor=actor,
+            action="member.erase",
+            entity="member",
+            record_id=member_id,
+            after={"identifiers_hashed": len(identifiers)},
+            at=now,
+        )

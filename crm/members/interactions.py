@@ -37,8 +37,9 @@ def clean(values: dict[str, Any], now: datetime, errors: dict[str, str]) -> dict
     return out
 
 
-async def _resolve_member(values: dict[str, Any], platform: str, actor: Actor, now: datetime,
-                          errors: dict[str, str]) -> int | None:
+async def _resolve_member(
+    values: dict[str, Any], platform: str, actor: Actor, now: datetime, errors: dict[str, str]
+) -> int | None:
     member_id = values.get("member_id")
     if member_id is not None:
         if not await queries.is_live(member_id):
@@ -55,18 +56,27 @@ async def _resolve_member(values: dict[str, Any], platform: str, actor: Actor, n
     existing = await queries.member_id_by_handle_key(key)
     if existing is not None:
         if not await queries.is_live(existing):
-            raise Conflict(f"The handle {key} belongs to member {existing}, which was deleted or merged.",
-                           fields={"handle": f"Belongs to member {existing} (deleted or merged)."})
+            raise Conflict(
+                f"The handle {key} belongs to member {existing}, which was deleted or merged.",
+                fields={"handle": f"Belongs to member {existing} (deleted or merged)."},
+            )
         return existing
     if await erasure.is_erased(key):
-        raise Conflict("This person asked to be erased (GDPR); they are not re-created automatically.",
-                       fields={"handle": "Erased under GDPR."})
+        raise Conflict(
+            "This person asked to be erased (GDPR); they are not re-created automatically.",
+            fields={"handle": "Erased under GDPR."},
+        )
     member = Member(name=handle, tier="member", created_at=now, updated_at=now)
     await member.save().run()
     await Handle.insert(Handle(member=member.id, platform=platform, handle=handle, key=key)).run()
-    await record(actor=actor, action="member.create", entity="member", record_id=member.id,
-                 after={"name": handle, "handles": [{"platform": platform, "handle": handle}],
-                        "source": "interaction"}, at=now)
+    await record(
+        actor=actor,
+        action="member.create",
+        entity="member",
+        record_id=member.id,
+        after={"name": handle, "handles": [{"platform": platform, "handle": handle}], "source": "interaction"},
+        at=now,
+    )
     return member.id
 
 
@@ -92,16 +102,29 @@ async def log_interaction(*, values: dict[str, Any], actor: Actor, now: datetime
                 member_id = await _resolve_member(values, cleaned["platform"], actor, now, errors)
                 if errors:
                     raise InvalidInput(errors)
-                row = Interaction(member=member_id, external_key=external_key, logged_by=actor.user_id,
-                                  created_at=now, **cleaned)
+                row = Interaction(
+                    member=member_id, external_key=external_key, logged_by=actor.user_id, created_at=now, **cleaned
+                )
                 await row.save().run()
-                await engagement.apply_interaction(member_id=member_id, kind=cleaned["kind"],
-                                                   sentiment=cleaned["sentiment"], troll=cleaned["troll"],
-                                                   at=cleaned["occurred_at"])
+                await engagement.apply_interaction(
+                    member_id=member_id,
+                    kind=cleaned["kind"],
+                    sentiment=cleaned["sentiment"],
+                    troll=cleaned["troll"],
+                    at=cleaned["occurred_at"],
+                )
                 created = await _by_id(row.id)
-                await record(actor=actor, action="interaction.create", entity="interaction", record_id=row.id,
-                             after={k: created[k] for k in ("member", "platform", "kind", "occurred_at",
-                                                            "sentiment", "external_id", "troll")}, at=now)
+                await record(
+                    actor=actor,
+                    action="interaction.create",
+                    entity="interaction",
+                    record_id=row.id,
+                    after={
+                        k: created[k]
+                        for k in ("member", "platform", "kind", "occurred_at", "sentiment", "external_id", "troll")
+                    },
+                    at=now,
+                )
         except Exception as exc:
             if not db.is_unique_violation(exc):
                 raise
@@ -123,11 +146,21 @@ async def set_troll(*, interaction_id: int, troll: bool, actor: Actor, now: date
             raise NotFound(f"No interaction with id {interaction_id}.")
         if row["troll"] != troll:
             await Interaction.update({Interaction.troll: troll}).where(Interaction.id == interaction_id).run()
-            await engagement.move_day_count(member_id=row["member"], at=row["occurred_at"],
-                                            from_column="troll" if row["troll"] else row["sentiment"],
-                                            to_column="troll" if troll else row["sentiment"])
-            await record(actor=actor, action="interaction.troll", entity="interaction", record_id=interaction_id,
-                         before={"troll": row["troll"]}, after={"troll": troll}, at=now)
+            await engagement.move_day_count(
+                member_id=row["member"],
+                at=row["occurred_at"],
+                from_column="troll" if row["troll"] else row["sentiment"],
+                to_column="troll" if troll else row["sentiment"],
+            )
+            await record(
+                actor=actor,
+                action="interaction.troll",
+                entity="interaction",
+                record_id=interaction_id,
+                before={"troll": row["troll"]},
+                after={"troll": troll},
+                at=now,
+            )
         return await _by_id(interaction_id)
 
 

@@ -28,30 +28,50 @@ async def merge_members(*, keep_id: int, merge_id: int, actor: Actor, now: datet
         if dup is None:
             raise NotFound(f"No member with id {merge_id}.")
         handle_ids = [h["id"] for h in dup["handles"]]
-        interaction_ids = [r["id"] for r in await Interaction.select(Interaction.id).where(
-            Interaction.member == merge_id).run()]
+        interaction_ids = [
+            r["id"] for r in await Interaction.select(Interaction.id).where(Interaction.member == merge_id).run()
+        ]
         new_topics = [t for t in dup["topics"] if t not in keep["topics"]]
         if handle_ids:
             await Handle.update({Handle.member: keep_id}).where(Handle.id.is_in(handle_ids)).run()
         if interaction_ids:
             await Interaction.update({Interaction.member: keep_id}).where(Interaction.member == merge_id).run()
         if new_topics:
-            await MemberTopic.insert(*[MemberTopic(member=keep_id, topic=t, key=f"{keep_id}:{t}")
-                                       for t in new_topics]).run()
+            await MemberTopic.insert(
+                *[MemberTopic(member=keep_id, topic=t, key=f"{keep_id}:{t}") for t in new_topics]
+            ).run()
         moved = await records.move(from_id=merge_id, to_id=keep_id)
         await Member.update({Member.merged_into: keep_id, Member.updated_at: now}).where(Member.id == merge_id).run()
         for member_id in (keep_id, merge_id):
             await engagement.rebuild_member(member_id)
             await refresh_reach(member_id)
-        row = MemberMerge(kept=keep_id, merged=merge_id, moved_handle_ids=json.dumps(handle_ids),
-                          moved_interaction_ids=json.dumps(interaction_ids), moved_topics=json.dumps(new_topics),
-                          moved_records=json.dumps(moved),
-                          merged_by=actor.user_id, merged_at=now)
+        row = MemberMerge(
+            kept=keep_id,
+            merged=merge_id,
+            moved_handle_ids=json.dumps(handle_ids),
+            moved_interaction_ids=json.dumps(interaction_ids),
+            moved_topics=json.dumps(new_topics),
+            moved_records=json.dumps(moved),
+            merged_by=actor.user_id,
+            merged_at=now,
+        )
         await row.save().run()
-        await record(actor=actor, action="member.merge", entity="member", record_id=keep_id,
-                     after={"merge_id": row.id, "kept": keep_id, "merged": merge_id, "handles": len(handle_ids),
-                            "interactions": len(interaction_ids), "topics": new_topics,
-                            **{name: len(ids) for name, ids in moved.items() if ids}}, at=now)
+        await record(
+            actor=actor,
+            action="member.merge",
+            entity="member",
+            record_id=keep_id,
+            after={
+                "merge_id": row.id,
+                "kept": keep_id,
+                "merged": merge_id,
+                "handles": len(handle_ids),
+                "interactions": len(interaction_ids),
+                "topics": new_topics,
+                **{name: len(ids) for name, ids in moved.items() if ids},
+            },
+            at=now,
+        )
     return row.id
 
 
@@ -71,11 +91,17 @@ async def undo_merge(*, merge_id: int, actor: Actor, now: datetime) -> None:
         interaction_ids = json.loads(row["moved_interaction_ids"])
         topics = json.loads(row["moved_topics"])
         if handle_ids:
-            await Handle.update({Handle.member: merged}).where(
-                Handle.id.is_in(handle_ids) & (Handle.member == kept)).run()
+            await (
+                Handle.update({Handle.member: merged})
+                .where(Handle.id.is_in(handle_ids) & (Handle.member == kept))
+                .run()
+            )
         if interaction_ids:
-            await Interaction.update({Interaction.member: merged}).where(
-                Interaction.id.is_in(interaction_ids) & (Interaction.member == kept)).run()
+            await (
+                Interaction.update({Interaction.member: merged})
+                .where(Interaction.id.is_in(interaction_ids) & (Interaction.member == kept))
+                .run()
+            )
         if topics:
             await MemberTopic.delete().where((MemberTopic.member == kept) & MemberTopic.topic.is_in(topics)).run()
         await records.move_back(json.loads(row["moved_records"] or "{}"), from_id=kept, to_id=merged)
@@ -84,13 +110,23 @@ async def undo_merge(*, merge_id: int, actor: Actor, now: datetime) -> None:
             await engagement.rebuild_member(member_id)
             await refresh_reach(member_id)
         await MemberMerge.update({MemberMerge.undone_at: now}).where(MemberMerge.id == merge_id).run()
-        await record(actor=actor, action="member.merge_undo", entity="member", record_id=kept,
-                     after={"merge_id": merge_id, "restored": merged}, at=now)
+        await record(
+            actor=actor,
+            action="member.merge_undo",
+            entity="member",
+            record_id=kept,
+            after={"merge_id": merge_id, "restored": merged},
+            at=now,
+        )
 
 
 async def merges_into(member_id: int) -> list[dict]:
-    return await MemberMerge.select().where(MemberMerge.kept == member_id).order_by(
-        MemberMerge.merged_at, ascending=False).run()
+    return (
+        await MemberMerge.select()
+        .where(MemberMerge.kept == member_id)
+        .order_by(MemberMerge.merged_at, ascending=False)
+        .run()
+    )
 
 
 async def likely_duplicates(member_id: int) -> list[dict]:
@@ -117,11 +153,22 @@ async def likely_duplicates(member_id: int) -> list[dict]:
         for row in others:
             if row["member"] != member_id:
                 note(row["member"], f"same handle @{handle['handle']} on {row['platform']}")
-    same_name = await Member.select(Member.id).where(queries.LIVE & (Member.id != member_id)).where(
-        WhereRaw("LOWER(name) = {}", member["name"].lower())).run()
+    same_name = (
+        await Member.select(Member.id)
+        .where(queries.LIVE & (Member.id != member_id))
+        .where(WhereRaw("LOWER(name) = {}", member["name"].lower()))
+        .run()
+    )
     for row in same_name:
         note(row["id"], "same name")
-    live = {r["id"]: r for r in await Member.select(Member.id, Member.name, Member.tier).where(
-        queries.LIVE & Member.id.is_in(list(found) or [-1])).run()}
-    return [{"id": i, "name": live[i]["name"], "tier": live[i]["tier"], "reasons": reasons}
-            for i, reasons in found.items() if i in live]
+    live = {
+        r["id"]: r
+        for r in await Member.select(Member.id, Member.name, Member.tier)
+        .where(queries.LIVE & Member.id.is_in(list(found) or [-1]))
+        .run()
+    }
+    return [
+        {"id": i, "name": live[i]["name"], "tier": live[i]["tier"], "reasons": reasons}
+        for i, reasons in found.items()
+        if i in live
+    ]

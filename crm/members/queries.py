@@ -6,13 +6,13 @@ import base64
 import json
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
-from crm import db
-from crm.members.engagement import INACTIVE_DAYS, NEW_DAYS
 from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
+from crm import db
+from crm.members.engagement import INACTIVE_DAYS, NEW_DAYS
 from crm.members.tables import Handle, Interaction, Member, MemberDay, MemberTopic
 
 LIVE = Member.deleted_at.is_null() & Member.erased_at.is_null() & Member.merged_into.is_null()
@@ -43,27 +43,53 @@ async def get_member(member_id: int) -> dict | None:
 
 
 async def topics_of(member_id: int) -> list[str]:
-    rows = await MemberTopic.select(MemberTopic.topic).where(MemberTopic.member == member_id).order_by(
-        MemberTopic.topic).run()
+    rows = (
+        await MemberTopic.select(MemberTopic.topic)
+        .where(MemberTopic.member == member_id)
+        .order_by(MemberTopic.topic)
+        .run()
+    )
     return [r["topic"] for r in rows]
 
 
 async def handles_of(member_id: int) -> list[dict]:
-    return await Handle.select(Handle.id, Handle.platform, Handle.handle, Handle.followers, Handle.url).where(
-        Handle.member == member_id).order_by(Handle.platform).order_by(Handle.handle).run()
+    return (
+        await Handle.select(Handle.id, Handle.platform, Handle.handle, Handle.followers, Handle.url)
+        .where(Handle.member == member_id)
+        .order_by(Handle.platform)
+        .order_by(Handle.handle)
+        .run()
+    )
 
 
 async def member_snapshot(member_id: int) -> dict | None:
     """The member as the audit log records it (any state, rollup columns left out)."""
-    row = await Member.select(
-        Member.id, Member.name, Member.email, Member.tier, Member.location, Member.language, Member.time_zone,
-        Member.owner, Member.notes, Member.consent_private_briefing, Member.consent_recorded_at,
-        Member.do_not_contact, Member.deleted_at,
-    ).where(Member.id == member_id).first().run()
+    row = (
+        await Member.select(
+            Member.id,
+            Member.name,
+            Member.email,
+            Member.tier,
+            Member.location,
+            Member.language,
+            Member.time_zone,
+            Member.owner,
+            Member.notes,
+            Member.consent_private_briefing,
+            Member.consent_recorded_at,
+            Member.do_not_contact,
+            Member.deleted_at,
+        )
+        .where(Member.id == member_id)
+        .first()
+        .run()
+    )
     if row is None:
         return None
     row["topics"] = await topics_of(member_id)
-    row["handles"] = [{k: h[k] for k in ("platform", "handle", "followers", "url")} for h in await handles_of(member_id)]
+    row["handles"] = [
+        {k: h[k] for k in ("platform", "handle", "followers", "url")} for h in await handles_of(member_id)
+    ]
     return row
 
 
@@ -109,7 +135,7 @@ def encode_cursor(value, member_id: int) -> str:
 
 def _int4(value) -> bool:
     """An integer column's value (PostgreSQL refuses anything wider with a server error)."""
-    return isinstance(value, int) and not isinstance(value, bool) and -2**31 <= value < 2**31
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31
 
 
 def decode_cursor(cursor: str, sort: str) -> tuple:
@@ -141,12 +167,15 @@ def state_condition(state: str, now: datetime):
     if state == "new":
         return recent & (Member.first_interaction_at >= now - timedelta(days=NEW_DAYS))
     established = recent & (Member.first_interaction_at < now - timedelta(days=NEW_DAYS))
-    since = (now - timedelta(days=29)).astimezone(timezone.utc).date()
+    since = (now - timedelta(days=29)).astimezone(UTC).date()
     # Read from the daily rollup, never from the interaction log.
     quiet = WhereRaw(
         "(quiet_after < {} OR (usual_gap_seconds <= {} AND usual_gap_seconds * "
         "(SELECT COALESCE(SUM(d.total), 0) FROM member_day d WHERE d.member = member.id AND d.day >= {}) <= {}))",
-        now, QUIET_RATE_WINDOW, since, QUIET_RATE_WINDOW,
+        now,
+        QUIET_RATE_WINDOW,
+        since,
+        QUIET_RATE_WINDOW,
     )
     if state == "going_quiet":
         return established & quiet
@@ -154,27 +183,46 @@ def state_condition(state: str, now: datetime):
         "NOT (quiet_after IS NOT NULL AND quiet_after < {}) AND NOT (usual_gap_seconds IS NOT NULL AND "
         "usual_gap_seconds <= {} AND usual_gap_seconds * "
         "(SELECT COALESCE(SUM(d.total), 0) FROM member_day d WHERE d.member = member.id AND d.day >= {}) <= {})",
-        now, QUIET_RATE_WINDOW, since, QUIET_RATE_WINDOW,
+        now,
+        QUIET_RATE_WINDOW,
+        since,
+        QUIET_RATE_WINDOW,
     )
 
 
-async def list_members(filters: MemberFilter, *, now: datetime, cursor: str | None = None,
-                       limit: int = PAGE_SIZE) -> tuple[list[dict], str | None]:
+async def list_members(
+    filters: MemberFilter, *, now: datetime, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> tuple[list[dict], str | None]:
     column, descending = SORTS[filters.sort]
     query = Member.select(
-        Member.id, Member.name, Member.email, Member.tier, Member.reach, Member.score_log2,
-        Member.interactions_total, Member.first_interaction_at, Member.last_interaction_at,
-        Member.usual_gap_seconds, Member.quiet_after, Member.consent_private_briefing, Member.do_not_contact,
+        Member.id,
+        Member.name,
+        Member.email,
+        Member.tier,
+        Member.reach,
+        Member.score_log2,
+        Member.interactions_total,
+        Member.first_interaction_at,
+        Member.last_interaction_at,
+        Member.usual_gap_seconds,
+        Member.quiet_after,
+        Member.consent_private_briefing,
+        Member.do_not_contact,
     ).where(LIVE)
     if filters.q:
         text = filters.q.strip().lower()
         handle_members = Handle.select(Handle.member).where(db.icontains(Handle.key, text.lstrip("@")))
-        query = query.where(db.icontains(Member.name, text) | db.icontains(Member.email, text) | Member.id.is_in(handle_members))
+        query = query.where(
+            db.icontains(Member.name, text) | db.icontains(Member.email, text) | Member.id.is_in(handle_members)
+        )
     if filters.tier:
         query = query.where(Member.tier == filters.tier)
     if filters.topic:
-        query = query.where(Member.id.is_in(
-            MemberTopic.select(MemberTopic.member).where(MemberTopic.topic == filters.topic.strip().lower())))
+        query = query.where(
+            Member.id.is_in(
+                MemberTopic.select(MemberTopic.member).where(MemberTopic.topic == filters.topic.strip().lower())
+            )
+        )
     if filters.platform:
         query = query.where(Member.id.is_in(Handle.select(Handle.member).where(Handle.platform == filters.platform)))
     if filters.consent in ("yes", "no"):
@@ -212,16 +260,25 @@ def _after(column, descending: bool, value, last_id: int):
 
 # ---- one member's timeline -----------------------------------------------------------------------
 
-async def timeline(member_id: int, *, cursor: str | None = None, limit: int = PAGE_SIZE) -> tuple[list[dict], str | None]:
+
+async def timeline(
+    member_id: int, *, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> tuple[list[dict], str | None]:
     """The member's interactions, newest first, keyset-paginated on (occurred_at, id)."""
     query = Interaction.select().where(Interaction.member == member_id)
     if cursor:
         at, last_id = decode_cursor(cursor, "last_interaction")
         if at is None:
             raise ValueError("bad cursor")
-        query = query.where((Interaction.occurred_at < at) | ((Interaction.occurred_at == at) & (Interaction.id < last_id)))
-    rows = await query.order_by(Interaction.occurred_at, ascending=False).order_by(
-        Interaction.id, ascending=False).limit(limit + 1).run()
+        query = query.where(
+            (Interaction.occurred_at < at) | ((Interaction.occurred_at == at) & (Interaction.id < last_id))
+        )
+    rows = (
+        await query.order_by(Interaction.occurred_at, ascending=False)
+        .order_by(Interaction.id, ascending=False)
+        .limit(limit + 1)
+        .run()
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, encode_cursor(rows[-1]["occurred_at"], rows[-1]["id"]) if more and rows else None

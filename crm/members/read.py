@@ -21,13 +21,26 @@ async def member_with_engagement(member_id: int, now: datetime) -> tuple[dict, e
 async def member_read(member_id: int, now: datetime) -> MemberRead:
     m, e, _ = await member_with_engagement(member_id, now)
     return MemberRead(
-        id=m["id"], name=m["name"], email=m["email"], tier=m["tier"], topics=m["topics"],
-        handles=[HandleRead(platform=h["platform"], handle=h["handle"], followers=h["followers"], url=h["url"])
-                 for h in m["handles"]],
-        location=m["location"], language=m["language"], time_zone=m["time_zone"], owner_id=m["owner"],
-        notes=m["notes"], consent_private_briefing=m["consent_private_briefing"],
-        consent_recorded_at=m["consent_recorded_at"], do_not_contact=m["do_not_contact"],
-        created_at=m["created_at"], updated_at=m["updated_at"], engagement=e,
+        id=m["id"],
+        name=m["name"],
+        email=m["email"],
+        tier=m["tier"],
+        topics=m["topics"],
+        handles=[
+            HandleRead(platform=h["platform"], handle=h["handle"], followers=h["followers"], url=h["url"])
+            for h in m["handles"]
+        ],
+        location=m["location"],
+        language=m["language"],
+        time_zone=m["time_zone"],
+        owner_id=m["owner"],
+        notes=m["notes"],
+        consent_private_briefing=m["consent_private_briefing"],
+        consent_recorded_at=m["consent_recorded_at"],
+        do_not_contact=m["do_not_contact"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        engagement=e,
     )
 
 
@@ -54,8 +67,9 @@ def check_filter(filters: queries.MemberFilter, limit: int) -> None:
         raise InvalidInput(errors)
 
 
-async def list_page(filters: queries.MemberFilter, *, now: datetime, cursor: str | None, limit: int
-                    ) -> tuple[list[MemberListItem], str | None]:
+async def list_page(
+    filters: queries.MemberFilter, *, now: datetime, cursor: str | None, limit: int
+) -> tuple[list[MemberListItem], str | None]:
     check_filter(filters, limit)
     try:
         rows, next_cursor = await queries.list_members(filters, now=now, cursor=cursor, limit=limit)
@@ -65,8 +79,13 @@ async def list_page(filters: queries.MemberFilter, *, now: datetime, cursor: str
     days = await queries.days_for([r["id"] for r in rows], since)
     items = [
         MemberListItem(
-            id=r["id"], name=r["name"], email=r["email"], tier=r["tier"], reach=r["reach"],
-            score=round(engagement.score_at(r["score_log2"], now), 4), interactions_total=r["interactions_total"],
+            id=r["id"],
+            name=r["name"],
+            email=r["email"],
+            tier=r["tier"],
+            reach=r["reach"],
+            score=round(engagement.score_at(r["score_log2"], now), 4),
+            interactions_total=r["interactions_total"],
             last_interaction_at=r["last_interaction_at"],
             state=engagement.state_of(r, engagement.count_since(days[r["id"]], since), now).value,
         )

@@ -26,14 +26,20 @@ async def move(*, from_id: int, to_id: int) -> dict[str, list[int]]:
         if ids:
             await table.update({table.member: to_id}).where(table.id.is_in(ids)).run()
         moved[name] = ids
-    taken = {r["incident"] for r in await ThanksDismissal.select(ThanksDismissal.incident).where(
-        ThanksDismissal.member == to_id).run()}
+    taken = {
+        r["incident"]
+        for r in await ThanksDismissal.select(ThanksDismissal.incident).where(ThanksDismissal.member == to_id).run()
+    }
     moved["thanks_dismissal"] = []
     for row in await ThanksDismissal.select().where(ThanksDismissal.member == from_id).run():
         if row["incident"] not in taken:
-            await ThanksDismissal.update({ThanksDismissal.member: to_id,
-                                          ThanksDismissal.key: f"{row['incident']}:{to_id}"}).where(
-                ThanksDismissal.id == row["id"]).run()
+            await (
+                ThanksDismissal.update(
+                    {ThanksDismissal.member: to_id, ThanksDismissal.key: f"{row['incident']}:{to_id}"}
+                )
+                .where(ThanksDismissal.id == row["id"])
+                .run()
+            )
             moved["thanks_dismissal"].append(row["id"])
     return moved
 
@@ -46,11 +52,16 @@ async def move_back(moved: dict[str, list[int]], *, from_id: int, to_id: int) ->
         ids = moved.get(name) or []
         if ids:
             await table.update({table.member: to_id}).where(table.id.is_in(ids) & (table.member == from_id)).run()
-    for row in await ThanksDismissal.select().where(
-            ThanksDismissal.id.is_in(moved.get("thanks_dismissal") or [-1]) & (ThanksDismissal.member == from_id)).run():
-        await ThanksDismissal.update({ThanksDismissal.member: to_id,
-                                      ThanksDismissal.key: f"{row['incident']}:{to_id}"}).where(
-            ThanksDismissal.id == row["id"]).run()
+    for row in (
+        await ThanksDismissal.select()
+        .where(ThanksDismissal.id.is_in(moved.get("thanks_dismissal") or [-1]) & (ThanksDismissal.member == from_id))
+        .run()
+    ):
+        await (
+            ThanksDismissal.update({ThanksDismissal.member: to_id, ThanksDismissal.key: f"{row['incident']}:{to_id}"})
+            .where(ThanksDismissal.id == row["id"])
+            .run()
+        )
 
 
 async def erase(member_id: int) -> None:
@@ -58,21 +69,34 @@ async def erase(member_id: int) -> None:
     happened (briefed, thanked, asked, answered) for the anonymous counts."""
     from crm.briefings.tables import Briefing
     from crm.questions.tables import LateQuestion
-    from crm.thanks.tables import ThankYou, ThanksDismissal
+    from crm.thanks.tables import ThanksDismissal, ThankYou
 
     # Briefings composed for them carry their name and handle; notes may carry more.
     await Briefing.update({Briefing.message: "", Briefing.note: ""}).where(Briefing.member == member_id).run()
     await ThankYou.update({ThankYou.message: "", ThankYou.gift: ""}).where(ThankYou.member == member_id).run()
     await ThanksDismissal.update({ThanksDismissal.reason: ""}).where(ThanksDismissal.member == member_id).run()
-    await LateQuestion.update({LateQuestion.text: "", LateQuestion.asker: "", LateQuestion.url: None,
-                               LateQuestion.answer_text: ""}).where(LateQuestion.member == member_id).run()
+    await (
+        LateQuestion.update(
+            {LateQuestion.text: "", LateQuestion.asker: "", LateQuestion.url: None, LateQuestion.answer_text: ""}
+        )
+        .where(LateQuestion.member == member_id)
+        .run()
+    )
     for entity, table in (("thank_you", ThankYou), ("late_question", LateQuestion), ("briefing", Briefing)):
         ids = [str(r["id"]) for r in await table.select(table.id).where(table.member == member_id).run()]
         for start in range(0, len(ids), 1000):  # stay under the engines' bound-parameter limits
-            await AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None}).where(
-                (AuditEntry.entity == entity) & AuditEntry.record_id.is_in(ids[start:start + 1000])).run()
-    keys = [r["key"] for r in await ThanksDismissal.select(ThanksDismissal.key).where(
-        ThanksDismissal.member == member_id).run()]
+            await (
+                AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None})
+                .where((AuditEntry.entity == entity) & AuditEntry.record_id.is_in(ids[start : start + 1000]))
+                .run()
+            )
+    keys = [
+        r["key"]
+        for r in await ThanksDismissal.select(ThanksDismissal.key).where(ThanksDismissal.member == member_id).run()
+    ]
     if keys:  # dismissals are audited under their "<incident>:<member>" key
-        await AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None}).where(
-            (AuditEntry.entity == "thanks_dismissal") & AuditEntry.record_id.is_in(keys)).run()
+        await (
+            AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None})
+            .where((AuditEntry.entity == "thanks_dismissal") & AuditEntry.record_id.is_in(keys))
+            .run()
+        )

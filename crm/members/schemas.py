@@ -135,8 +135,16 @@ class InteractionPage(Struct):
 
 def interaction_read(row: dict) -> InteractionRead:
     return InteractionRead(
-        id=row["id"], member_id=row["member"], platform=row["platform"], kind=row["kind"],
-        occurred_at=row["occurred_at"], sentiment=row["sentiment"], text=row["text"], url=row["url"],
-        external_id=row["external_id"], incident_id=row["incident_id"], troll=row["troll"],
+        id=row["id"],
+        member_id=row["member"],
+        platform=row["platform"],
+        kind=row["kind"],
+        occurred_at=row["occurred_at"],
+        sentiment=row["sentiment"],
+        text=row["text"],
+        url=row["url"],
+        external_id=row["external_id"],
+        incident_id=row["incident_id"],
+        troll=row["troll"],
         created_at=row["created_at"],
     )

@@ -13,8 +13,18 @@ from crm.members.tables import Handle, Member, MemberTopic
 from crm.members.vocab import PLATFORMS, TIERS
 
 MAX_TOPICS = 30
-PROFILE_FIELDS = ("name", "email", "tier", "location", "language", "time_zone", "owner", "notes",
-                  "consent_private_briefing", "do_not_contact")
+PROFILE_FIELDS = (
+    "name",
+    "email",
+    "tier",
+    "location",
+    "language",
+    "time_zone",
+    "owner",
+    "notes",
+    "consent_private_briefing",
+    "do_not_contact",
+)
 
 
 def handle_key(platform: str, handle: str) -> str:
@@ -50,8 +60,9 @@ def clean_handles(handles: list[dict] | None, errors: dict[str, str]) -> list[di
         if key in keys:
             errors[f"{field}.handle"] = "The same handle is listed twice."
         keys.add(key)
-        cleaned.append({"platform": platform, "handle": name.lstrip("@"), "key": key,
-                        "followers": followers, "url": link})
+        cleaned.append(
+            {"platform": platform, "handle": name.lstrip("@"), "key": key, "followers": followers, "url": link}
+        )
     return cleaned
 
 
@@ -86,13 +97,17 @@ async def _check_unique(*, email: str | None, handle_keys: list[str], member_id:
     if email:
         existing = await queries.member_id_by_email(email)
         if existing is not None and existing != member_id:
-            raise Conflict(f"A member with this email already exists (member {existing}).",
-                           fields={"email": f"Already used by member {existing}."})
+            raise Conflict(
+                f"A member with this email already exists (member {existing}).",
+                fields={"email": f"Already used by member {existing}."},
+            )
     for key in handle_keys:
         existing = await queries.member_id_by_handle_key(key)
         if existing is not None and existing != member_id:
-            raise Conflict(f"A member with the handle {key} already exists (member {existing}).",
-                           fields={"handles": f"{key} is already used by member {existing}."})
+            raise Conflict(
+                f"A member with the handle {key} already exists (member {existing}).",
+                fields={"handles": f"{key} is already used by member {existing}."},
+            )
 
 
 async def _check_owner(owner: Any, errors: dict[str, str]) -> None:
@@ -107,7 +122,9 @@ async def _check_owner(owner: Any, errors: dict[str, str]) -> None:
 async def _write_topics(member_id: int, topics: list[str]) -> None:
     await MemberTopic.delete().where(MemberTopic.member == member_id).run()
     if topics:
-        await MemberTopic.insert(*[MemberTopic(member=member_id, topic=t, key=f"{member_id}:{t}") for t in topics]).run()
+        await MemberTopic.insert(
+            *[MemberTopic(member=member_id, topic=t, key=f"{member_id}:{t}") for t in topics]
+        ).run()
 
 
 async def _write_handles(member_id: int, handles: list[dict]) -> None:
@@ -119,11 +136,22 @@ async def _write_handles(member_id: int, handles: list[dict]) -> None:
         await Handle.delete().where(Handle.id.is_in(gone)).run()
     for key, h in wanted.items():
         if key in existing:
-            await Handle.update({Handle.handle: h["handle"], Handle.followers: h["followers"],
-                                 Handle.url: h["url"]}).where(Handle.id == existing[key]["id"]).run()
+            await (
+                Handle.update({Handle.handle: h["handle"], Handle.followers: h["followers"], Handle.url: h["url"]})
+                .where(Handle.id == existing[key]["id"])
+                .run()
+            )
         else:
-            await Handle.insert(Handle(member=member_id, platform=h["platform"], handle=h["handle"], key=key,
-                                       followers=h["followers"], url=h["url"])).run()
+            await Handle.insert(
+                Handle(
+                    member=member_id,
+                    platform=h["platform"],
+                    handle=h["handle"],
+                    key=key,
+                    followers=h["followers"],
+                    url=h["url"],
+                )
+            ).run()
     await refresh_reach(member_id)
 
 
@@ -151,8 +179,7 @@ async def create_member(*, values: dict[str, Any], actor: Actor, now: datetime) 
             await _write_topics(member.id, topics)
             await _write_handles(member.id, handles)
             after = await queries.member_snapshot(member.id)
-            await record(actor=actor, action="member.create", entity="member", record_id=member.id,
-                         after=after, at=now)
+            await record(actor=actor, action="member.create", entity="member", record_id=member.id, after=after, at=now)
     except Exception as exc:
         if db.is_unique_violation(exc):
             raise Conflict("A member with this email or handle already exists.") from exc
@@ -174,10 +201,13 @@ async def update_member(*, member_id: int, values: dict[str, Any], actor: Actor,
             before = await queries.member_snapshot(member_id)
             if before is None or await queries.get_member(member_id) is None:  # deleted, merged or erased
                 raise NotFound(f"No member with id {member_id}.")
-            await _check_unique(email=profile.get("email"),
-                                handle_keys=[h["key"] for h in handles or []], member_id=member_id)
-            if "consent_private_briefing" in profile and profile["consent_private_briefing"] != before[
-                    "consent_private_briefing"]:
+            await _check_unique(
+                email=profile.get("email"), handle_keys=[h["key"] for h in handles or []], member_id=member_id
+            )
+            if (
+                "consent_private_briefing" in profile
+                and profile["consent_private_briefing"] != before["consent_private_briefing"]
+            ):
                 profile["consent_recorded_at"], profile["consent_recorded_by"] = now, actor.user_id
             if profile:
                 await Member.update({**profile, "updated_at": now}).where(Member.id == member_id).run()
@@ -187,8 +217,15 @@ async def update_member(*, member_id: int, values: dict[str, Any], actor: Actor,
                 await _write_handles(member_id, handles)
             after = await queries.member_snapshot(member_id)
             if after != before:
-                await record(actor=actor, action="member.update", entity="member", record_id=member_id,
-                             before=before, after=after, at=now)
+                await record(
+                    actor=actor,
+                    action="member.update",
+                    entity="member",
+                    record_id=member_id,
+                    before=before,
+                    after=after,
+                    at=now,
+                )
     except Exception as exc:
         if db.is_unique_violation(exc):
             raise Conflict("A member with this email or handle already exists.") from exc
@@ -203,5 +240,4 @@ async def delete_member(*, member_id: int, actor: Actor, now: datetime) -> None:
         if before is None:
             raise NotFound(f"No member with id {member_id}.")
         await Member.update({Member.deleted_at: now, Member.updated_at: now}).where(Member.id == member_id).run()
-        await record(actor=actor, action="member.delete", entity="member", record_id=member_id,
-                     before=before, at=now)
+        await record(actor=actor, action="member.delete", entity="member", record_id=member_id, before=before, at=now)

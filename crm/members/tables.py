@@ -7,7 +7,15 @@ which windows, trends and the weekly chart are read without touching the log.
 """
 
 from piccolo.columns import (
-    JSON, Boolean, Date, DoublePrecision, ForeignKey, Integer, Text, Timestamptz, Varchar,
+    JSON,
+    Boolean,
+    Date,
+    DoublePrecision,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
 )
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
@@ -106,4 +114,3 @@ class ErasedIdentity(Table, tablename="erased_identity"):
 
     digest = Varchar(length=64, unique=True)
     erased_at = Timestamptz(default=TimestamptzNow())
-

@@ -31,8 +31,9 @@ class Event:
         return (self.at, KIND_ORDER[self.kind], self.row["id"])
 
 
-async def page(member_id: int, *, cursor: str | None = None,
-               limit: int = queries.PAGE_SIZE) -> tuple[list[Event], str | None]:
+async def page(
+    member_id: int, *, cursor: str | None = None, limit: int = queries.PAGE_SIZE
+) -> tuple[list[Event], str | None]:
     """One page of the member's timeline, newest first, and the cursor of the next (older) page or None.
     Raises ValueError (or TypeError, KeyError) for a cursor we did not make, as queries.timeline does."""
     from crm.briefings.service import briefings_of_member
@@ -43,9 +44,12 @@ async def page(member_id: int, *, cursor: str | None = None,
     upper = queries.decode_cursor(cursor, "last_interaction")[0] if cursor else None
     lower = interactions[-1]["occurred_at"] if older else None
     events = [Event("interaction", r["occurred_at"], r) for r in interactions]
-    events += [Event("briefing", r["briefed_at"], r)
-               for r in await briefings_of_member(member_id, since=lower, before=upper)]
+    events += [
+        Event("briefing", r["briefed_at"], r) for r in await briefings_of_member(member_id, since=lower, before=upper)
+    ]
     events += [Event("thanks", r["sent_at"], r) for r in await thanks_of_member(member_id, since=lower, before=upper)]
-    events += [Event("question", r["asked_at"], r)
-               for r in await questions_of_member(member_id, None, since=lower, before=upper)]
+    events += [
+        Event("question", r["asked_at"], r)
+        for r in await questions_of_member(member_id, None, since=lower, before=upper)
+    ]
     return sorted(events, key=Event.key, reverse=True), older

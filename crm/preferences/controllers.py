@@ -15,10 +15,27 @@ SETTINGS = requires("settings.manage", "change settings")
 
 
 def _page(request: Request, *, values: dict, errors: dict, status_code: int = 200) -> Template:
-    prefs = [{"key": p.key, "label": p.label, "help": p.help, "minimum": p.minimum, "maximum": p.maximum,
-              "boolean": isinstance(p.default, bool), "default": p.default} for p in service.PREFERENCES.values()]
-    return page(request, "admin/settings.html", status_code=status_code, title="Settings", prefs=prefs,
-                values=values, errors=errors)
+    prefs = [
+        {
+            "key": p.key,
+            "label": p.label,
+            "help": p.help,
+            "minimum": p.minimum,
+            "maximum": p.maximum,
+            "boolean": isinstance(p.default, bool),
+            "default": p.default,
+        }
+        for p in service.PREFERENCES.values()
+    ]
+    return page(
+        request,
+        "admin/settings.html",
+        status_code=status_code,
+        title="Settings",
+        prefs=prefs,
+        values=values,
+        errors=errors,
+    )
 
 
 class SettingsController(Controller):
@@ -35,13 +52,19 @@ class SettingsController(Controller):
         form = await read_form(request)
         # An unticked checkbox is simply absent, so booleans are always read; a number missing from the
         # form (an older page, a partial post) keeps its stored value rather than being refused.
-        values = {key: form.get(key, "").strip() for key, pref in service.PREFERENCES.items()
-                  if isinstance(pref.default, bool) or key in form}
+        values = {
+            key: form.get(key, "").strip()
+            for key, pref in service.PREFERENCES.items()
+            if isinstance(pref.default, bool) or key in form
+        }
         try:
-            await service.update(values=values, actor=request.user.actor(client_ip(request)),
-                                 now=request.app.state.clock())
+            await service.update(
+                values=values, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
+            )
         except InvalidInput as exc:
-            shown = {key: (value == "on" if isinstance(service.PREFERENCES[key].default, bool) else value)
-                     for key, value in values.items()}
+            shown = {
+                key: (value == "on" if isinstance(service.PREFERENCES[key].default, bool) else value)
+                for key, value in values.items()
+            }
             return _page(request, values=shown, errors=exc.fields, status_code=exc.status_code)
         return redirect(request, "/admin/settings", flash="Settings saved.")

@@ -23,20 +23,44 @@ class Preference:
     help: str = ""
 
 
-PREFERENCES = {p.key: p for p in [
-    Preference("ack_target_minutes.critical", "Acknowledge a critical incident within (minutes)", 15, 1, 10_080),
-    Preference("ack_target_minutes.high", "Acknowledge a high incident within (minutes)", 60, 1, 10_080),
-    Preference("ack_target_minutes.medium", "Acknowledge a medium incident within (minutes)", 240, 1, 10_080),
-    Preference("ack_target_minutes.low", "Acknowledge a low incident within (minutes)", 1_440, 1, 10_080),
-    Preference("briefing_fatigue_incidents", "Do not suggest members briefed for this many other incidents "
-               "in the last 30 days", 2, 1, 50),
-    Preference("two_person_approval", "Two-person approval of talking points", True,
-               help="When on, the author of a talking-points version cannot approve it."),
-    Preference("thanks_due_days", "A thank-you is due within this many days of the help", 2, 0, 60,
-               help="After that it is overdue."),
-    Preference("faq_review_days", "Flag a published FAQ answer for review after this many days", 90, 1, 3_650,
-               help="Answers go stale; a manager marks an entry reviewed to clear the flag."),
-]}
+PREFERENCES = {
+    p.key: p
+    for p in [
+        Preference("ack_target_minutes.critical", "Acknowledge a critical incident within (minutes)", 15, 1, 10_080),
+        Preference("ack_target_minutes.high", "Acknowledge a high incident within (minutes)", 60, 1, 10_080),
+        Preference("ack_target_minutes.medium", "Acknowledge a medium incident within (minutes)", 240, 1, 10_080),
+        Preference("ack_target_minutes.low", "Acknowledge a low incident within (minutes)", 1_440, 1, 10_080),
+        Preference(
+            "briefing_fatigue_incidents",
+            "Do not suggest members briefed for this many other incidents in the last 30 days",
+            2,
+            1,
+            50,
+        ),
+        Preference(
+            "two_person_approval",
+            "Two-person approval of talking points",
+            True,
+            help="When on, the author of a talking-points version cannot approve it.",
+        ),
+        Preference(
+            "thanks_due_days",
+            "A thank-you is due within this many days of the help",
+            2,
+            0,
+            60,
+            help="After that it is overdue.",
+        ),
+        Preference(
+            "faq_review_days",
+            "Flag a published FAQ answer for review after this many days",
+            90,
+            1,
+            3_650,
+            help="Answers go stale; a manager marks an entry reviewed to clear the flag.",
+        ),
+    ]
+}
 
 
 async def get(key: str) -> Any:

@@ -68,6 +68,7 @@ async def _record(incident: dict | None, now: datetime, zone: ZoneInfo) -> Recor
 
 # ---- the log form ------------------------------------------------------------------------------------
 
+
 def _optional_id(form: dict[str, str], name: str, errors: dict[str, str], message: str) -> int | None:
     value = form.get(name, "").strip().lstrip("#")
     if not value:
@@ -81,23 +82,38 @@ def _optional_id(form: dict[str, str], name: str, errors: dict[str, str], messag
 def _question_form(form: dict[str, str], zone: ZoneInfo) -> tuple[dict[str, Any], dict[str, str]]:
     """The log form as service values, and the errors only the form can see (the service judges the rest)."""
     errors: dict[str, str] = {}
-    values: dict[str, Any] = {"text": form.get("text", ""), "asker": form.get("asker", ""),
-                              "platform": form.get("platform", "") or "other", "url": form.get("url", "")}
-    values["member_id"] = _optional_id(form, "member_id", errors,
-                                       "Enter a member's id (a number), or leave it empty to match the handle.")
+    values: dict[str, Any] = {
+        "text": form.get("text", ""),
+        "asker": form.get("asker", ""),
+        "platform": form.get("platform", "") or "other",
+        "url": form.get("url", ""),
+    }
+    values["member_id"] = _optional_id(
+        form, "member_id", errors, "Enter a member's id (a number), or leave it empty to match the handle."
+    )
     values["incident_id"] = _optional_id(form, "incident_id", errors, "Choose an incident from the list.")
     values["faq_id"] = _optional_id(form, "faq_id", errors, "Choose an answer from the suggestions.")
     values["asked_at"] = parse_local(form.get("asked_at"), zone, "asked_at", errors)
     return values, errors
 
 
-async def _new_page(request: Request, *, values: dict[str, Any], errors: dict[str, str],
-                    status_code: int = 200) -> Template:
-    return page(request, "questions/new.html", status_code=status_code, title="Log a late question", values=values,
-                errors=errors, platforms=PLATFORMS, incidents=await _incident_options())
+async def _new_page(
+    request: Request, *, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+) -> Template:
+    return page(
+        request,
+        "questions/new.html",
+        status_code=status_code,
+        title="Log a late question",
+        values=values,
+        errors=errors,
+        platforms=PLATFORMS,
+        incidents=await _incident_options(),
+    )
 
 
 # ---- the question page -------------------------------------------------------------------------------
+
 
 async def _entry_items(entries: list[dict], *, now: datetime, zone: ZoneInfo) -> list[dict]:
     """FAQ entries as the question page shows them: rendered answer, incident and its date, and the text
@@ -109,12 +125,16 @@ async def _entry_items(entries: list[dict], *, now: datetime, zone: ZoneInfo) ->
             incident = await incident_queries.snapshot(incident_id)
             records[incident_id] = (incident, await _record(incident, now, zone))
         incident, since = records[incident_id]
-        items.append({
-            **entry, "rendered": render(entry["answer"]), "incident_title": incident["title"] if incident else "",
-            "incident_date": local_date(incident["detected_at"], zone) if incident else "",
-            "composed": service.compose_answer(entry, since.sentence if since else ""),
-            "sendable": entry["status"] == "published",
-        })
+        items.append(
+            {
+                **entry,
+                "rendered": render(entry["answer"]),
+                "incident_title": incident["title"] if incident else "",
+                "incident_date": local_date(incident["detected_at"], zone) if incident else "",
+                "composed": service.compose_answer(entry, since.sentence if since else ""),
+                "sendable": entry["status"] == "published",
+            }
+        )
     return items
 
 
@@ -153,29 +173,50 @@ async def _published(rows: list[dict], exclude: list[int], limit: int) -> list[d
 
 
 async def _search_again(q: str, exclude: list[int]) -> list[dict]:
-    return await _published(await search.search(q[:MAX_QUERY], limit=SEARCH_LIMIT + len(exclude)), exclude,
-                            SEARCH_LIMIT)
+    return await _published(
+        await search.search(q[:MAX_QUERY], limit=SEARCH_LIMIT + len(exclude)), exclude, SEARCH_LIMIT
+    )
 
 
-async def _question_page(request: Request, question_id: int, *, errors: dict[str, str] | None = None,
-                         values: dict[str, Any] | None = None, status_code: int = 200) -> Template:
+async def _question_page(
+    request: Request,
+    question_id: int,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Template:
     question = await service.get(question_id)
     now, zone = request.app.state.clock(), local_zone(request)
     incident = await incident_queries.snapshot(question["incident"]) if question["incident"] else None
     stored, withdrawn = await _stored_suggestions(question, request)
     shown = [e["id"] for e in stored]
     # A gap: the entries sharing only some of its words, as they are now (published only), worth a look.
-    related = await _published(await service.related(question["text"], incident_id=question["incident"]), shown,
-                               service.SUGGESTIONS) if queries.is_gap(question) else []
+    related = (
+        await _published(
+            await service.related(question["text"], incident_id=question["incident"]), shown, service.SUGGESTIONS
+        )
+        if queries.is_gap(question)
+        else []
+    )
     q = (request.query_params.get("q") or "").strip()
     found = await _search_again(q, shown + [e["id"] for e in related]) if q else []
     answered = await faq_service.get_or_none(question["faq"]) if question["faq"] else None
     return page(
-        request, "questions/show.html", status_code=status_code, title="Late question", question=question,
-        incident=incident, record=await _record(incident, now, zone),
-        suggestions=await _entry_items(stored, now=now, zone=zone), withdrawn=withdrawn,
+        request,
+        "questions/show.html",
+        status_code=status_code,
+        title="Late question",
+        question=question,
+        incident=incident,
+        record=await _record(incident, now, zone),
+        suggestions=await _entry_items(stored, now=now, zone=zone),
+        withdrawn=withdrawn,
         related=await _entry_items(related, now=now, zone=zone),
-        found=await _entry_items(found, now=now, zone=zone), q=q, errors=errors or {}, values=values or {},
+        found=await _entry_items(found, now=now, zone=zone),
+        q=q,
+        errors=errors or {},
+        values=values or {},
         answered_entry=answered if answered and answered["status"] == "published" else None,
         answered_withdrawn=_withdrawn(answered, request) if answered and answered["status"] != "published" else None,
     )
@@ -183,11 +224,13 @@ async def _question_page(request: Request, question_id: int, *, errors: dict[str
 
 # ---- the incident page's section and the report --------------------------------------------------------
 
+
 async def late_questions_panel(request: Request, incident: dict) -> dict[str, Any]:
     """What the incident page's "Late questions" section shows: the record-since sentence and the counts."""
     rows = await queries.of_incident(incident["id"])
     return {
-        "record": await _record(incident, request.app.state.clock(), local_zone(request)), "total": len(rows),
+        "record": await _record(incident, request.app.state.clock(), local_zone(request)),
+        "total": len(rows),
         "unanswered": sum(1 for r in rows if r["answered_at"] is None),
         "gaps": sum(1 for r in rows if queries.is_gap(r)),
     }
@@ -205,8 +248,10 @@ def report_summary(weeks: list[tuple], *, since: datetime, resolved: bool, total
     if asked == 0:
         return f"No late questions in the {_plural(total_weeks, 'week')} {since_text}{shown}."
     peak_start, peak = max(weeks, key=lambda w: (w[1], w[0]))
-    return (f"{_plural(asked, 'late question')} in the {_plural(total_weeks, 'week')} {since_text}{shown}; "
-            f"the busiest week began {peak_start.isoformat()} with {peak}.")
+    return (
+        f"{_plural(asked, 'late question')} in the {_plural(total_weeks, 'week')} {since_text}{shown}; "
+        f"the busiest week began {peak_start.isoformat()} with {peak}."
+    )
 
 
 class QuestionsController(Controller):
@@ -221,12 +266,25 @@ class QuestionsController(Controller):
         errors = {} if incident_id is not None or not raw_incident else {"incident": "Choose an incident."}
         only_unanswered = params.get("unanswered") == "1"
         unanswered = await queries.list_questions(incident_id=incident_id, answered=False, limit=LIST_LIMIT)
-        answered = [] if only_unanswered else await queries.list_questions(incident_id=incident_id, answered=True,
-                                                                           limit=LIST_LIMIT)
-        return page(request, "questions/list.html", status_code=422 if errors else 200, title="Late questions",
-                    unanswered=unanswered, answered=answered, incidents=await _incident_options(),
-                    incident_id=incident_id, only_unanswered=only_unanswered, errors=errors, limit=LIST_LIMIT,
-                    gap=queries.is_gap)
+        answered = (
+            []
+            if only_unanswered
+            else await queries.list_questions(incident_id=incident_id, answered=True, limit=LIST_LIMIT)
+        )
+        return page(
+            request,
+            "questions/list.html",
+            status_code=422 if errors else 200,
+            title="Late questions",
+            unanswered=unanswered,
+            answered=answered,
+            incidents=await _incident_options(),
+            incident_id=incident_id,
+            only_unanswered=only_unanswered,
+            errors=errors,
+            limit=LIST_LIMIT,
+            gap=queries.is_gap,
+        )
 
     @get("/questions/new", guards=[WRITE])
     async def new(self, request: Request) -> Template:
@@ -254,12 +312,21 @@ class QuestionsController(Controller):
             async with db.transaction():  # logged and, when an answer was picked while typing, answered at once
                 question, suggestions = await service.log_question(values=values, actor=actor, now=now)
                 if values["faq_id"] is not None:
-                    await service.answer_question(question_id=question["id"], values={"faq_id": values["faq_id"]},
-                                                  actor=actor, now=now, zone=local_zone(request))
+                    await service.answer_question(
+                        question_id=question["id"],
+                        values={"faq_id": values["faq_id"]},
+                        actor=actor,
+                        now=now,
+                        zone=local_zone(request),
+                    )
         except InvalidInput as exc:
             shown = {key: form.get(key, "") for key in FORM_FIELDS}
-            return await _new_page(request, values=shown, errors={**exc.fields, "form": "The question was not "
-                                   "logged: see the fields marked below."}, status_code=exc.status_code)
+            return await _new_page(
+                request,
+                values=shown,
+                errors={**exc.fields, "form": "The question was not logged: see the fields marked below."},
+                status_code=exc.status_code,
+            )
         if values["faq_id"] is not None:
             message = "Logged and answered with the FAQ entry you picked."
         elif suggestions:
@@ -282,14 +349,21 @@ class QuestionsController(Controller):
         try:
             if errors:
                 raise InvalidInput(errors)
-            await service.answer_question(question_id=question_id, values={k: values[k] for k in ("answer_text",
-                                                                                                  "faq_id")},
-                                          actor=request.user.actor(client_ip(request)),
-                                          now=request.app.state.clock(), zone=local_zone(request))
+            await service.answer_question(
+                question_id=question_id,
+                values={k: values[k] for k in ("answer_text", "faq_id")},
+                actor=request.user.actor(client_ip(request)),
+                now=request.app.state.clock(),
+                zone=local_zone(request),
+            )
         except InvalidInput as exc:
-            return await _question_page(request, question_id, values=values, status_code=exc.status_code,
-                                        errors={**exc.fields, "form": "The answer was not recorded: " + " ".join(
-                                            exc.fields.values())})
+            return await _question_page(
+                request,
+                question_id,
+                values=values,
+                status_code=exc.status_code,
+                errors={**exc.fields, "form": "The answer was not recorded: " + " ".join(exc.fields.values())},
+            )
         return redirect(request, f"/questions/{question_id}#answer", flash="Answer recorded.")
 
     @get("/incidents/{incident_id:int}/questions")
@@ -300,13 +374,27 @@ class QuestionsController(Controller):
         resolved = incident["resolved_at"] is not None
         since = incident["resolved_at"] or incident["detected_at"]
         weeks = queries.weekly([r["asked_at"] for r in rows], since=since, now=now, zone=zone)
-        summary = report_summary(weeks, since=since, resolved=resolved, zone=zone,
-                                 total_weeks=queries.weeks_between(since, now, zone))
+        summary = report_summary(
+            weeks, since=since, resolved=resolved, zone=zone, total_weeks=queries.weeks_between(since, now, zone)
+        )
         chart = charts.weekly_bar_chart(
-            weeks, chart_id="questions-chart", title="Late questions per week", summary=summary,
-            caption=f"Late questions per week (weeks start on Monday, {zone.key})", column="Late questions")
-        return page(request, "questions/report.html", title=f"Late questions: {incident['title']}", incident=incident,
-                    record=await _record(incident, now, zone), chart=chart, summary=summary, total=len(rows),
-                    unanswered=[r for r in rows if r["answered_at"] is None],
-                    gaps=[r for r in rows if queries.is_gap(r)],
-                    log_url="/questions/new?" + urlencode({"incident_id": incident_id}))
+            weeks,
+            chart_id="questions-chart",
+            title="Late questions per week",
+            summary=summary,
+            caption=f"Late questions per week (weeks start on Monday, {zone.key})",
+            column="Late questions",
+        )
+        return page(
+            request,
+            "questions/report.html",
+            title=f"Late questions: {incident['title']}",
+            incident=incident,
+            record=await _record(incident, now, zone),
+            chart=chart,
+            summary=summary,
+            total=len(rows),
+            unanswered=[r for r in rows if r["answered_at"] is None],
+            gaps=[r for r in rows if queries.is_gap(r)],
+            log_url="/questions/new?" + urlencode({"incident_id": incident_id}),
+        )

@@ -18,8 +18,7 @@ from crm.settings import ConfigError, Settings
 # days ago, incident, text, platform, asker, answer: "faq" (the best suggestion, else free text), "text" or None
 QUESTIONS = [
     (190, PAST, "Did you honour the prices in the sale email?", "x", "@fareseeker", "faq"),
-    (150, PAST, "Are the prices in your emails right now? I am not sure.",
-     "instagram", "milesandmore", "faq"),
+    (150, PAST, "Are the prices in your emails right now? I am not sure.", "instagram", "milesandmore", "faq"),
     (96, PAST, "Will you honour the wrong fare from the sale email?", "x", "@DanaW", "faq"),
     (60, PAST, "Why did the sale email show the wrong prices?", "facebook", "Jo Baker", "text"),
     (33, PAST, "Baggage allowance?", "x", "@packlight", None),
@@ -27,8 +26,10 @@ QUESTIONS = [
     (4, PAST, "Is the price in your newsletter correct this time?", "email", "k.oduya@example.net", None),
     (0, CURRENT, "Is the Wi-Fi working on flights again?", "x", "@wifi_or_bust", None),
 ]
-FREE_TEXT = ("A spreadsheet column shifted when the campaign was exported, so the email listed fares 40% below "
-             "the real price. Prices now come from the fare system and a second person checks every campaign.")
+FREE_TEXT = (
+    "A spreadsheet column shifted when the campaign was exported, so the email listed fares 40% below "
+    "the real price. Prices now come from the fare system and a second person checks every campaign."
+)
 
 
 def _zone() -> ZoneInfo:
@@ -40,8 +41,10 @@ def _zone() -> ZoneInfo:
 
 
 async def load(now: datetime, agent: Actor) -> str:
-    incidents = {r["title"]: r["id"] for r in await Incident.select(Incident.id, Incident.title).where(
-        Incident.title.is_in([CURRENT, PAST])).run()}
+    incidents = {
+        r["title"]: r["id"]
+        for r in await Incident.select(Incident.id, Incident.title).where(Incident.title.is_in([CURRENT, PAST])).run()
+    }
     if not incidents:
         return "Demo late questions: no demo incidents; skipped."
     if await LateQuestion.exists().where(LateQuestion.incident.is_in(list(incidents.values()))).run():
@@ -53,15 +56,26 @@ async def load(now: datetime, agent: Actor) -> str:
             continue
         asked_at = now - timedelta(days=days, hours=3)
         question, suggestions = await service.log_question(
-            values={"text": text, "platform": platform, "asker": asker, "asked_at": asked_at,
-                    "incident_id": incidents[title]}, actor=agent, now=asked_at + timedelta(minutes=20))
+            values={
+                "text": text,
+                "platform": platform,
+                "asker": asker,
+                "asked_at": asked_at,
+                "incident_id": incidents[title],
+            },
+            actor=agent,
+            now=asked_at + timedelta(minutes=20),
+        )
         logged += 1
         gaps += not suggestions
         if answer is None:
             continue
         values = {"faq_id": suggestions[0]["id"]} if answer == "faq" and suggestions else {"answer_text": FREE_TEXT}
-        await service.answer_question(question_id=question["id"], values=values, actor=agent,
-                                      now=asked_at + timedelta(hours=2), zone=zone)
+        await service.answer_question(
+            question_id=question["id"], values=values, actor=agent, now=asked_at + timedelta(hours=2), zone=zone
+        )
         answered += 1
-    return (f"Demo late questions: {logged} logged ({answered} answered, {logged - answered} waiting, "
-            f"{gaps} with no FAQ entry); see /questions and each incident's late-question report.")
+    return (
+        f"Demo late questions: {logged} logged ({answered} answered, {logged - answered} waiting, "
+        f"{gaps} with no FAQ entry); see /questions and each incident's late-question report."
+    )

@@ -14,9 +14,14 @@ MAX_WEEKS = 52  # the report's chart shows at most a year of weeks
 
 def _columns() -> tuple:
     q = LateQuestion
-    return (*q.all_columns(), q.member.name.as_alias("member_name"), q.incident.title.as_alias("incident_title"),
-            q.logged_by.name.as_alias("logged_by_name"), q.answered_by.name.as_alias("answered_by_name"),
-            q.faq.question.as_alias("faq_question"))
+    return (
+        *q.all_columns(),
+        q.member.name.as_alias("member_name"),
+        q.incident.title.as_alias("incident_title"),
+        q.logged_by.name.as_alias("logged_by_name"),
+        q.answered_by.name.as_alias("answered_by_name"),
+        q.faq.question.as_alias("faq_question"),
+    )
 
 
 def _load(row: dict) -> dict:
@@ -30,8 +35,9 @@ async def get_or_none(question_id: int) -> dict | None:
     return _load(row) if row else None
 
 
-async def list_questions(*, incident_id: int | None = None, member_id: int | None = None,
-                         answered: bool | None = None, limit: int = 100) -> list[dict]:
+async def list_questions(
+    *, incident_id: int | None = None, member_id: int | None = None, answered: bool | None = None, limit: int = 100
+) -> list[dict]:
     """Live questions, most recently asked first."""
     query = LateQuestion.select(*_columns()).where(LIVE)
     if incident_id is not None:
@@ -42,13 +48,18 @@ async def list_questions(*, incident_id: int | None = None, member_id: int | Non
         query = query.where(LateQuestion.answered_at.is_not_null())
     elif answered is False:
         query = query.where(LateQuestion.answered_at.is_null())
-    rows = await query.order_by(LateQuestion.asked_at, ascending=False).order_by(
-        LateQuestion.id, ascending=False).limit(limit).run()
+    rows = (
+        await query.order_by(LateQuestion.asked_at, ascending=False)
+        .order_by(LateQuestion.id, ascending=False)
+        .limit(limit)
+        .run()
+    )
     return [_load(r) for r in rows]
 
 
-async def of_member(member_id: int, limit: int | None = 50, *, since: datetime | None = None,
-                    before: datetime | None = None) -> list[dict]:
+async def of_member(
+    member_id: int, limit: int | None = 50, *, since: datetime | None = None, before: datetime | None = None
+) -> list[dict]:
     """What they asked us late, newest first; ``since <= asked_at < before`` when given (the member timeline's
     window, crm/members/timeline.py, which passes ``limit=None``: the window bounds it)."""
     query = LateQuestion.select(*_columns()).where(LIVE & (LateQuestion.member == member_id))

@@ -57,10 +57,21 @@ class LateQuestionList(Struct):
 
 def question_fields(row: dict) -> dict:
     return dict(
-        id=row["id"], text=row["text"], platform=row["platform"], asker=row["asker"], member_id=row["member"],
-        asked_at=row["asked_at"], url=row["url"], incident_id=row["incident"], suggested=row["suggested"],
-        logged_by_id=row["logged_by"], logged_at=row["logged_at"], answered=row["answered_at"] is not None,
-        faq_id=row["faq"], answer_text=row["answer_text"], answered_by_id=row["answered_by"],
+        id=row["id"],
+        text=row["text"],
+        platform=row["platform"],
+        asker=row["asker"],
+        member_id=row["member"],
+        asked_at=row["asked_at"],
+        url=row["url"],
+        incident_id=row["incident"],
+        suggested=row["suggested"],
+        logged_by_id=row["logged_by"],
+        logged_at=row["logged_at"],
+        answered=row["answered_at"] is not None,
+        faq_id=row["faq"],
+        answer_text=row["answer_text"],
+        answered_by_id=row["answered_by"],
         answered_at=row["answered_at"],
     )
 

@@ -129,13 +129,26 @@ async def log_question(*, values: dict[str, Any], actor: Actor, now: datetime) -
     suggested = [s["id"] for s in suggestions]
     async with db.transaction():
         row = LateQuestion(
-            text=cleaned["text"], platform=cleaned["platform"], asker=cleaned["asker"], member=cleaned["member_id"],
-            asked_at=cleaned["asked_at"], url=cleaned["url"], incident=cleaned["incident_id"],
-            suggested=json.dumps(suggested), logged_by=actor.user_id, logged_at=now,
+            text=cleaned["text"],
+            platform=cleaned["platform"],
+            asker=cleaned["asker"],
+            member=cleaned["member_id"],
+            asked_at=cleaned["asked_at"],
+            url=cleaned["url"],
+            incident=cleaned["incident_id"],
+            suggested=json.dumps(suggested),
+            logged_by=actor.user_id,
+            logged_at=now,
         )
         await row.save().run()
-        await record(actor=actor, action="late_question.create", entity="late_question", record_id=row.id,
-                     after={**cleaned, "suggested": suggested}, at=now)
+        await record(
+            actor=actor,
+            action="late_question.create",
+            entity="late_question",
+            record_id=row.id,
+            after={**cleaned, "suggested": suggested},
+            at=now,
+        )
     return await get(row.id), suggestions
 
 
@@ -177,8 +190,9 @@ async def published_entry(faq_id: Any) -> dict:
     return entry
 
 
-async def answer_question(*, question_id: int, values: dict[str, Any], actor: Actor, now: datetime,
-                          zone: ZoneInfo) -> dict:
+async def answer_question(
+    *, question_id: int, values: dict[str, Any], actor: Actor, now: datetime, zone: ZoneInfo
+) -> dict:
     """Record the answer sent: a published FAQ entry (``faq_id``) and/or free text (``answer_text``). With an
     entry and no text, the text is the entry's answer plus its incident's record-since sentence."""
     await get(question_id)  # 404 before judging the body
@@ -194,13 +208,27 @@ async def answer_question(*, question_id: int, values: dict[str, Any], actor: Ac
         answer_text = compose_answer(entry, await entry_record_sentence(entry, now=now, zone=zone))
     async with db.transaction():
         before = await _locked(question_id)
-        update = {LateQuestion.faq: entry["id"] if entry else None, LateQuestion.answer_text: answer_text,
-                  LateQuestion.answered_by: actor.user_id, LateQuestion.answered_at: now}
+        update = {
+            LateQuestion.faq: entry["id"] if entry else None,
+            LateQuestion.answer_text: answer_text,
+            LateQuestion.answered_by: actor.user_id,
+            LateQuestion.answered_at: now,
+        }
         await LateQuestion.update(update).where(LateQuestion.id == question_id).run()
-        await record(actor=actor, action="late_question.answer", entity="late_question", record_id=question_id,
-                     before={k: before[k] for k in ("faq", "answer_text", "answered_by", "answered_at")},
-                     after={"faq": entry["id"] if entry else None, "answer_text": answer_text,
-                            "answered_by": actor.user_id, "answered_at": now}, at=now)
+        await record(
+            actor=actor,
+            action="late_question.answer",
+            entity="late_question",
+            record_id=question_id,
+            before={k: before[k] for k in ("faq", "answer_text", "answered_by", "answered_at")},
+            after={
+                "faq": entry["id"] if entry else None,
+                "answer_text": answer_text,
+                "answered_by": actor.user_id,
+                "answered_at": now,
+            },
+            at=now,
+        )
     return await get(question_id)
 
 
@@ -209,8 +237,7 @@ async def delete_question(*, question_id: int, actor: Actor, now: datetime) -> N
     async with db.transaction():
         await _locked(question_id)
         await LateQuestion.update({LateQuestion.deleted_at: now}).where(LateQuestion.id == question_id).run()
-        await record(actor=actor, action="late_question.delete", entity="late_question", record_id=question_id,
-                     at=now)
+        await record(actor=actor, action="late_question.delete", entity="late_question", record_id=question_id, at=now)
 
 
 async def _locked(question_id: int) -> dict:

@@ -12,7 +12,13 @@ from crm.members import queries as member_queries
 from crm.security import requires
 from crm.thanks import queries, service
 from crm.thanks.schemas import (
-    DismissalRead, DismissRequest, DueList, ThankYouCreate, ThankYouRead, due_item, thank_you_read,
+    DismissalRead,
+    DismissRequest,
+    DueList,
+    ThankYouCreate,
+    ThankYouRead,
+    due_item,
+    thank_you_read,
 )
 from crm.web import sent_fields
 
@@ -23,35 +29,52 @@ class ThanksAPI(Controller):
     path = "/api/v1"
     tags = ["thank-yous"]
 
-    @post("/thank-yous", guards=[WRITE], status_code=HTTP_201_CREATED,
-          summary="Record a thank-you (409 for a do-not-contact member)")
+    @post(
+        "/thank-yous",
+        guards=[WRITE],
+        status_code=HTTP_201_CREATED,
+        summary="Record a thank-you (409 for a do-not-contact member)",
+    )
     async def create(self, request: Request, data: JSONBody[ThankYouCreate]) -> ThankYouRead:
-        row = await service.record_thanks(**sent_fields(data), actor=request.user.actor(client_ip(request)),
-                                          now=request.app.state.clock())
+        row = await service.record_thanks(
+            **sent_fields(data), actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
+        )
         return thank_you_read(row)
 
     @get("/thank-yous/due", summary="Thank-yous due, most overdue first, each saying why")
     async def due(self, request: Request) -> DueList:
-        items = await queries.due_items(now=request.app.state.clock(),
-                                        zone=local_zone(request))
+        items = await queries.due_items(now=request.app.state.clock(), zone=local_zone(request))
         return DueList(items=[due_item(i) for i in items])
 
-    @post("/thank-yous/due/dismiss", guards=[WRITE], status_code=HTTP_201_CREATED,
-          summary="Decide not to send a due thank-you, with a reason (409 when nothing is due for the pair)")
+    @post(
+        "/thank-yous/due/dismiss",
+        guards=[WRITE],
+        status_code=HTTP_201_CREATED,
+        summary="Decide not to send a due thank-you, with a reason (409 when nothing is due for the pair)",
+    )
     async def dismiss(self, request: Request, data: JSONBody[DismissRequest]) -> DismissalRead:
-        done = await service.dismiss(member_id=data.member_id, incident_id=data.incident_id, reason=data.reason,
-                                     actor=request.user.actor(client_ip(request)), now=request.app.state.clock())
+        done = await service.dismiss(
+            member_id=data.member_id,
+            incident_id=data.incident_id,
+            reason=data.reason,
+            actor=request.user.actor(client_ip(request)),
+            now=request.app.state.clock(),
+        )
         return DismissalRead(**done)
 
     @get("/thank-yous/{thank_you_id:int}", summary="One thank-you")
     async def show(self, thank_you_id: FromPath[int]) -> ThankYouRead:
         return thank_you_read(await service.get(thank_you_id))
 
-    @delete("/thank-yous/{thank_you_id:int}", guards=[WRITE],
-            summary="Remove a thank-you recorded in error (kept for the record; the help is due again)")
+    @delete(
+        "/thank-yous/{thank_you_id:int}",
+        guards=[WRITE],
+        summary="Remove a thank-you recorded in error (kept for the record; the help is due again)",
+    )
     async def remove(self, request: Request, thank_you_id: FromPath[int]) -> None:
-        await service.delete_thanks(thank_you_id=thank_you_id, actor=request.user.actor(client_ip(request)),
-                                    now=request.app.state.clock())
+        await service.delete_thanks(
+            thank_you_id=thank_you_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
+        )
 
     @get("/members/{member_id:int}/thank-yous", summary="A member's thank-yous, newest first")
     async def of_member(self, member_id: FromPath[int]) -> list[ThankYouRead]:

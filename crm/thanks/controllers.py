@@ -41,6 +41,7 @@ INCIDENT_CHOICES = 50
 
 # ---- helpers -------------------------------------------------------------------------------------
 
+
 def span(delta: timedelta) -> str:
     """A plain length of time, rounded down: "2 days", "5 hours", "1 minute"."""
     seconds = max(int(delta.total_seconds()), 0)
@@ -52,14 +53,15 @@ def span(delta: timedelta) -> str:
 
 
 def timing(due_at: datetime, now: datetime) -> str:
-    """"2 days overdue" or "due in 1 day"."""
+    """ "2 days overdue" or "due in 1 day"."""
     if now > due_at:
         return f"{span(now - due_at)} overdue"
     return f"due in {span(due_at - now)}" if due_at > now else "due now"
 
 
-def thanks_link(member_id: int, incident_id: int | None = None, *, briefing_id: int | None = None,
-                next_path: str | None = None) -> str:
+def thanks_link(
+    member_id: int, incident_id: int | None = None, *, briefing_id: int | None = None, next_path: str | None = None
+) -> str:
     """The record form, pre-filled for this member (and incident, and briefing); back to ``next_path`` after."""
     params: dict[str, Any] = {"member_id": member_id}
     if incident_id is not None:
@@ -72,8 +74,14 @@ def thanks_link(member_id: int, incident_id: int | None = None, *, briefing_id: 
 
 
 def _with_timing(items: list[dict], now: datetime, next_path: str) -> list[dict]:
-    return [{**i, "timing": timing(i["due_at"], now),
-             "thank_url": thanks_link(i["member_id"], i["incident_id"], next_path=next_path)} for i in items]
+    return [
+        {
+            **i,
+            "timing": timing(i["due_at"], now),
+            "thank_url": thanks_link(i["member_id"], i["incident_id"], next_path=next_path),
+        }
+        for i in items
+    ]
 
 
 async def incident_helpers(incident_id: int, now: datetime, zone: ZoneInfo) -> list[dict]:
@@ -96,8 +104,9 @@ def _link_id(raw: str | None, what: str) -> int | None:
 async def _member_briefing(member_id: int, briefing_id: int, incident_id: int | None) -> dict | None:
     """The briefing only when it is this member's (and this incident's, when one is chosen): the form never shows
     someone else's briefing, whatever id was posted."""
-    query = Briefing.select(Briefing.id, Briefing.incident, Briefing.version, Briefing.briefed_at,
-                            Briefing.outcome).where((Briefing.id == briefing_id) & (Briefing.member == member_id))
+    query = Briefing.select(
+        Briefing.id, Briefing.incident, Briefing.version, Briefing.briefed_at, Briefing.outcome
+    ).where((Briefing.id == briefing_id) & (Briefing.member == member_id))
     if incident_id is not None:
         query = query.where(Briefing.incident == incident_id)
     return await query.first().run()
@@ -121,18 +130,33 @@ async def _member_or_404(raw: str | None) -> dict:
     return member
 
 
-async def _queue_page(request: Request, *, dismiss_errors: dict[str, str] | None = None,
-                      dismiss_values: dict[str, str] | None = None, status_code: int = 200) -> Template:
+async def _queue_page(
+    request: Request,
+    *,
+    dismiss_errors: dict[str, str] | None = None,
+    dismiss_values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
     now = request.app.state.clock()
     items = _with_timing(await queries.due_items(now=now, zone=local_zone(request)), now, QUEUE_PATH)
-    return page(request, "thanks/queue.html", status_code=status_code, title="Thank-yous", items=items,
-                overdue=sum(1 for i in items if i["overdue"]), recent=await queries.recent_thanks(RECENT),
-                channel_labels=vocab.CHANNEL_LABELS, dismiss_errors=dismiss_errors or {},
-                dismiss_values=dismiss_values or {}, due_days=await preferences.get(queries.DUE_DAYS_KEY))
+    return page(
+        request,
+        "thanks/queue.html",
+        status_code=status_code,
+        title="Thank-yous",
+        items=items,
+        overdue=sum(1 for i in items if i["overdue"]),
+        recent=await queries.recent_thanks(RECENT),
+        channel_labels=vocab.CHANNEL_LABELS,
+        dismiss_errors=dismiss_errors or {},
+        dismiss_values=dismiss_values or {},
+        due_days=await preferences.get(queries.DUE_DAYS_KEY),
+    )
 
 
-async def _form_page(request: Request, member: dict, *, values: dict[str, Any], errors: dict[str, str],
-                     status_code: int = 200) -> Template:
+async def _form_page(
+    request: Request, member: dict, *, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+) -> Template:
     """The record form. ``values`` holds what the fields show (strings)."""
     incident_id = int(values["incident_id"]) if is_id(values.get("incident_id") or "") else None
     incidents = await incident_queries.list_incidents(limit=INCIDENT_CHOICES)
@@ -146,27 +170,59 @@ async def _form_page(request: Request, member: dict, *, values: dict[str, Any], 
         briefing = await _member_briefing(member["id"], int(values["briefing_id"]), incident_id)
     bodies = await service.templates()
     title = chosen["title"] if chosen else None
-    rendered = {c: service.render(bodies[c]["body"], member_name=member["name"], incident_title=title)
-                for c in vocab.CHANNELS}
+    rendered = {
+        c: service.render(bodies[c]["body"], member_name=member["name"], incident_title=title) for c in vocab.CHANNELS
+    }
     if "message" not in values:  # a fresh form starts from the chosen channel's template
         values = {**values, "message": rendered.get(values.get("channel"), "")}
-    return page(request, "thanks/new.html", status_code=status_code, title=f"Say thank you to {member['name']}",
-                member=member, incident=chosen, incidents=incidents, briefing=briefing, values=values,
-                errors=errors, channels=vocab.CHANNELS, channel_labels=vocab.CHANNEL_LABELS, rendered=rendered)
+    return page(
+        request,
+        "thanks/new.html",
+        status_code=status_code,
+        title=f"Say thank you to {member['name']}",
+        member=member,
+        incident=chosen,
+        incidents=incidents,
+        briefing=briefing,
+        values=values,
+        errors=errors,
+        channels=vocab.CHANNELS,
+        channel_labels=vocab.CHANNEL_LABELS,
+        rendered=rendered,
+    )
 
 
-async def _templates_page(request: Request, *, values: dict[str, str] | None = None,
-                          errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+async def _templates_page(
+    request: Request,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
     stored = await service.templates()
     shown = {c: (values or {}).get(c, stored[c]["body"]) for c in vocab.CHANNELS}
-    example = service.render(shown[vocab.DEFAULT_CHANNEL], member_name="Dana Whitfield",
-                             incident_title="In-flight Wi-Fi outage joke misfires")
-    return page(request, "thanks/templates.html", status_code=status_code, title="Thank-you templates",
-                templates=stored, shown=shown, errors=errors or {}, channels=vocab.CHANNELS,
-                channel_labels=vocab.CHANNEL_LABELS, example=example, default_channel=vocab.DEFAULT_CHANNEL)
+    example = service.render(
+        shown[vocab.DEFAULT_CHANNEL],
+        member_name="Dana Whitfield",
+        incident_title="In-flight Wi-Fi outage joke misfires",
+    )
+    return page(
+        request,
+        "thanks/templates.html",
+        status_code=status_code,
+        title="Thank-you templates",
+        templates=stored,
+        shown=shown,
+        errors=errors or {},
+        channels=vocab.CHANNELS,
+        channel_labels=vocab.CHANNEL_LABELS,
+        example=example,
+        default_channel=vocab.DEFAULT_CHANNEL,
+    )
 
 
 # ---- controller ----------------------------------------------------------------------------------
+
 
 class ThanksController(Controller):
     path = "/"
@@ -184,12 +240,20 @@ class ThanksController(Controller):
             raise NotFound("No such thank-you in the queue.")
         key = f"{incident_raw}:{member_raw}"
         try:
-            await service.dismiss(member_id=int(member_raw), incident_id=int(incident_raw),
-                                  reason=form.get("reason", ""), actor=request.user.actor(client_ip(request)),
-                                  now=request.app.state.clock())
+            await service.dismiss(
+                member_id=int(member_raw),
+                incident_id=int(incident_raw),
+                reason=form.get("reason", ""),
+                actor=request.user.actor(client_ip(request)),
+                now=request.app.state.clock(),
+            )
         except InvalidInput as exc:
-            return await _queue_page(request, dismiss_errors={key: exc.fields.get("reason", exc.message)},
-                                     dismiss_values={key: form.get("reason", "")}, status_code=exc.status_code)
+            return await _queue_page(
+                request,
+                dismiss_errors={key: exc.fields.get("reason", exc.message)},
+                dismiss_values={key: form.get("reason", "")},
+                status_code=exc.status_code,
+            )
         return redirect(request, QUEUE_PATH, flash="Dismissed: it leaves the queue, and the reason is on record.")
 
     @get("/thanks/new", guards=[WRITE])
@@ -203,24 +267,45 @@ class ThanksController(Controller):
         if briefing_id is not None:
             briefing = await _member_briefing(member["id"], briefing_id, incident_id)
             if briefing is None:
-                raise NotFound(f"{member['name']} has no briefing {briefing_id}"
-                               + (" for this incident." if incident_id is not None else "."))
+                raise NotFound(
+                    f"{member['name']} has no briefing {briefing_id}"
+                    + (" for this incident." if incident_id is not None else ".")
+                )
             incident_id = briefing["incident"]
         if incident_id is not None and await incident_queries.snapshot(incident_id) is None:
             raise NotFound(f"No incident with id {incident_id}.")
         channel = params.get("channel") if params.get("channel") in vocab.CHANNELS else vocab.DEFAULT_CHANNEL
         next_path = params.get("next") or ""
-        values = {"member_id": str(member["id"]), "incident_id": str(incident_id or ""),
-                  "briefing_id": str(briefing_id or ""), "channel": channel, "gift": "", "gift_value": "",
-                  "sent_at": "", "next": safe_next(next_path) if next_path else ""}
+        values = {
+            "member_id": str(member["id"]),
+            "incident_id": str(incident_id or ""),
+            "briefing_id": str(briefing_id or ""),
+            "channel": channel,
+            "gift": "",
+            "gift_value": "",
+            "sent_at": "",
+            "next": safe_next(next_path) if next_path else "",
+        }
         return await _form_page(request, member, values=values, errors={})
 
     @post("/thanks/new", guards=[WRITE])
     async def record(self, request: Request) -> Template | Redirect:
         form = await read_form(request)
         member = await _member_or_404(form.get("member_id"))
-        shown = {k: form.get(k, "") for k in ("member_id", "incident_id", "briefing_id", "channel", "message", "gift",
-                                              "gift_value", "sent_at", "next")}
+        shown = {
+            k: form.get(k, "")
+            for k in (
+                "member_id",
+                "incident_id",
+                "briefing_id",
+                "channel",
+                "message",
+                "gift",
+                "gift_value",
+                "sent_at",
+                "next",
+            )
+        }
         shown["next"] = safe_next(shown["next"]) if shown["next"] else ""  # shown again in a link and a field
         errors: dict[str, str] = {}
         incident_id = _optional_id(form.get("incident_id"), "incident_id", errors)
@@ -229,15 +314,28 @@ class ThanksController(Controller):
         now = request.app.state.clock()
         try:
             if errors:  # the service's own messages for the other fields too; nothing is written
-                service.clean(channel=form.get("channel", ""), message=form.get("message", ""),
-                              gift=form.get("gift", ""), gift_value=form.get("gift_value", ""), sent_at=None,
-                              now=now, errors=errors)
+                service.clean(
+                    channel=form.get("channel", ""),
+                    message=form.get("message", ""),
+                    gift=form.get("gift", ""),
+                    gift_value=form.get("gift_value", ""),
+                    sent_at=None,
+                    now=now,
+                    errors=errors,
+                )
                 raise InvalidInput(errors)
             row = await service.record_thanks(
-                member_id=member["id"], incident_id=incident_id, briefing_id=briefing_id,
-                channel=form.get("channel", ""), message=form.get("message", ""), gift=form.get("gift", ""),
-                gift_value=form.get("gift_value", ""), sent_at=sent_at, actor=request.user.actor(client_ip(request)),
-                now=now)
+                member_id=member["id"],
+                incident_id=incident_id,
+                briefing_id=briefing_id,
+                channel=form.get("channel", ""),
+                message=form.get("message", ""),
+                gift=form.get("gift", ""),
+                gift_value=form.get("gift_value", ""),
+                sent_at=sent_at,
+                actor=request.user.actor(client_ip(request)),
+                now=now,
+            )
         except InvalidInput as exc:
             return await _form_page(request, member, values=shown, errors=exc.fields, status_code=exc.status_code)
         target = safe_next(form.get("next")) if form.get("next") else QUEUE_PATH
@@ -247,11 +345,13 @@ class ThanksController(Controller):
     @post("/thanks/{thank_you_id:int}/delete", guards=[WRITE])
     async def remove(self, request: Request, thank_you_id: FromPath[int]) -> Redirect:
         form = await read_form(request)
-        row = await service.delete_thanks(thank_you_id=thank_you_id, actor=request.user.actor(client_ip(request)),
-                                          now=request.app.state.clock())
+        row = await service.delete_thanks(
+            thank_you_id=thank_you_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
+        )
         target = safe_next(form.get("next")) if form.get("next") else QUEUE_PATH
-        return redirect(request, target, flash=f"The thank-you to {row['member_name']} was removed "
-                                               "(kept in the audit log).")
+        return redirect(
+            request, target, flash=f"The thank-you to {row['member_name']} was removed (kept in the audit log)."
+        )
 
     @get("/thanks/templates", guards=[TEMPLATES])
     async def templates(self, request: Request) -> Template:
@@ -262,8 +362,9 @@ class ThanksController(Controller):
         form = await read_form(request)
         bodies = {c: form[f"body_{c}"] for c in vocab.CHANNELS if f"body_{c}" in form}
         try:
-            await service.update_templates(bodies=bodies, actor=request.user.actor(client_ip(request)),
-                                           now=request.app.state.clock())
+            await service.update_templates(
+                bodies=bodies, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
+            )
         except InvalidInput as exc:
             return await _templates_page(request, values=bodies, errors=exc.fields, status_code=exc.status_code)
         return redirect(request, "/thanks/templates", flash="Templates saved.")

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from crm.preferences.service import PREFERENCES
 from crm.thanks.tables import ThankYou
 
-UTC = timezone.utc
+UTC = UTC
 DUE_DAYS_KEY = "thanks_due_days"
 
 # Raw SQL: a UNION of two kinds of help grouped per member, incident and kind, which Piccolo's query builder cannot
@@ -52,9 +52,14 @@ GROUP BY h.member_id, m.name, h.incident_id, inc.title, h.kind
 """
 
 KIND_WORDS = {
-    "reply": ("reply", "replies"), "comment": ("comment", "comments"), "share": ("share", "shares"),
-    "mention": ("mention", "mentions"), "post": ("post", "posts"), "review": ("review", "reviews"),
-    "dm": ("direct message", "direct messages"), "event": ("event", "events"),
+    "reply": ("reply", "replies"),
+    "comment": ("comment", "comments"),
+    "share": ("share", "shares"),
+    "mention": ("mention", "mentions"),
+    "post": ("post", "posts"),
+    "review": ("review", "reviews"),
+    "dm": ("direct message", "direct messages"),
+    "event": ("event", "events"),
     "other": ("interaction", "interactions"),
 }
 
@@ -79,9 +84,10 @@ def _count(n: int, kind: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def reason(helped_at: datetime, kinds: dict[str, int], *, zone: ZoneInfo | timezone = UTC,
-           now: datetime | None = None) -> str:
-    """"helped on 12 Mar: briefed, outcome helped; 3 supportive replies" (the year only when it is not this one)."""
+def reason(
+    helped_at: datetime, kinds: dict[str, int], *, zone: ZoneInfo | timezone = UTC, now: datetime | None = None
+) -> str:
+    """ "helped on 12 Mar: briefed, outcome helped; 3 supportive replies" (the year only when it is not this one)."""
     local = helped_at.astimezone(zone)
     day = f"{local.day} {local:%b}"
     if now is not None and now.astimezone(zone).year != local.year:
@@ -111,8 +117,9 @@ async def _due_rows(*, member_id: int | None = None, incident_id: int | None = N
     return await ThankYou.raw(DUE_SQL.replace("{filters}", " ".join(filters)), *args).run()
 
 
-async def due_items(*, now: datetime, zone: ZoneInfo | timezone = UTC, member_id: int | None = None,
-                    incident_id: int | None = None) -> list[dict]:
+async def due_items(
+    *, now: datetime, zone: ZoneInfo | timezone = UTC, member_id: int | None = None, incident_id: int | None = None
+) -> list[dict]:
     """The due queue, most overdue (earliest due) first. Each item: member_id, member_name, incident_id,
     incident_title, kinds ({kind: count}, "briefing" for helped briefings), helped_at, due_at, overdue, reason."""
     pairs: dict[tuple[int, int], dict] = {}
@@ -120,16 +127,31 @@ async def due_items(*, now: datetime, zone: ZoneInfo | timezone = UTC, member_id
     for row in await _due_rows(member_id=member_id, incident_id=incident_id):
         key = (row["member_id"], row["incident_id"])
         at = _utc(row["helped_at"])
-        item = pairs.setdefault(key, {"member_id": row["member_id"], "member_name": row["member_name"],
-                                      "incident_id": row["incident_id"], "incident_title": row["incident_title"],
-                                      "helped_at": at, "due_days": _due_days(row["due_days"])})
+        item = pairs.setdefault(
+            key,
+            {
+                "member_id": row["member_id"],
+                "member_name": row["member_name"],
+                "incident_id": row["incident_id"],
+                "incident_title": row["incident_title"],
+                "helped_at": at,
+                "due_days": _due_days(row["due_days"]),
+            },
+        )
         item["helped_at"] = min(item["helped_at"], at)
         kinds[key][row["kind"]] = kinds[key].get(row["kind"], 0) + int(row["n"])
     items = []
     for key, item in pairs.items():
         due_at = item["helped_at"] + timedelta(days=item.pop("due_days"))
-        items.append({**item, "kinds": kinds[key], "due_at": due_at, "overdue": now > due_at,
-                      "reason": reason(item["helped_at"], kinds[key], zone=zone, now=now)})
+        items.append(
+            {
+                **item,
+                "kinds": kinds[key],
+                "due_at": due_at,
+                "overdue": now > due_at,
+                "reason": reason(item["helped_at"], kinds[key], zone=zone, now=now),
+            }
+        )
     return sorted(items, key=lambda i: (i["due_at"], i["member_id"], i["incident_id"]))
 
 
@@ -142,24 +164,35 @@ async def due_counts(now: datetime) -> dict[str, int]:
 
 # ---- recorded thank-yous -------------------------------------------------------------------------
 
+
 def _columns():
-    return (*ThankYou.all_columns(), ThankYou.member.name.as_alias("member_name"),
-            ThankYou.incident.title.as_alias("incident_title"), ThankYou.sent_by.name.as_alias("sent_by_name"))
+    return (
+        *ThankYou.all_columns(),
+        ThankYou.member.name.as_alias("member_name"),
+        ThankYou.incident.title.as_alias("incident_title"),
+        ThankYou.sent_by.name.as_alias("sent_by_name"),
+    )
 
 
 # The member's live condition, as the due queue says it: a deleted, erased or merged-away member's thank-yous (and
 # their messages, which name them) are listed nowhere.
-MEMBER_LIVE = (ThankYou.member.deleted_at.is_null() & ThankYou.member.erased_at.is_null()
-               & ThankYou.member.merged_into.is_null())
+MEMBER_LIVE = (
+    ThankYou.member.deleted_at.is_null() & ThankYou.member.erased_at.is_null() & ThankYou.member.merged_into.is_null()
+)
 
 
 async def thank_you(thank_you_id: int) -> dict | None:
-    return await ThankYou.select(*_columns()).where(
-        (ThankYou.id == thank_you_id) & ThankYou.deleted_at.is_null() & MEMBER_LIVE).first().run()
+    return (
+        await ThankYou.select(*_columns())
+        .where((ThankYou.id == thank_you_id) & ThankYou.deleted_at.is_null() & MEMBER_LIVE)
+        .first()
+        .run()
+    )
 
 
-async def thanks_of_member(member_id: int, *, since: datetime | None = None,
-                           before: datetime | None = None) -> list[dict]:
+async def thanks_of_member(
+    member_id: int, *, since: datetime | None = None, before: datetime | None = None
+) -> list[dict]:
     """A member's thank-yous, newest first (the member timeline and the API); ``since <= sent_at < before`` when
     given (the timeline's window, crm/members/timeline.py)."""
     query = ThankYou.select(*_columns()).where((ThankYou.member == member_id) & ThankYou.deleted_at.is_null())
@@ -171,5 +204,11 @@ async def thanks_of_member(member_id: int, *, since: datetime | None = None,
 
 
 async def recent_thanks(limit: int = 20) -> list[dict]:
-    return await ThankYou.select(*_columns()).where(ThankYou.deleted_at.is_null() & MEMBER_LIVE).order_by(
-        ThankYou.sent_at, ascending=False).order_by(ThankYou.id, ascending=False).limit(limit).run()
+    return (
+        await ThankYou.select(*_columns())
+        .where(ThankYou.deleted_at.is_null() & MEMBER_LIVE)
+        .order_by(ThankYou.sent_at, ascending=False)
+        .order_by(ThankYou.id, ascending=False)
+        .limit(limit)
+        .run()
+    )

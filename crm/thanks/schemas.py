@@ -68,14 +68,31 @@ class DismissalRead(Struct):
 def thank_you_read(row: dict) -> ThankYouRead:
     cents = row["gift_value_cents"]
     return ThankYouRead(
-        id=row["id"], member_id=row["member"], member_name=row["member_name"], incident_id=row["incident"],
-        incident_title=row["incident_title"], briefing_id=row["briefing"], channel=row["channel"],
-        message=row["message"], gift=row["gift"], gift_value=None if cents is None else cents / 100,
-        gift_value_cents=cents, sent_by_id=row["sent_by"], sent_at=row["sent_at"], created_at=row["created_at"],
+        id=row["id"],
+        member_id=row["member"],
+        member_name=row["member_name"],
+        incident_id=row["incident"],
+        incident_title=row["incident_title"],
+        briefing_id=row["briefing"],
+        channel=row["channel"],
+        message=row["message"],
+        gift=row["gift"],
+        gift_value=None if cents is None else cents / 100,
+        gift_value_cents=cents,
+        sent_by_id=row["sent_by"],
+        sent_at=row["sent_at"],
+        created_at=row["created_at"],
     )
 
 
 def due_item(item: dict) -> DueItem:
-    return DueItem(member_id=item["member_id"], member_name=item["member_name"], incident_id=item["incident_id"],
-                   incident_title=item["incident_title"], reason=item["reason"], helped_at=item["helped_at"],
-                   due_at=item["due_at"], overdue=item["overdue"])
+    return DueItem(
+        member_id=item["member_id"],
+        member_name=item["member_name"],
+        incident_id=item["incident_id"],
+        incident_title=item["incident_title"],
+        reason=item["reason"],
+        helped_at=item["helped_at"],
+        due_at=item["due_at"],
+        overdue=item["overdue"],
+    )

@@ -56,7 +56,9 @@ async def test_it_ignores_a_session_id_the_client_made_up(client, users):
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
     issued = set_cookie_header(await login(client, "alice@example.com"), SESSION_COOKIE)
     assert not issued.startswith(f"{SESSION_COOKIE}=attacker-chosen-session-id;")
-    assert await AuthSession.count().where(AuthSession.token_hash == hash_token("attacker-chosen-session-id")).run() == 0
+    assert (
+        await AuthSession.count().where(AuthSession.token_hash == hash_token("attacker-chosen-session-id")).run() == 0
+    )
 
 
 async def test_it_refuses_a_wrong_password_without_revealing_whether_the_email_exists(client, users):
@@ -85,8 +87,13 @@ async def test_it_matches_emails_case_insensitively(client, users):
 async def test_it_audits_failed_and_successful_logins(client, users):
     await login(client, "alice@example.com", "not-the-right-password-1")
     await login(client, "alice@example.com")
-    actions = [r["action"] for r in await AuditEntry.select(AuditEntry.action).where(
-        AuditEntry.entity == "session").order_by(AuditEntry.id).run()]
+    actions = [
+        r["action"]
+        for r in await AuditEntry.select(AuditEntry.action)
+        .where(AuditEntry.entity == "session")
+        .order_by(AuditEntry.id)
+        .run()
+    ]
     assert actions == ["login.failed", "login.succeeded"]
     failed = await AuditEntry.select().where(AuditEntry.action == "login.failed").first().run()
     assert failed["actor_label"] == "alice@example.com" and failed["record_id"] == str(users["alice"]["id"])
@@ -176,14 +183,17 @@ async def test_it_sends_an_unauthenticated_visitor_to_login_and_back(client, use
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=%2Fadmin%2Fusers%3Fx%3D1"
     token = await csrf(client)
-    response = await client.post("/login", data={"email": "alice@example.com", "password": PASSWORD,
-                                                  "next": "/admin/users?x=1", "_csrf_token": token})
+    response = await client.post(
+        "/login",
+        data={"email": "alice@example.com", "password": PASSWORD, "next": "/admin/users?x=1", "_csrf_token": token},
+    )
     assert response.headers["location"] == "/admin/users?x=1"
 
 
 async def test_it_never_redirects_off_site_after_login(client, users):
     token = await csrf(client)
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
-        response = await client.post("/login", data={"email": "alice@example.com", "password": PASSWORD,
-                                                      "next": target, "_csrf_token": token})
+        response = await client.post(
+            "/login", data={"email": "alice@example.com", "password": PASSWORD, "next": target, "_csrf_token": token}
+        )
         assert response.headers["location"] == "/", target

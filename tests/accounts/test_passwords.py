@@ -10,20 +10,24 @@ from argon2 import PasswordHasher
 from crm.accounts import passwords
 
 
-@pytest.mark.parametrize("password, expected", [
-    ("short-pw-1", "at least 12"),
-    ("x" * 129, "at most 128"),
-    ("password1234", "too common"),
-    ("qwertyuiop123", "too common"),
-    ("aaaaaaaaaaaa", "too common"),
-])
+@pytest.mark.parametrize(
+    "password, expected",
+    [
+        ("short-pw-1", "at least 12"),
+        ("x" * 129, "at most 128"),
+        ("password1234", "too common"),
+        ("qwertyuiop123", "too common"),
+        ("aaaaaaaaaaaa", "too common"),
+    ],
+)
 async def test_it_refuses_short_long_and_common_passwords(password, expected):
     assert expected in (await passwords.problem(password) or "")
 
 
 async def test_it_refuses_a_password_made_of_the_users_own_email():
-    assert "too common" in (await passwords.problem("alice.smith2@example.com",
-                                                     user_inputs=["alice.smith2@example.com"]) or "")
+    assert "too common" in (
+        await passwords.problem("alice.smith2@example.com", user_inputs=["alice.smith2@example.com"]) or ""
+    )
 
 
 @pytest.mark.parametrize("password", ["quiet-harbour-lantern-1987", "x7#Kp2!vQ9zL", "ä" * 2 + "tropical-Fern-88"])

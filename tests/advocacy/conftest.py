@@ -34,15 +34,37 @@ class Scene:
         return self.clock()
 
     async def member(self, name: str, *, tier: str = "advocate", do_not_contact: bool = False, **extra) -> int:
-        created = await members.create_member(values={"name": name, "tier": tier, "do_not_contact": do_not_contact,
-                                                      "consent_private_briefing": True, **extra},
-                                              actor=ACTOR, now=self.now())
+        created = await members.create_member(
+            values={
+                "name": name,
+                "tier": tier,
+                "do_not_contact": do_not_contact,
+                "consent_private_briefing": True,
+                **extra,
+            },
+            actor=ACTOR,
+            now=self.now(),
+        )
         return created["id"]
 
-    async def interact(self, member_id: int, at: datetime, *, sentiment: str = "positive", troll: bool = False,
-                       incident_id: int | None = None, kind: str = "comment") -> None:
-        values = {"member_id": member_id, "platform": "x", "kind": kind, "sentiment": sentiment, "troll": troll,
-                  "occurred_at": at}
+    async def interact(
+        self,
+        member_id: int,
+        at: datetime,
+        *,
+        sentiment: str = "positive",
+        troll: bool = False,
+        incident_id: int | None = None,
+        kind: str = "comment",
+    ) -> None:
+        values = {
+            "member_id": member_id,
+            "platform": "x",
+            "kind": kind,
+            "sentiment": sentiment,
+            "troll": troll,
+            "occurred_at": at,
+        }
         if incident_id is not None:
             values["incident_id"] = incident_id
         await interactions.log_interaction(values=values, actor=ACTOR, now=max(at, self.now()))
@@ -63,22 +85,49 @@ class Scene:
         return member_id
 
     async def incident(self, title: str = "Misleading ad", *, detected_at: datetime) -> int:
-        incident = Incident(title=title, severity="high", detected_at=detected_at, created_at=detected_at,
-                            updated_at=detected_at)
+        incident = Incident(
+            title=title, severity="high", detected_at=detected_at, created_at=detected_at, updated_at=detected_at
+        )
         await incident.save().run()
-        points = TalkingPoints(incident=incident.id, version=1, key=f"{incident.id}:1", points='["Say sorry"]',
-                               status="approved", approved_at=detected_at)
+        points = TalkingPoints(
+            incident=incident.id,
+            version=1,
+            key=f"{incident.id}:1",
+            points='["Say sorry"]',
+            status="approved",
+            approved_at=detected_at,
+        )
         await points.save().run()
         self.points[incident.id] = points.id
         return incident.id
 
     async def brief(self, member_id: int, incident_id: int, at: datetime, outcome: str = "sent") -> None:
-        await Briefing.insert(Briefing(member=member_id, incident=incident_id, talking_points=self.points[incident_id],
-                                       version=1, channel="dm", briefed_at=at, outcome=outcome)).run()
+        await Briefing.insert(
+            Briefing(
+                member=member_id,
+                incident=incident_id,
+                talking_points=self.points[incident_id],
+                version=1,
+                channel="dm",
+                briefed_at=at,
+                outcome=outcome,
+            )
+        ).run()
 
-    async def thank(self, member_id: int, at: datetime, *, deleted: bool = False, incident_id: int | None = None) -> None:
-        await ThankYou.insert(ThankYou(member=member_id, incident=incident_id, channel="dm", message="Thank you!",
-                                       sent_at=at, created_at=at, deleted_at=at if deleted else None)).run()
+    async def thank(
+        self, member_id: int, at: datetime, *, deleted: bool = False, incident_id: int | None = None
+    ) -> None:
+        await ThankYou.insert(
+            ThankYou(
+                member=member_id,
+                incident=incident_id,
+                channel="dm",
+                message="Thank you!",
+                sent_at=at,
+                created_at=at,
+                deleted_at=at if deleted else None,
+            )
+        ).run()
 
     async def health(self, member_id: int):
         return await service.health(member_id, self.now())

@@ -23,26 +23,59 @@ async def test_health_has_the_documented_shape(scene, client, auth):
     r = await client.get(f"/api/v1/members/{m}/health", headers=auth["bob"])
     assert r.status_code == 200, r.text
     body = r.json()
-    assert set(body) == {"member_id", "state", "last_briefed_at", "last_thanked_at", "asks_12m", "thanks_12m",
-                         "warnings", "incident_effects"}
+    assert set(body) == {
+        "member_id",
+        "state",
+        "last_briefed_at",
+        "last_thanked_at",
+        "asks_12m",
+        "thanks_12m",
+        "warnings",
+        "incident_effects",
+    }
     assert (body["member_id"], body["state"], body["asks_12m"], body["thanks_12m"]) == (m, "active", 3, 1)
     assert body["last_briefed_at"] == "2026-02-20T09:30:00Z"
     assert body["last_thanked_at"] == "2026-01-21T09:30:00Z"
-    assert body["warnings"] == [{"code": "asked_without_thanks",
-                                 "message": "Briefed 3 times since their last thank-you on 21 Jan 2026. "
-                                            "Thank them before asking again."}]
+    assert body["warnings"] == [
+        {
+            "code": "asked_without_thanks",
+            "message": "Briefed 3 times since their last thank-you on 21 Jan 2026. Thank them before asking again.",
+        }
+    ]
     [effect] = body["incident_effects"]
-    assert set(effect) == {"incident_id", "title", "detected_at", "briefed", "interactions_before",
-                           "interactions_after", "rate_before", "rate_after", "rate_change", "positive_share_before",
-                           "positive_share_after", "positive_share_change", "complete", "days_observed", "summary"}
+    assert set(effect) == {
+        "incident_id",
+        "title",
+        "detected_at",
+        "briefed",
+        "interactions_before",
+        "interactions_after",
+        "rate_before",
+        "rate_after",
+        "rate_change",
+        "positive_share_before",
+        "positive_share_after",
+        "positive_share_change",
+        "complete",
+        "days_observed",
+        "summary",
+    }
     assert (effect["incident_id"], effect["complete"], effect["days_observed"]) == (incident, False, 31)
 
 
 async def test_a_member_never_asked_or_thanked(scene, client, auth):
     m = await scene.member("Plain", tier="member")
     body = (await client.get(f"/api/v1/members/{m}/health", headers=auth["dave"])).json()
-    assert body == {"member_id": m, "state": "inactive", "last_briefed_at": None, "last_thanked_at": None,
-                    "asks_12m": 0, "thanks_12m": 0, "warnings": [], "incident_effects": []}
+    assert body == {
+        "member_id": m,
+        "state": "inactive",
+        "last_briefed_at": None,
+        "last_thanked_at": None,
+        "asks_12m": 0,
+        "thanks_12m": 0,
+        "warnings": [],
+        "incident_effects": [],
+    }
 
 
 @pytest.mark.parametrize("name", ["alice", "bob", "carol", "dave"])

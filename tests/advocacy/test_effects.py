@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ DAY = timedelta(days=1)
 
 
 def midnight(at: datetime) -> datetime:
-    return datetime.combine(at.astimezone(timezone.utc).date(), time(0), tzinfo=timezone.utc)
+    return datetime.combine(at.astimezone(UTC).date(), time(0), tzinfo=UTC)
 
 
 async def test_before_and_after_rates_and_shares_use_whole_days(scene):
@@ -23,16 +23,24 @@ async def test_before_and_after_rates_and_shares_use_whole_days(scene):
     await scene.brief(m, incident, detected + DAY)
     for at, sentiment, troll in [
         (d - 61 * DAY + timedelta(hours=23, minutes=59), "positive", False),  # a day too early
-        (d - 60 * DAY, "positive", False), (d - 30 * DAY, "positive", False), (d - 20 * DAY, "positive", False),
+        (d - 60 * DAY, "positive", False),
+        (d - 30 * DAY, "positive", False),
+        (d - 20 * DAY, "positive", False),
         (d - timedelta(seconds=1), "negative", False),  # the last second before the detection day
-        (d, "neutral", False), (d + 10 * DAY, "positive", False), (d + 20 * DAY, "positive", True),  # a troll
+        (d, "neutral", False),
+        (d + 10 * DAY, "positive", False),
+        (d + 20 * DAY, "positive", True),  # a troll
         (d + 60 * DAY - timedelta(seconds=1), "negative", False),
         (d + 60 * DAY, "positive", False),  # a day too late
     ]:
         await scene.interact(m, at, sentiment=sentiment, troll=troll)
     [effect] = (await scene.health(m)).incident_effects
-    assert (effect.incident_id, effect.title, effect.detected_at, effect.briefed) == (incident, "Wrong prices",
-                                                                                       detected, True)
+    assert (effect.incident_id, effect.title, effect.detected_at, effect.briefed) == (
+        incident,
+        "Wrong prices",
+        detected,
+        True,
+    )
     assert (effect.interactions_before, effect.interactions_after) == (4, 4)  # the troll counts as an interaction
     assert (effect.rate_before, effect.rate_after, effect.rate_change) == (2.0, 2.0, 0.0)
     assert effect.positive_share_before == 0.75
@@ -70,7 +78,11 @@ async def test_no_interactions_means_zero_rates_and_no_shares(scene):
     await scene.brief(m, incident, START - 69 * DAY)
     [effect] = (await scene.health(m)).incident_effects
     assert (effect.rate_before, effect.rate_after, effect.rate_change) == (0.0, 0.0, 0.0)
-    assert (effect.positive_share_before, effect.positive_share_after, effect.positive_share_change) == (None, None, None)
+    assert (effect.positive_share_before, effect.positive_share_after, effect.positive_share_change) == (
+        None,
+        None,
+        None,
+    )
     assert effect.summary == "0 \u2192 0 interactions per 30 days; positive \u2014 \u2192 \u2014."
 
 

@@ -6,7 +6,7 @@ import csv
 import io
 import re
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -61,16 +61,21 @@ async def test_the_list_shows_advocates_and_champions_most_warnings_first(scene,
     row = r.text.split(f'id="advocate-{ids["dnc"]}"')[1].split("</tr>")[0]
     assert "do not contact" in row and "none" in row
     row = r.text.split(f'id="advocate-{ids["quiet"]}"')[1].split("</tr>")[0]
-    assert "asked without thanks" in row and "quiet after incident" in row and "Briefed 3 times and never thanked" in row
+    assert (
+        "asked without thanks" in row and "quiet after incident" in row and "Briefed 3 times and never thanked" in row
+    )
     assert "5 people, 3 with warnings." in r.text
 
 
-@pytest.mark.parametrize("sort, order", [
-    ("name", ["asked", "dnc", "fine", "lonely", "quiet"]),
-    ("asks", ["asked", "quiet", "fine", "dnc", "lonely"]),  # most asks first; fewer thanks first on a tie
-    ("state", ["quiet", "asked", "dnc", "fine", "lonely"]),  # going quiet first
-    ("last_contacted", ["dnc", "lonely", "quiet", "asked", "fine"]),  # never first, then longest ago
-])
+@pytest.mark.parametrize(
+    "sort, order",
+    [
+        ("name", ["asked", "dnc", "fine", "lonely", "quiet"]),
+        ("asks", ["asked", "quiet", "fine", "dnc", "lonely"]),  # most asks first; fewer thanks first on a tie
+        ("state", ["quiet", "asked", "dnc", "fine", "lonely"]),  # going quiet first
+        ("last_contacted", ["dnc", "lonely", "quiet", "asked", "fine"]),  # never first, then longest ago
+    ],
+)
 async def test_every_offered_sort(scene, as_user, sort, order):
     ids = await _cast(scene)
     client = await as_user("carol")
@@ -113,7 +118,13 @@ async def test_the_list_agrees_with_each_members_own_health(scene):
     for member_id, f in listed.items():
         own = await scene.health(member_id)
         assert (f.state, f.last_briefed_at, f.last_thanked_at, f.asks_12m, f.thanks_12m, f.warnings) == (
-            own.state, own.last_briefed_at, own.last_thanked_at, own.asks_12m, own.thanks_12m, own.warnings)
+            own.state,
+            own.last_briefed_at,
+            own.last_thanked_at,
+            own.asks_12m,
+            own.thanks_12m,
+            own.warnings,
+        )
 
 
 async def test_csv_exports_the_current_view(scene, as_user):
@@ -124,8 +135,19 @@ async def test_csv_exports_the_current_view(scene, as_user):
     assert r.headers["content-type"].startswith("text/csv")
     assert r.headers["content-disposition"] == 'attachment; filename="stay-supportive-20260302-0930.csv"'
     rows = list(csv.reader(io.StringIO(r.text)))
-    assert rows[0] == ["id", "name", "tier", "state", "do_not_contact", "last_briefed_at", "last_thanked_at",
-                       "asks_12m", "thanks_12m", "warnings", "reasons"]
+    assert rows[0] == [
+        "id",
+        "name",
+        "tier",
+        "state",
+        "do_not_contact",
+        "last_briefed_at",
+        "last_thanked_at",
+        "asks_12m",
+        "thanks_12m",
+        "warnings",
+        "reasons",
+    ]
     assert [int(row[0]) for row in rows[1:]] == [ids["asked"], ids["lonely"], ids["quiet"]]
     asked = rows[1]
     assert asked[1:9] == ["Asked Anna", "champion", "active", "no", "2026-02-20T09:30:00+00:00", "", "3", "0"]
@@ -134,13 +156,14 @@ async def test_csv_exports_the_current_view(scene, as_user):
 
 
 async def test_csv_cells_that_would_run_as_formulas_are_plain_text(scene, as_user):
-    names = ["=HYPERLINK(\"http://evil\")", "+1 Plus", "-2 Minus", "@at Sign", "Plain =ok"]
+    names = ['=HYPERLINK("http://evil")', "+1 Plus", "-2 Minus", "@at Sign", "Plain =ok"]
     for name in names:
         await scene.active(name)
     client = await as_user("bob")
     rows = list(csv.reader(io.StringIO((await client.get("/thanks/supportive.csv?sort=name")).text)))
     assert sorted(row[1] for row in rows[1:]) == sorted(
-        ["'=HYPERLINK(\"http://evil\")", "'+1 Plus", "'-2 Minus", "'@at Sign", "Plain =ok"])
+        ['\'=HYPERLINK("http://evil")', "'+1 Plus", "'-2 Minus", "'@at Sign", "Plain =ok"]
+    )
 
 
 async def test_the_page_escapes_names(scene, as_user):
@@ -178,7 +201,7 @@ async def test_reasons_name_their_dates_in_the_crm_time_zone_on_every_face(scene
     """Thanked at 23:30 UTC on 25 Jan: in Paris that was already 26 Jan, as every page in Paris shows it."""
     m = await scene.active("Ada")
     incident = await scene.incident(detected_at=START - 50 * DAY)
-    await scene.thank(m, datetime(2026, 1, 25, 23, 30, tzinfo=timezone.utc))
+    await scene.thank(m, datetime(2026, 1, 25, 23, 30, tzinfo=UTC))
     for days in (30, 20, 10):
         await scene.brief(m, incident, START - days * DAY)
     app = create_app(replace(settings, timezone="Europe/Paris"), engine=engine, clock=clock, manage_pool=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from crm.advocacy import service
@@ -12,6 +12,7 @@ DAY = timedelta(days=1)
 
 
 # ---- asked_without_thanks ----------------------------------------------------------------------------
+
 
 async def test_two_asks_without_thanks_are_fine_and_the_third_warns(scene):
     m = await scene.active("Ada")
@@ -65,6 +66,7 @@ async def test_a_thank_you_counts_from_the_moment_it_is_sent(scene, clock):
 
 # ---- stay_in_touch -----------------------------------------------------------------------------------
 
+
 async def test_stay_in_touch_fires_at_60_days_without_contact_and_not_at_59(scene, clock):
     last_contact = START - 60 * DAY
     m = await scene.active("Ada", until=START - 2 * DAY)
@@ -117,6 +119,7 @@ async def test_do_not_contact_members_get_no_stay_in_touch(scene):
 
 # ---- quiet_after_incident ----------------------------------------------------------------------------
 
+
 async def _quiet_member(scene) -> int:
     """Every 5 days from 150 to 60 days ago, then silence: going quiet, last interaction START - 60 days."""
     m = await scene.member("Quinn")
@@ -130,8 +133,10 @@ async def test_going_quiet_after_a_briefed_incident_warns_with_the_incident(scen
     incident = await scene.incident("Price error <b>", detected_at=START - 90 * DAY)
     await scene.brief(m, incident, START - 89 * DAY)
     [warning] = [w for w in (await scene.health(m)).warnings if w.code == "quiet_after_incident"]
-    assert warning.message == ("Going quiet since their last interaction on 1 Jan 2026, after being briefed on "
-                               "\u201cPrice error <b>\u201d (detected 2 Dec 2025).")
+    assert warning.message == (
+        "Going quiet since their last interaction on 1 Jan 2026, after being briefed on "
+        "\u201cPrice error <b>\u201d (detected 2 Dec 2025)."
+    )
 
 
 async def test_going_quiet_without_a_briefing_does_not_warn(scene):
@@ -171,6 +176,7 @@ async def test_an_active_member_briefed_on_an_incident_is_not_quiet(scene):
 
 # ---- asks and thanks over 12 months ------------------------------------------------------------------
 
+
 async def test_asks_and_thanks_count_the_last_365_days_to_the_second(scene, clock):
     m = await scene.active("Ada")
     incident = await scene.incident(detected_at=START - 400 * DAY)
@@ -198,6 +204,7 @@ async def test_briefings_and_thank_yous_after_now_are_not_counted_yet(scene):
 
 # ---- review fixes ------------------------------------------------------------------------------------
 
+
 async def test_asked_without_thanks_never_fires_for_do_not_contact_members(scene):
     """Their thank-you would be refused (409): a warning asking for one could never be acted on."""
     dnc = await scene.active("Dnc", do_not_contact=True)
@@ -215,7 +222,7 @@ async def test_asked_without_thanks_never_fires_for_do_not_contact_members(scene
 async def test_reason_dates_are_days_in_the_given_time_zone(scene):
     m = await scene.active("Ada")
     incident = await scene.incident(detected_at=START - 50 * DAY)
-    await scene.thank(m, datetime(2026, 1, 25, 23, 30, tzinfo=timezone.utc))  # 26 Jan 00:30 in Paris
+    await scene.thank(m, datetime(2026, 1, 25, 23, 30, tzinfo=UTC))  # 26 Jan 00:30 in Paris
     for days in (30, 20, 10):
         await scene.brief(m, incident, START - days * DAY)
 

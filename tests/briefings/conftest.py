@@ -27,8 +27,15 @@ class World:
         self.clock = clock
         self.h = auth["bob"]
 
-    async def incident(self, title: str = "Misleading ad", *, topics=("ads",), platforms=("x",),
-                       detected_at: datetime | None = DETECTED, **extra) -> int:
+    async def incident(
+        self,
+        title: str = "Misleading ad",
+        *,
+        topics=("ads",),
+        platforms=("x",),
+        detected_at: datetime | None = DETECTED,
+        **extra,
+    ) -> int:
         body = {"title": title, "severity": "high", "topics": list(topics), "platforms": list(platforms), **extra}
         if detected_at is not None:
             body["detected_at"] = detected_at.isoformat()
@@ -36,20 +43,41 @@ class World:
         assert r.status_code == 201, r.text
         return r.json()["id"]
 
-    async def member(self, name: str, *, handles: dict[str, int | None] | None = None, consent: bool = True,
-                     **extra) -> int:
+    async def member(
+        self, name: str, *, handles: dict[str, int | None] | None = None, consent: bool = True, **extra
+    ) -> int:
         """``handles`` maps platform to followers; each handle is the lower-cased name (plus the platform)."""
-        body = {"name": name, "consent_private_briefing": consent,
-                "handles": [{"platform": p, "handle": f"{name.lower()}_{p}", "followers": f}
-                            for p, f in (handles or {}).items()], **extra}
+        body = {
+            "name": name,
+            "consent_private_briefing": consent,
+            "handles": [
+                {"platform": p, "handle": f"{name.lower()}_{p}", "followers": f} for p, f in (handles or {}).items()
+            ],
+            **extra,
+        }
         r = await self.api.post("/api/v1/members", json=body, headers=self.h)
         assert r.status_code == 201, r.text
         return r.json()["id"]
 
-    async def interaction(self, member_id: int, *, at: datetime, platform: str = "instagram", kind: str = "reply",
-                          sentiment: str = "unknown", incident_id: int | None = None, troll: bool = False) -> int:
-        body = {"member_id": member_id, "platform": platform, "kind": kind, "sentiment": sentiment,
-                "occurred_at": at.isoformat(), "troll": troll}
+    async def interaction(
+        self,
+        member_id: int,
+        *,
+        at: datetime,
+        platform: str = "instagram",
+        kind: str = "reply",
+        sentiment: str = "unknown",
+        incident_id: int | None = None,
+        troll: bool = False,
+    ) -> int:
+        body = {
+            "member_id": member_id,
+            "platform": platform,
+            "kind": kind,
+            "sentiment": sentiment,
+            "occurred_at": at.isoformat(),
+            "troll": troll,
+        }
         if incident_id is not None:
             body["incident_id"] = incident_id
         r = await self.api.post("/api/v1/interactions", json=body, headers=self.h)
@@ -58,19 +86,23 @@ class World:
 
     async def approve(self, incident_id: int, points: list[str], **extra) -> int:
         """bob writes the version, alice approves it (two-person approval is on by default)."""
-        r = await self.api.post(f"/api/v1/incidents/{incident_id}/talking-points", json={"points": points, **extra},
-                                headers=self.h)
+        r = await self.api.post(
+            f"/api/v1/incidents/{incident_id}/talking-points", json={"points": points, **extra}, headers=self.h
+        )
         assert r.status_code == 201, r.text
         version = r.json()["version"]
-        r = await self.api.post(f"/api/v1/incidents/{incident_id}/talking-points/{version}/approve",
-                                headers=self.auth["alice"])
+        r = await self.api.post(
+            f"/api/v1/incidents/{incident_id}/talking-points/{version}/approve", headers=self.auth["alice"]
+        )
         assert r.status_code == 200, r.text
         return version
 
     async def brief(self, incident_id: int, member_id: int, channel: str = "dm", *, who: str = "bob", **extra):
-        return await self.api.post(f"/api/v1/incidents/{incident_id}/briefings",
-                                   json={"member_id": member_id, "channel": channel, **extra},
-                                   headers=self.auth[who])
+        return await self.api.post(
+            f"/api/v1/incidents/{incident_id}/briefings",
+            json={"member_id": member_id, "channel": channel, **extra},
+            headers=self.auth[who],
+        )
 
     async def briefed(self, incident_id: int, member_id: int, channel: str = "dm", **extra) -> dict:
         r = await self.brief(incident_id, member_id, channel, **extra)
@@ -78,13 +110,18 @@ class World:
         return r.json()
 
     async def feedback(self, incident_id: int, member_id: int, verdict: str, *, who: str = "bob"):
-        return await self.api.post(f"/api/v1/incidents/{incident_id}/suggestions/{member_id}/feedback",
-                                   json={"verdict": verdict}, headers=self.auth[who])
+        return await self.api.post(
+            f"/api/v1/incidents/{incident_id}/suggestions/{member_id}/feedback",
+            json={"verdict": verdict},
+            headers=self.auth[who],
+        )
 
     async def suggestions(self, incident_id: int, *, include_excluded: bool = True, limit: int = 20) -> dict:
-        r = await self.api.get(f"/api/v1/incidents/{incident_id}/suggestions",
-                               params={"include_excluded": str(include_excluded).lower(), "limit": limit},
-                               headers=self.h)
+        r = await self.api.get(
+            f"/api/v1/incidents/{incident_id}/suggestions",
+            params={"include_excluded": str(include_excluded).lower(), "limit": limit},
+            headers=self.h,
+        )
         assert r.status_code == 200, r.text
         body = r.json()
         check_items(body["items"])

@@ -12,8 +12,19 @@ from crm.briefings.tables import Briefing
 from tests.conftest import START, error
 
 POINTS = ["We are sorry.", "Refunds go out today."]
-BRIEFING_KEYS = {"id", "member_id", "incident_id", "talking_points_version", "channel", "note", "briefed_at",
-                 "briefed_by_id", "outcome", "evidence_interaction_ids", "message"}
+BRIEFING_KEYS = {
+    "id",
+    "member_id",
+    "incident_id",
+    "talking_points_version",
+    "channel",
+    "note",
+    "briefed_at",
+    "briefed_by_id",
+    "outcome",
+    "evidence_interaction_ids",
+    "message",
+}
 
 
 def at(value: str) -> datetime:
@@ -39,9 +50,16 @@ async def test_a_brief_is_composed_from_the_approved_points(world, users):
     assert r.status_code == 201, r.text
     body = r.json()
     assert set(body) == BRIEFING_KEYS
-    assert (body["member_id"], body["incident_id"], body["talking_points_version"], body["channel"], body["note"],
-            body["outcome"], body["evidence_interaction_ids"], body["briefed_by_id"]) == (
-        ann, iid, 1, "email", "She asked for news.", "sent", [], users["bob"]["id"])
+    assert (
+        body["member_id"],
+        body["incident_id"],
+        body["talking_points_version"],
+        body["channel"],
+        body["note"],
+        body["outcome"],
+        body["evidence_interaction_ids"],
+        body["briefed_by_id"],
+    ) == (ann, iid, 1, "email", "She asked for news.", "sent", [], users["bob"]["id"])
     assert at(body["briefed_at"]) == START
     message = body["message"]
     assert message.startswith("Hi Ann (@ann_x),\n")
@@ -154,8 +172,11 @@ async def test_bad_requests(world):
     assert r.status_code == 404 and error(r)["message"] == "No incident with id 9999."
     r = await world.api.post(f"/api/v1/incidents/{iid}/briefings", json={"member_id": ann}, headers=world.h)
     assert r.status_code == 422 and error(r)["code"] == "invalid_input"  # channel missing
-    r = await world.api.post(f"/api/v1/incidents/{iid}/briefings",
-                             json={"member_id": ann, "channel": "dm", "outcome": "helped"}, headers=world.h)
+    r = await world.api.post(
+        f"/api/v1/incidents/{iid}/briefings",
+        json={"member_id": ann, "channel": "dm", "outcome": "helped"},
+        headers=world.h,
+    )
     assert r.status_code == 422 and error(r)["code"] == "invalid_input"  # unknown field
     assert await Briefing.count().run() == 0
     for channel in ("dm", "email", "phone", "in_person", "other"):
@@ -169,8 +190,10 @@ async def test_outcomes_and_their_evidence(world, users):
     bea = await world.member("Bea")
     await world.approve(iid, POINTS)
     briefing = await world.briefed(iid, ann)
-    mine = [await world.interaction(ann, at=START - timedelta(minutes=n), platform="x", sentiment="positive")
-            for n in (1, 2)]
+    mine = [
+        await world.interaction(ann, at=START - timedelta(minutes=n), platform="x", sentiment="positive")
+        for n in (1, 2)
+    ]
     hers = await world.interaction(bea, at=START, platform="x", sentiment="positive")
     url = f"/api/v1/briefings/{briefing['id']}"
 
@@ -179,8 +202,9 @@ async def test_outcomes_and_their_evidence(world, users):
         r = await world.api.patch(url, json={"outcome": outcome}, headers=world.h)
         assert r.status_code == 200, r.text
         assert r.json()["outcome"] == outcome and r.json()["evidence_interaction_ids"] == []
-    r = await world.api.patch(url, json={"outcome": "helped", "evidence_interaction_ids": [mine[1], mine[0], mine[0]]},
-                              headers=world.h)
+    r = await world.api.patch(
+        url, json={"outcome": "helped", "evidence_interaction_ids": [mine[1], mine[0], mine[0]]}, headers=world.h
+    )
     assert r.status_code == 200, r.text
     assert r.json()["outcome"] == "helped" and r.json()["evidence_interaction_ids"] == sorted(mine)
     stored = await Briefing.select().where(Briefing.id == briefing["id"]).first().run()
@@ -217,8 +241,9 @@ async def test_agents_and_viewers_only_read(world):
         r = await world.brief(iid, ann, who=who)
         assert r.status_code == 403, (who, r.text)
         assert (await world.feedback(iid, ann, "skipped", who=who)).status_code == 403
-        r = await world.api.patch(f"/api/v1/briefings/{briefing['id']}", json={"outcome": "helped"},
-                                  headers=world.auth[who])
+        r = await world.api.patch(
+            f"/api/v1/briefings/{briefing['id']}", json={"outcome": "helped"}, headers=world.auth[who]
+        )
         assert r.status_code == 403
         for path in ("briefings", "rebrief", "suggestions"):
             r = await world.api.get(f"/api/v1/incidents/{iid}/{path}", headers=world.auth[who])
@@ -236,17 +261,25 @@ async def test_figures(world, clock):
     members = [await world.member(name) for name in ("Ann", "Bea", "Cal", "Dee")]
     await world.approve(iid, POINTS)
     incident = await service.incident_or_404(iid)
-    assert await service.figures(incident) == {"briefed": 0, "acknowledged": 0, "helped": 0,
-                                               "seconds_to_first_briefing": None}
+    assert await service.figures(incident) == {
+        "briefed": 0,
+        "acknowledged": 0,
+        "helped": 0,
+        "seconds_to_first_briefing": None,
+    }
 
     clock.advance(minutes=15)  # first briefing 2h15 after detection
     briefings = [await world.briefed(iid, m) for m in members]
-    for briefing, outcome in zip(briefings, ("acknowledged", "helped", "declined", "sent")):
+    for briefing, outcome in zip(briefings, ("acknowledged", "helped", "declined", "sent"), strict=False):
         r = await world.api.patch(f"/api/v1/briefings/{briefing['id']}", json={"outcome": outcome}, headers=world.h)
         assert r.status_code == 200
     clock.advance(hours=1)
     await world.approve(iid, [*POINTS, "New."])
     await world.briefed(iid, members[1])  # re-briefed: still one member, and still helped
-    assert await service.figures(incident) == {"briefed": 4, "acknowledged": 2, "helped": 1,
-                                               "seconds_to_first_briefing": 2 * 3600 + 15 * 60}
+    assert await service.figures(incident) == {
+        "briefed": 4,
+        "acknowledged": 2,
+        "helped": 1,
+        "seconds_to_first_briefing": 2 * 3600 + 15 * 60,
+    }
     assert (await service.figures(await service.incident_or_404(quiet)))["briefed"] == 0

@@ -35,7 +35,7 @@ def section(html: str, element_id: str) -> str:
     for m in re.finditer(rf"<(/?){name}\b", html[start:]):
         depth += -1 if m.group(1) else 1
         if depth == 0:
-            return html[start:start + m.end()]
+            return html[start : start + m.end()]
     raise AssertionError(f"#{element_id} is not closed")
 
 
@@ -59,9 +59,15 @@ async def scene(world):
 
 
 async def brief(client, iid: int, member_ids: list[int], channel: str = "dm", note: str = ""):
-    return await client.post(f"/incidents/{iid}/briefings", data={
-        "member_id": [str(m) for m in member_ids], "channel": channel, "note": note,
-        "_csrf_token": client.cookies["crm_csrf"]})
+    return await client.post(
+        f"/incidents/{iid}/briefings",
+        data={
+            "member_id": [str(m) for m in member_ids],
+            "channel": channel,
+            "note": note,
+            "_csrf_token": client.cookies["crm_csrf"],
+        },
+    )
 
 
 async def test_the_suggestions_page_lists_and_explains(world, scene, as_user):
@@ -131,7 +137,8 @@ async def test_brief_two_members_at_once(world, scene, as_user):
 
     rows = (await world.api.get(f"/api/v1/incidents/{iid}/briefings", headers=world.h)).json()
     assert sorted((b["member_id"], b["channel"], b["note"], b["talking_points_version"]) for b in rows) == sorted(
-        [(scene["ann"], "email", "Called first", 1), (scene["ben"], "email", "Called first", 1)])
+        [(scene["ann"], "email", "Called first", 1), (scene["ben"], "email", "Called first", 1)]
+    )
 
     r = await bob.get(f"/incidents/{iid}/suggestions")
     assert suggested(r.text) == []  # both left the suggestions
@@ -142,7 +149,7 @@ async def test_brief_two_members_at_once(world, scene, as_user):
     r = await bob.get(f"/incidents/{iid}")
     advocates = section(r.text, "advocates")
     assert 'id="fig-briefed">2<' in advocates
-    assert f'/incidents/{iid}/suggestions' in advocates and f'/incidents/{iid}/briefings.csv' in advocates
+    assert f"/incidents/{iid}/suggestions" in advocates and f"/incidents/{iid}/briefings.csv" in advocates
     assert "Ann" in advocates and "Ben" in advocates and 'name="outcome"' in advocates
     assert ">2 h<" in section(advocates, "fig-first")  # detected two hours before the first briefing
 
@@ -178,8 +185,10 @@ async def test_the_brief_form_is_checked(world, scene, as_user):
     r = await brief(bob, iid, [scene["ann"]], note="x" * 2001)
     assert r.status_code == 422 and 'id="e-note"' in r.text
     assert f'value="{scene["ann"]}" id="pick-{scene["ann"]}" checked' in r.text  # the ticks are kept
-    r = await bob.post(f"/incidents/{iid}/briefings", data={"member_id": "abc", "channel": "dm",
-                                                             "_csrf_token": bob.cookies["crm_csrf"]})
+    r = await bob.post(
+        f"/incidents/{iid}/briefings",
+        data={"member_id": "abc", "channel": "dm", "_csrf_token": bob.cookies["crm_csrf"]},
+    )
     assert r.status_code == 422 and "Choose members from the list." in text(r)
     assert (await world.api.get(f"/api/v1/incidents/{iid}/briefings", headers=world.h)).json() == []
 
@@ -222,7 +231,7 @@ async def test_outcome_update(world, scene, as_user):
     assert "Briefing of Ann (v1): helped." in text(r)
     advocates = section(r.text, "advocates")
     assert 'id="fig-helped">1<' in advocates and 'id="fig-acknowledged">1<' in advocates
-    assert f'<option value="helped" selected>' in section(advocates, f"briefed-{briefing['id']}")
+    assert '<option value="helped" selected>' in section(advocates, f"briefed-{briefing['id']}")
     r = await post_form(bob, f"/briefings/{briefing['id']}/outcome", {"outcome": "exploded"})
     assert r.status_code == 422
     r = await post_form(bob, "/briefings/99999/outcome", {"outcome": "helped"})
@@ -255,7 +264,7 @@ async def test_the_rebrief_queue_shows_what_changed_and_clears_when_rebriefed(wo
 
 async def test_csv_export(world, scene, as_user, clock):
     iid = scene["iid"]
-    await world.briefed(iid, scene["ann"], channel="email", note="=HYPERLINK(\"http://evil\")")
+    await world.briefed(iid, scene["ann"], channel="email", note='=HYPERLINK("http://evil")')
     clock.advance(minutes=5)
     await world.briefed(iid, scene["ben"], channel="dm")
     dave = await as_user("dave")  # reading is for everyone
@@ -264,12 +273,37 @@ async def test_csv_export(world, scene, as_user, clock):
     assert r.headers["content-type"].startswith("text/csv")
     assert f'filename="incident-{iid}-briefings-' in r.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(r.text)))
-    assert rows[0] == ["member_id", "member", "version", "channel", "briefed_by", "briefed_at", "outcome",
-                       "outcome_at", "note"]
-    assert rows[1] == [str(scene["ann"]), "Ann", "1", "email", "Bob", START.isoformat(), "sent", "",
-                       "'=HYPERLINK(\"http://evil\")"]
-    assert rows[2][:7] == [str(scene["ben"]), "Ben", "1", "dm", "Bob", (START + timedelta(minutes=5)).isoformat(),
-                           "sent"]
+    assert rows[0] == [
+        "member_id",
+        "member",
+        "version",
+        "channel",
+        "briefed_by",
+        "briefed_at",
+        "outcome",
+        "outcome_at",
+        "note",
+    ]
+    assert rows[1] == [
+        str(scene["ann"]),
+        "Ann",
+        "1",
+        "email",
+        "Bob",
+        START.isoformat(),
+        "sent",
+        "",
+        '\'=HYPERLINK("http://evil")',
+    ]
+    assert rows[2][:7] == [
+        str(scene["ben"]),
+        "Ben",
+        "1",
+        "dm",
+        "Bob",
+        (START + timedelta(minutes=5)).isoformat(),
+        "sent",
+    ]
     assert (await dave.get("/incidents/99999/briefings.csv")).status_code == 404
 
 

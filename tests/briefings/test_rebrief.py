@@ -9,8 +9,11 @@ from tests.briefings.conftest import excluded, ids
 from tests.conftest import error
 
 V1 = {"points": ["We are sorry.", "Refunds in 5 days."], "avoid": ["Blame the agency"]}
-V2 = {"points": ["We are sorry.", "Refunds in 3 days.", "Support is open late."], "avoid": [],
-      "links": ["https://example.com/refunds"]}
+V2 = {
+    "points": ["We are sorry.", "Refunds in 3 days.", "Support is open late."],
+    "avoid": [],
+    "links": ["https://example.com/refunds"],
+}
 V3 = {"points": ["We are sorry.", "Refunds in 3 days.", "Support is open late.", "Vouchers for everyone."]}
 
 
@@ -40,8 +43,7 @@ async def test_briefed_on_v1_needs_an_update_after_v2_until_rebriefed(world):
     world.clock.advance(minutes=10)
     first_bea = await world.briefed(iid, bea)
     assert await queue(world, iid) == []  # everyone briefed is on the current version
-    r = await world.api.post(f"/api/v1/incidents/{iid}/talking-points", json={"points": V2["points"]},
-                             headers=world.h)
+    r = await world.api.post(f"/api/v1/incidents/{iid}/talking-points", json={"points": V2["points"]}, headers=world.h)
     assert r.status_code == 201
     assert await queue(world, iid) == []  # a draft changes nothing
 
@@ -86,8 +88,11 @@ async def test_the_changes_are_from_each_members_own_version(world):
     items = {i["member_id"]: i for i in await queue(world, iid, who="dave")}  # viewers may read it
     assert set(items) == {ann, bea}
     assert (items[ann]["briefed_version"], items[ann]["current_version"]) == (1, 3)
-    assert marked(items[ann]["changes"]["points"], "+") == ["Refunds in 3 days.", "Support is open late.",
-                                                            "Vouchers for everyone."]
+    assert marked(items[ann]["changes"]["points"], "+") == [
+        "Refunds in 3 days.",
+        "Support is open late.",
+        "Vouchers for everyone.",
+    ]
     assert marked(items[ann]["changes"]["points"], "-") == ["Refunds in 5 days."]
     assert (items[bea]["briefed_version"], items[bea]["current_version"]) == (2, 3)
     assert marked(items[bea]["changes"]["points"], "+") == ["Vouchers for everyone."]

@@ -31,6 +31,7 @@ def reach(followers: float) -> float:
 
 # ---- the conversation ----------------------------------------------------------------------------
 
+
 async def test_a_member_commenting_on_the_incident_outranks_a_bigger_silent_one(world):
     iid = await world.incident(platforms=["x"])
     ann = await world.member("Ann", handles={"x": 1_000})
@@ -45,8 +46,9 @@ async def test_a_member_commenting_on_the_incident_outranks_a_bigger_silent_one(
     assert items[ann]["factors"]["conversation"] == conversation(2)
     assert items[big]["factors"]["conversation"] == 0
     assert items[big]["factors"]["reach"] > items[ann]["factors"]["reach"]  # bigger, yet second
-    assert items[ann]["reasons"][0] == \
-        "Commenting on this incident (2 positive or neutral interactions since detection)"
+    assert (
+        items[ann]["reasons"][0] == "Commenting on this incident (2 positive or neutral interactions since detection)"
+    )
     assert not any(r.startswith("Commenting") for r in items[big]["reasons"])
     assert body["excluded"] == []
 
@@ -72,19 +74,27 @@ async def test_what_counts_as_being_in_the_conversation(world):
     await world.interaction(elsewhere, at=DETECTED + timedelta(minutes=1), platform="instagram", sentiment="positive")
     await world.interaction(negative, at=DETECTED + timedelta(minutes=1), platform="x", sentiment="negative")
     await world.interaction(unknown, at=DETECTED + timedelta(minutes=1), platform="x")
-    await world.interaction(other_incident, at=BEFORE, platform="facebook", sentiment="positive",
-                            incident_id=other)
+    await world.interaction(other_incident, at=BEFORE, platform="facebook", sentiment="positive", incident_id=other)
     for n in range(7):
         await world.interaction(chatty, at=DETECTED + timedelta(minutes=n), platform="x", sentiment="positive")
 
     items = by_id((await world.suggestions(iid))["items"])
     got = {items[m]["name"]: items[m]["factors"]["conversation"] for m in items}
-    assert got == {"Linked": conversation(1), "OnPlatform": conversation(1), "Neutral": conversation(1),
-                   "TooEarly": 0, "Elsewhere": 0, "Negative": 0, "Unknown": 0, "OtherIncident": 0,
-                   "Chatty": 4.0}  # five or more is the whole weight, not more
+    assert got == {
+        "Linked": conversation(1),
+        "OnPlatform": conversation(1),
+        "Neutral": conversation(1),
+        "TooEarly": 0,
+        "Elsewhere": 0,
+        "Negative": 0,
+        "Unknown": 0,
+        "OtherIncident": 0,
+        "Chatty": 4.0,
+    }  # five or more is the whole weight, not more
     assert conversation(1) < conversation(2) < 4.0
-    assert items[linked]["reasons"][0] == \
-        "Commenting on this incident (1 positive or neutral interaction since detection)"
+    assert (
+        items[linked]["reasons"][0] == "Commenting on this incident (1 positive or neutral interaction since detection)"
+    )
     assert ids((await world.suggestions(iid))["items"])[0] == chatty
 
 
@@ -104,6 +114,7 @@ async def test_one_celebrity_does_not_drown_a_modest_member_in_the_conversation(
 
 
 # ---- engagement and regularity -------------------------------------------------------------------
+
 
 async def test_engagement_is_the_recency_weighted_score(world):
     iid = await world.incident(platforms=["x"])
@@ -156,6 +167,7 @@ async def test_several_interactions_at_one_moment_are_very_regular_not_irregular
 
 # ---- relevance, reach, goodwill, tier --------------------------------------------------------------
 
+
 async def test_relevance_is_the_share_of_the_incident_topics_the_member_cares_about(world):
     iid = await world.incident(topics=["ads", "pricing"], platforms=["x"])
     both = await world.member("Both", topics=["pricing", "ads", "shoes"])
@@ -200,9 +212,11 @@ async def test_recent_negative_interactions_lower_goodwill(world):
     mixed = await world.member("Mixed")
     sour = await world.member("Sour")
     long_ago = await world.member("LongAgo")
-    for member, sentiments in ((warm, ["positive", "positive", "neutral", "neutral"]),
-                               (mixed, ["positive", "positive", "negative", "neutral"]),
-                               (sour, ["positive", "negative", "negative", "negative"])):
+    for member, sentiments in (
+        (warm, ["positive", "positive", "neutral", "neutral"]),
+        (mixed, ["positive", "positive", "negative", "neutral"]),
+        (sour, ["positive", "negative", "negative", "negative"]),
+    ):
         for n, sentiment in enumerate(sentiments):
             await world.interaction(member, at=BEFORE - timedelta(days=n), sentiment=sentiment)
     # four positive lately; the negative ones are older than the 90 days goodwill looks at
@@ -254,8 +268,10 @@ async def test_at_most_three_reasons_and_the_limit(world):
     assert len(body["items"]) == 2 and body["items"][0]["member_id"] == star
     reasons = body["items"][0]["reasons"]
     assert len(reasons) == 3  # six would apply: the strongest three
-    assert reasons[:2] == ["Commenting on this incident (3 positive or neutral interactions since detection)",
-                           "50k followers on x, an affected platform"]
+    assert reasons[:2] == [
+        "Commenting on this incident (3 positive or neutral interactions since detection)",
+        "50k followers on x, an affected platform",
+    ]
     r = await world.api.get(f"/api/v1/incidents/{iid}/suggestions?include_excluded=false", headers=world.h)
     assert "excluded" not in r.json() and len(r.json()["items"]) == 4
     for bad in (0, 201):
@@ -271,12 +287,14 @@ async def test_at_most_three_reasons_and_the_limit(world):
 
 # ---- exclusions --------------------------------------------------------------------------------------
 
+
 async def talker(world, iid: int, name: str, **member) -> int:
     """A member who would be suggested first: three positive comments on the incident."""
     mid = await world.member(name, **member)
     for n in range(3):
-        await world.interaction(mid, at=DETECTED + timedelta(minutes=n), platform="x", sentiment="positive",
-                                incident_id=iid)
+        await world.interaction(
+            mid, at=DETECTED + timedelta(minutes=n), platform="x", sentiment="positive", incident_id=iid
+        )
     return mid
 
 
@@ -314,9 +332,10 @@ async def test_a_critic_of_this_incident_is_never_suggested_but_a_troll_does_not
     iid = await world.incident(platforms=["x"])
     other = await world.incident("Another", platforms=["x"])
     critic = await talker(world, iid, "Critic")  # positive comments do not make up for negative ones
-    for n in range(2):
-        await world.interaction(critic, at=DETECTED + timedelta(hours=1), platform="x", sentiment="negative",
-                                incident_id=iid)
+    for _n in range(2):
+        await world.interaction(
+            critic, at=DETECTED + timedelta(hours=1), platform="x", sentiment="negative", incident_id=iid
+        )
     trolled = await talker(world, iid, "Trolled")
     await world.interaction(trolled, at=DETECTED, platform="x", sentiment="negative", incident_id=iid, troll=True)
     grumpy = await talker(world, iid, "Grumpy")  # negative on the platform, but not about this incident
@@ -380,12 +399,18 @@ async def test_fatigue_counts_other_incidents_of_the_last_30_days(world, users):
     assert tired in ids((await world.suggestions(twice))["items"])
 
     # the setting: one other incident is already too many
-    await preferences.update(values={"briefing_fatigue_incidents": 1},
-                             actor=Actor(user_id=users["alice"]["id"], label="alice"), now=world.clock())
+    await preferences.update(
+        values={"briefing_fatigue_incidents": 1},
+        actor=Actor(user_id=users["alice"]["id"], label="alice"),
+        now=world.clock(),
+    )
     body = await world.suggestions(iid)
     assert body["items"] == [] and excluded(body) == {tired: "fatigue", fresh: "fatigue"}
-    await preferences.update(values={"briefing_fatigue_incidents": 3},
-                             actor=Actor(user_id=users["alice"]["id"], label="alice"), now=world.clock())
+    await preferences.update(
+        values={"briefing_fatigue_incidents": 3},
+        actor=Actor(user_id=users["alice"]["id"], label="alice"),
+        now=world.clock(),
+    )
     assert set(ids((await world.suggestions(iid))["items"])) == {tired, fresh}
 
 
@@ -408,7 +433,8 @@ async def test_deleted_erased_and_merged_members_never_appear(world):
     ranking = await world.rank(iid, member_ids=[deleted, erased, merged, 9999])
     assert ranking.items == []
     assert [(e.member_id, e.reason, e.explanation) for e in ranking.excluded] == [
-        (m, "deleted", "Deleted, merged or erased.") for m in (deleted, erased, merged, 9999)]
+        (m, "deleted", "Deleted, merged or erased.") for m in (deleted, erased, merged, 9999)
+    ]
 
 
 async def test_skip_and_not_a_good_fit_drop_the_member_for_this_incident_only(world):
@@ -425,10 +451,12 @@ async def test_skip_and_not_a_good_fit_drop_the_member_for_this_incident_only(wo
     body = await world.suggestions(iid)
     assert ids(body["items"]) == [accepted]
     assert excluded(body) == {skipped: "skipped", unfit: "skipped"}
-    assert (await world.rank(iid, member_ids=[unfit])).excluded[0].explanation == \
-        "Skipped for this incident (not a good fit)."
-    assert (await world.rank(iid, member_ids=[skipped])).excluded[0].explanation == \
-        "Skipped for this incident (skipped)."
+    assert (await world.rank(iid, member_ids=[unfit])).excluded[
+        0
+    ].explanation == "Skipped for this incident (not a good fit)."
+    assert (await world.rank(iid, member_ids=[skipped])).excluded[
+        0
+    ].explanation == "Skipped for this incident (skipped)."
     assert (await world.rank(iid, member_ids=[accepted])).items[0].accepted is True
     assert set(ids((await world.suggestions(other))["items"])) == {skipped, unfit, accepted}
 
@@ -446,8 +474,9 @@ async def test_feedback_refusals(world):
     assert r.status_code == 404 and error(r)["code"] == "not_found"
     r = await world.feedback(9999, ann, "skipped")
     assert r.status_code == 404 and error(r)["code"] == "not_found"
-    r = await world.api.post(f"/api/v1/incidents/{iid}/suggestions/{ann}/feedback",
-                             json={"verdict": "skipped", "extra": 1}, headers=world.h)
+    r = await world.api.post(
+        f"/api/v1/incidents/{iid}/suggestions/{ann}/feedback", json={"verdict": "skipped", "extra": 1}, headers=world.h
+    )
     assert r.status_code in (400, 422)
     for who in ("carol", "dave"):
         r = await world.feedback(iid, ann, "skipped", who=who)

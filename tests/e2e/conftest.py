@@ -21,8 +21,12 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 ADMIN_EMAIL = "alice@example.com"
 ADMIN_NAME = "Alice"
@@ -46,13 +50,15 @@ def _free_port() -> int:
 
 def _server_env(database: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
-    env.update({
-        "CRM_DATABASE_URL": f"sqlite:///{database}",
-        "CRM_SECRET_KEY": SECRET_KEY,
-        "CRM_ENV": "development",
-        "CRM_TIMEZONE": "UTC",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "CRM_DATABASE_URL": f"sqlite:///{database}",
+            "CRM_SECRET_KEY": SECRET_KEY,
+            "CRM_ENV": "development",
+            "CRM_TIMEZONE": "UTC",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
@@ -84,8 +90,11 @@ def server(tmp_path_factory) -> Server:
     home = tmp_path_factory.mktemp("e2e-server")
     env = _server_env(home / "e2e.sqlite")
     _run_cli(["migrate"], env=env, cwd=home)
-    _run_cli(["user", "add", ADMIN_EMAIL, "--role", "admin", "--name", ADMIN_NAME],
-             env={**env, "CRM_PASSWORD": ADMIN_PASSWORD}, cwd=home)
+    _run_cli(
+        ["user", "add", ADMIN_EMAIL, "--role", "admin", "--name", ADMIN_NAME],
+        env={**env, "CRM_PASSWORD": ADMIN_PASSWORD},
+        cwd=home,
+    )
 
     with serving(home, env) as url:
         yield Server(url=url, email=ADMIN_EMAIL, name=ADMIN_NAME, password=ADMIN_PASSWORD)
@@ -98,12 +107,20 @@ def serving(home: Path, env: dict[str, str], *extra_args: str):
     url = f"http://127.0.0.1:{port}"
     stdout_path, stderr_path = home / "serve.out", home / "serve.err"
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
-        process = subprocess.Popen([*_crm_command(), "serve", "--host", "127.0.0.1", "--port", str(port), *extra_args],
-                                   env=env, cwd=home, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [*_crm_command(), "serve", "--host", "127.0.0.1", "--port", str(port), *extra_args],
+            env=env,
+            cwd=home,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+        )
 
     def server_output() -> str:
-        return f"--- stdout ---\n{stdout_path.read_text(errors='replace')}\n" \
-               f"--- stderr ---\n{stderr_path.read_text(errors='replace')}"
+        return (
+            f"--- stdout ---\n{stdout_path.read_text(errors='replace')}\n"
+            f"--- stderr ---\n{stderr_path.read_text(errors='replace')}"
+        )
 
     try:
         for _ in range(HEALTH_ATTEMPTS):

@@ -20,8 +20,7 @@ pytestmark = pytest.mark.browser
 async def api(page: Page, method: str, path: str, body: dict | None = None) -> dict:
     """The JSON API with the browser's own session (and its CSRF cookie as the header)."""
     cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
-    response = await page.request.fetch(path, method=method, data=body,
-                                        headers={"X-CSRFToken": cookies["crm_csrf"]})
+    response = await page.request.fetch(path, method=method, data=body, headers={"X-CSRFToken": cookies["crm_csrf"]})
     assert response.ok, f"{method} {path}: {response.status} {await response.text()}"
     return await response.json()
 
@@ -34,18 +33,38 @@ async def test_brief_two_suggested_members_from_the_incident_page(new_page, serv
 
     tag = secrets.token_hex(3)
     title = f"Loyalty email mix-up {tag}"
-    incident = await api(page, "POST", "/api/v1/incidents", {"title": title, "severity": "high",
-                                                             "topics": ["loyalty"], "platforms": ["x"]})
+    incident = await api(
+        page,
+        "POST",
+        "/api/v1/incidents",
+        {"title": title, "severity": "high", "topics": ["loyalty"], "platforms": ["x"]},
+    )
     names = [f"Priya {tag}", f"Marco {tag}", f"Quiet {tag}"]
     members = {}
     for n, name in enumerate(names):
-        members[name] = (await api(page, "POST", "/api/v1/members", {
-            "name": name, "tier": "advocate", "consent_private_briefing": n < 2, "topics": ["loyalty"],
-            "email": f"{name.split()[0].lower()}.{tag}@example.org",
-            "handles": [{"platform": "x", "handle": f"{name.split()[0].lower()}_{tag}", "followers": 1000 * (n + 1)}],
-        }))["id"]
-    await api(page, "POST", f"/api/v1/incidents/{incident['id']}/talking-points",
-              {"points": ["We sent the wrong email", "Every point balance is correct"]})
+        members[name] = (
+            await api(
+                page,
+                "POST",
+                "/api/v1/members",
+                {
+                    "name": name,
+                    "tier": "advocate",
+                    "consent_private_briefing": n < 2,
+                    "topics": ["loyalty"],
+                    "email": f"{name.split()[0].lower()}.{tag}@example.org",
+                    "handles": [
+                        {"platform": "x", "handle": f"{name.split()[0].lower()}_{tag}", "followers": 1000 * (n + 1)}
+                    ],
+                },
+            )
+        )["id"]
+    await api(
+        page,
+        "POST",
+        f"/api/v1/incidents/{incident['id']}/talking-points",
+        {"points": ["We sent the wrong email", "Every point balance is correct"]},
+    )
     await api(page, "POST", f"/api/v1/incidents/{incident['id']}/talking-points/1/approve")
 
     await page.goto(f"/incidents/{incident['id']}")

@@ -23,13 +23,29 @@ async def test_type_a_question_see_the_answer_while_typing_copy_and_open_it(new_
 
     tag = secrets.token_hex(3)
     incident = await api(page, "POST", "/api/v1/incidents", {"title": f"Refund mix-up {tag}", "severity": "high"})
-    refund = await api(page, "POST", f"/api/v1/incidents/{incident['id']}/faq", {
-        "question": f"Can I get a refund {tag}?", "answer": "Yes: refunds are **automatic** within 7 days.",
-        "tags": ["refunds"], "status": "published"})
-    await api(page, "POST", f"/api/v1/incidents/{incident['id']}/faq", {
-        "question": f"Did you delete negative comments {tag}?", "answer": "No, never.", "status": "published"})
-    await api(page, "POST", f"/api/v1/incidents/{incident['id']}/faq", {
-        "question": f"Refund draft {tag}?", "answer": "Not approved yet."})  # a draft: never suggested
+    refund = await api(
+        page,
+        "POST",
+        f"/api/v1/incidents/{incident['id']}/faq",
+        {
+            "question": f"Can I get a refund {tag}?",
+            "answer": "Yes: refunds are **automatic** within 7 days.",
+            "tags": ["refunds"],
+            "status": "published",
+        },
+    )
+    await api(
+        page,
+        "POST",
+        f"/api/v1/incidents/{incident['id']}/faq",
+        {"question": f"Did you delete negative comments {tag}?", "answer": "No, never.", "status": "published"},
+    )
+    await api(
+        page,
+        "POST",
+        f"/api/v1/incidents/{incident['id']}/faq",
+        {"question": f"Refund draft {tag}?", "answer": "Not approved yet."},
+    )  # a draft: never suggested
 
     await page.goto("/faq")
     box = page.get_by_label("Customer's question")

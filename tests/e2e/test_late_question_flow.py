@@ -24,15 +24,27 @@ async def test_log_a_late_question_and_send_the_suggested_answer(new_page, serve
 
     tag = secrets.token_hex(3)
     title = f"Deleted comments row {tag}"
-    incident = await api(page, "POST", "/api/v1/incidents", {"title": title, "severity": "low",
-                                                             "topics": [f"moderation{tag}"]})
+    incident = await api(
+        page, "POST", "/api/v1/incidents", {"title": title, "severity": "low", "topics": [f"moderation{tag}"]}
+    )
     for to in ("acknowledged", "responding", "resolved"):
         await api(page, "POST", f"/api/v1/incidents/{incident['id']}/transitions", {"to": to})
-    entry = await api(page, "POST", f"/api/v1/incidents/{incident['id']}/faq", {
-        "question": "Did you delete negative comments?",
-        "answer": "No. A spam filter hid **some** comments for a day; every one is back.", "status": "published"})
-    member = await api(page, "POST", "/api/v1/members", {
-        "name": f"Asker {tag}", "handles": [{"platform": "x", "handle": f"asker_{tag}"}]})
+    entry = await api(
+        page,
+        "POST",
+        f"/api/v1/incidents/{incident['id']}/faq",
+        {
+            "question": "Did you delete negative comments?",
+            "answer": "No. A spam filter hid **some** comments for a day; every one is back.",
+            "status": "published",
+        },
+    )
+    member = await api(
+        page,
+        "POST",
+        "/api/v1/members",
+        {"name": f"Asker {tag}", "handles": [{"platform": "x", "handle": f"asker_{tag}"}]},
+    )
 
     await page.goto("/questions/new")
     await expect(page.get_by_role("heading", name="Log a late question")).to_be_visible()

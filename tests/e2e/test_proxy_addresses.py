@@ -18,9 +18,15 @@ def failed_login_keys(home, *extra_args: str) -> list[str]:
     _run_cli(["migrate"], env=env, cwd=home)
     with serving(home, env, *extra_args) as url, httpx.Client(base_url=url) as client:
         client.get("/login")
-        response = client.post("/login", headers={"X-Forwarded-For": CLIENT},
-                               data={"email": "nobody@example.com", "password": "wrong password here",
-                                     "_csrf_token": client.cookies["crm_csrf"]})
+        response = client.post(
+            "/login",
+            headers={"X-Forwarded-For": CLIENT},
+            data={
+                "email": "nobody@example.com",
+                "password": "wrong password here",
+                "_csrf_token": client.cookies["crm_csrf"],
+            },
+        )
         assert response.status_code == 422, response.text  # the sign-in form again: not signed in
     with sqlite3.connect(database) as db:
         return sorted(key for (key,) in db.execute("SELECT key FROM login_failure"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.async_api import expect
@@ -24,18 +24,40 @@ async def test_thank_a_helper_from_the_due_queue(new_page, server, tmp_path):
     await expect(page).to_have_url(server.url + "/")
 
     tag = secrets.token_hex(3)
-    now = datetime.now(timezone.utc)
-    incident = await api(page, "POST", "/api/v1/incidents", {
-        "title": f"Baggage fee typo {tag}", "severity": "medium", "platforms": ["x"],
-        "detected_at": (now - timedelta(hours=3)).isoformat()})
+    now = datetime.now(UTC)
+    incident = await api(
+        page,
+        "POST",
+        "/api/v1/incidents",
+        {
+            "title": f"Baggage fee typo {tag}",
+            "severity": "medium",
+            "platforms": ["x"],
+            "detected_at": (now - timedelta(hours=3)).isoformat(),
+        },
+    )
     name = f"Noor {tag}"
-    member = await api(page, "POST", "/api/v1/members", {
-        "name": name, "tier": "advocate", "handles": [{"platform": "x", "handle": f"noor_{tag}"}]})
+    member = await api(
+        page,
+        "POST",
+        "/api/v1/members",
+        {"name": name, "tier": "advocate", "handles": [{"platform": "x", "handle": f"noor_{tag}"}]},
+    )
     for minutes in (120, 90):
-        await api(page, "POST", "/api/v1/interactions", {
-            "member_id": member["id"], "platform": "x", "kind": "reply", "sentiment": "positive",
-            "occurred_at": (now - timedelta(minutes=minutes)).isoformat(), "incident_id": incident["id"],
-            "text": "They fixed the fee within the hour."})
+        await api(
+            page,
+            "POST",
+            "/api/v1/interactions",
+            {
+                "member_id": member["id"],
+                "platform": "x",
+                "kind": "reply",
+                "sentiment": "positive",
+                "occurred_at": (now - timedelta(minutes=minutes)).isoformat(),
+                "incident_id": incident["id"],
+                "text": "They fixed the fee within the hour.",
+            },
+        )
 
     await page.get_by_role("navigation", name="Main").get_by_role("link", name="Thank-yous").click()
     await expect(page.get_by_role("heading", name="Thank-yous", exact=True)).to_be_visible()
@@ -56,13 +78,16 @@ async def test_thank_a_helper_from_the_due_queue(new_page, server, tmp_path):
     await item.get_by_role("link", name="Say thank you").click()
     await expect(page.get_by_role("heading", name=f"Say thank you to {name}")).to_be_visible()
     message = page.get_by_label("Message")
-    await expect(message).to_have_value(f"Hi {name}, thank you for standing with us during Baggage fee typo {tag}. "
-                                        "Your replies helped people get the facts, and it meant a lot to the "
-                                        "whole team.")
+    await expect(message).to_have_value(
+        f"Hi {name}, thank you for standing with us during Baggage fee typo {tag}. "
+        "Your replies helped people get the facts, and it meant a lot to the "
+        "whole team."
+    )
     # The small script swaps an untouched message for the chosen channel's template.
     await page.get_by_label("Channel").select_option("public_reply")
-    await expect(message).to_have_value(f"Thank you, {name}, for helping people get the facts during "
-                                        f"Baggage fee typo {tag}.")
+    await expect(message).to_have_value(
+        f"Thank you, {name}, for helping people get the facts during Baggage fee typo {tag}."
+    )
     await message.fill(f"Thank you {name}, your replies calmed everyone down.")
     await page.get_by_label("Gift (optional)").fill("Sticker pack")
     await page.get_by_label("Gift value (optional)").fill("4.50")
@@ -70,7 +95,8 @@ async def test_thank_a_helper_from_the_due_queue(new_page, server, tmp_path):
 
     await expect(page).to_have_url(server.url + "/thanks")
     await expect(page.get_by_role("status").filter(has_text="recorded")).to_contain_text(
-        f"Thank-you to {name} for Baggage fee typo {tag} recorded.")
+        f"Thank-you to {name} for Baggage fee typo {tag} recorded."
+    )
     await expect(page.locator(f"#due-{incident['id']}-{member['id']}")).to_have_count(0)
 
     await page.goto(f"/members/{member['id']}")

@@ -36,20 +36,32 @@ class Faq:
         return Actor(user_id=self.users[name]["id"], label=f"{name}@example.com")
 
     async def incident(self, title: str = "Deleted comments", **values) -> int:
-        row = await incidents.create_incident(values={"title": title, "severity": "high", **values},
-                                              actor=self.actor(), now=self.clock())
+        row = await incidents.create_incident(
+            values={"title": title, "severity": "high", **values}, actor=self.actor(), now=self.clock()
+        )
         return row["id"]
 
     async def resolve(self, incident_id: int) -> None:
         for status in ("acknowledged", "responding", "resolved"):
             await incidents.transition(incident_id=incident_id, to=status, actor=self.actor(), now=self.clock())
 
-    async def entry(self, incident_id: int, question: str = "Did you delete negative comments?",
-                    answer: str = "No. A spam filter hid some; they are back.", *, status: str = "published",
-                    tags=(), by: str = "bob") -> dict:
+    async def entry(
+        self,
+        incident_id: int,
+        question: str = "Did you delete negative comments?",
+        answer: str = "No. A spam filter hid some; they are back.",
+        *,
+        status: str = "published",
+        tags=(),
+        by: str = "bob",
+    ) -> dict:
         return await service.create_entry(
-            incident_id=incident_id, actor=self.actor(by), now=self.clock(), may_publish=status != "draft",
-            values={"question": question, "answer": answer, "status": status, "tags": list(tags)})
+            incident_id=incident_id,
+            actor=self.actor(by),
+            now=self.clock(),
+            may_publish=status != "draft",
+            values={"question": question, "answer": answer, "status": status, "tags": list(tags)},
+        )
 
     async def retire(self, entry_id: int) -> None:
         await service.retire(entry_id=entry_id, actor=self.actor(), now=self.clock())

@@ -11,14 +11,21 @@ from tests.conftest import error
 
 
 async def create(api, incident_id, headers=None, **body):
-    return await api.post(f"/api/v1/incidents/{incident_id}/faq", headers=headers,
-                          json={"question": "Did you delete negative comments?",
-                                "answer": "No. A spam filter hid some; they are back.", **body})
+    return await api.post(
+        f"/api/v1/incidents/{incident_id}/faq",
+        headers=headers,
+        json={
+            "question": "Did you delete negative comments?",
+            "answer": "No. A spam filter hid some; they are back.",
+            **body,
+        },
+    )
 
 
 async def audit_actions() -> list[str]:
-    rows = await AuditEntry.select(AuditEntry.action).where(AuditEntry.entity == "faq_entry").order_by(
-        AuditEntry.id).run()
+    rows = (
+        await AuditEntry.select(AuditEntry.action).where(AuditEntry.entity == "faq_entry").order_by(AuditEntry.id).run()
+    )
     return [r["action"] for r in rows]
 
 
@@ -36,17 +43,18 @@ async def test_it_creates_a_draft_by_default_with_history_and_audit(api, inciden
 
 async def test_it_edits_publishes_and_reviews_with_history(api, incident_id, users, auth):
     entry = (await create(api, incident_id)).json()
-    response = await api.patch(f"/api/v1/faq/{entry['id']}", json={"status": "published",
-                                                                  "answer": "No, never.", "reviewed": True},
-                               headers=auth["alice"])
+    response = await api.patch(
+        f"/api/v1/faq/{entry['id']}",
+        json={"status": "published", "answer": "No, never.", "reviewed": True},
+        headers=auth["alice"],
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "published" and body["answer"] == "No, never."
     assert body["reviewed_by_id"] == users["alice"]["id"] and body["reviewed_at"]
     last = body["history"][-1]
     assert last["by_id"] == users["alice"]["id"] and last["action"] == "update"
-    assert last["changes"]["answer"] == {"before": "No. A spam filter hid some; they are back.",
-                                         "after": "No, never."}
+    assert last["changes"]["answer"] == {"before": "No. A spam filter hid some; they are back.", "after": "No, never."}
     assert last["changes"]["status"] == {"before": "draft", "after": "published"}
     retired = await api.patch(f"/api/v1/faq/{entry['id']}", json={"status": "retired"})
     assert retired.json()["history"][-1]["action"] == "retire"
@@ -63,16 +71,26 @@ async def test_it_searches_published_entries_and_drafts_for_managers_only(api, i
         assert response.status_code == 200, response.text
         items = response.json()["items"]
         assert [i["id"] for i in items] == [published["id"]], name
-        assert set(items[0]) == {"id", "incident_id", "incident_title", "incident_detected_at", "question", "answer",
-                                 "tags", "status", "created_at", "reviewed_at", "snippet", "rank"}
+        assert set(items[0]) == {
+            "id",
+            "incident_id",
+            "incident_title",
+            "incident_detected_at",
+            "question",
+            "answer",
+            "tags",
+            "status",
+            "created_at",
+            "reviewed_at",
+            "snippet",
+            "rank",
+        }
         assert items[0]["incident_title"] == "Deleted comments" and items[0]["status"] == "published"
     for name in ("alice", "bob"):
-        response = await api.get("/api/v1/faq/search", params={"q": "comments", "drafts": "true"},
-                                 headers=auth[name])
+        response = await api.get("/api/v1/faq/search", params={"q": "comments", "drafts": "true"}, headers=auth[name])
         assert {i["id"] for i in response.json()["items"]} == {published["id"], draft["id"]}
     for name in ("carol", "dave"):
-        response = await api.get("/api/v1/faq/search", params={"q": "comments", "drafts": "true"},
-                                 headers=auth[name])
+        response = await api.get("/api/v1/faq/search", params={"q": "comments", "drafts": "true"}, headers=auth[name])
         assert response.status_code == 403, name
     filtered = await api.get("/api/v1/faq/search", params={"q": "comments", "incident_id": incident_id + 1})
     assert filtered.json() == {"items": []}
@@ -86,8 +104,9 @@ async def test_agents_propose_drafts_only(api, incident_id, auth, users):
     refused = await create(api, incident_id, headers=auth["carol"], status="published")
     assert refused.status_code == 403
     entry_id = response.json()["id"]
-    assert (await api.patch(f"/api/v1/faq/{entry_id}", json={"status": "published"},
-                            headers=auth["carol"])).status_code == 403
+    assert (
+        await api.patch(f"/api/v1/faq/{entry_id}", json={"status": "published"}, headers=auth["carol"])
+    ).status_code == 403
     assert (await api.get(f"/api/v1/faq/{entry_id}", headers=auth["carol"])).status_code == 200  # her own draft
     assert await FaqEntry.count().run() == 1
 
@@ -104,19 +123,21 @@ async def test_viewers_read_and_search_but_never_write(api, incident_id, auth):
 
 
 async def test_it_needs_a_signed_in_caller(client, incident_id):
-    assert (await client.get("/api/v1/faq/search", params={"q": "x"},
-                             headers={"Authorization": ""})).status_code == 401
+    assert (await client.get("/api/v1/faq/search", params={"q": "x"}, headers={"Authorization": ""})).status_code == 401
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"question": "   "}, "question"),
-    ({"question": "x" * 501}, "question"),
-    ({"answer": ""}, "answer"),
-    ({"answer": "x" * 20_001}, "answer"),
-    ({"status": "approved"}, "status"),
-    ({"tags": ["x" * 41]}, "tags"),
-    ({"talking_points_version": 3}, "talking_points_version"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"question": "   "}, "question"),
+        ({"question": "x" * 501}, "question"),
+        ({"answer": ""}, "answer"),
+        ({"answer": "x" * 20_001}, "answer"),
+        ({"status": "approved"}, "status"),
+        ({"tags": ["x" * 41]}, "tags"),
+        ({"talking_points_version": 3}, "talking_points_version"),
+    ],
+)
 async def test_it_refuses_bad_input_naming_the_field(api, incident_id, body, field):
     response = await create(api, incident_id, **body)
     assert response.status_code == 422, response.text
@@ -139,8 +160,12 @@ async def test_it_refuses_bad_edits_and_unknown_records(api, incident_id):
 
 
 async def test_it_escapes_markup_in_snippets(api, incident_id):
-    await create(api, incident_id, status="published",
-                 answer='<script>alert(1)</script> <img src=x onerror=alert(2)> comments were hidden')
+    await create(
+        api,
+        incident_id,
+        status="published",
+        answer="<script>alert(1)</script> <img src=x onerror=alert(2)> comments were hidden",
+    )
     [item] = (await api.get("/api/v1/faq/search", params={"q": "comments"})).json()["items"]
     assert "<mark>comments</mark>" in item["snippet"]
     assert "<script" not in item["snippet"] and "<img" not in item["snippet"]
@@ -149,8 +174,11 @@ async def test_it_escapes_markup_in_snippets(api, incident_id):
 
 async def test_it_filters_search_by_tag_and_browses_without_words(api, incident_id):
     tagged = (await create(api, incident_id, status="published", tags=["Moderation"])).json()
-    (await create(api, incident_id, status="published", question="Are you moderating comments?",
-                  tags=["moderation policy"])).json()
+    (
+        await create(
+            api, incident_id, status="published", question="Are you moderating comments?", tags=["moderation policy"]
+        )
+    ).json()
     response = await api.get("/api/v1/faq/search", params={"q": "comments", "tag": " MODERATION "})
     assert [i["id"] for i in response.json()["items"]] == [tagged["id"]]
     browse = await api.get("/api/v1/faq/search", params={"tag": "moderation"})

@@ -25,7 +25,6 @@ ANSWER = """<script>alert(3)</script>
 """
 
 
-
 class Tags(HTMLParser):
     """Every real start tag with its attributes, as a browser would parse them (escaped text is not a tag)."""
 

@@ -49,8 +49,7 @@ async def test_only_managers_and_admins_may_switch_it(faq, as_user):
     assert await AuditEntry.count().where(AuditEntry.action == "incident.faq_public").run() == 1
 
 
-async def test_the_public_page_needs_no_sign_in_and_shows_only_published_answers_of_public_incidents(
-        faq, app, clock):
+async def test_the_public_page_needs_no_sign_in_and_shows_only_published_answers_of_public_incidents(faq, app, clock):
     shown = await faq.incident("Holiday sale prices", topics=["sale"])
     await faq.resolve(shown)
     hidden = await faq.incident("Internal mix-up")
@@ -69,8 +68,16 @@ async def test_the_public_page_needs_no_sign_in_and_shows_only_published_answers
             assert "Holiday sale prices" in html and "Will you honour the prices?" in html
             assert "<strong>every</strong>" in html
             assert "we have had no similar incident in 3 days." in html
-            for secret in ("Secret draft?", "Retired question?", "Old answer.", "Internal mix-up",
-                           "Hidden incident question?", "Bob", "Carol", "bob@example.com"):
+            for secret in (
+                "Secret draft?",
+                "Retired question?",
+                "Old answer.",
+                "Internal mix-up",
+                "Hidden incident question?",
+                "Bob",
+                "Carol",
+                "bob@example.com",
+            ):
                 assert secret not in html, (path, secret)
             assert "Sign out" not in html and 'aria-label="Main"' not in html and "/members" not in html
         assert (await anonymous.get(f"/public/faq/{hidden}")).status_code == 404

@@ -14,8 +14,10 @@ DAY = timedelta(days=1)
 
 
 async def create(api, incident_id, **body) -> dict:
-    response = await api.post(f"/api/v1/incidents/{incident_id}/faq",
-                              json={"question": "Did you delete negative comments?", "answer": "No.", **body})
+    response = await api.post(
+        f"/api/v1/incidents/{incident_id}/faq",
+        json={"question": "Did you delete negative comments?", "answer": "No.", **body},
+    )
     assert response.status_code == 201, response.text
     return response.json()
 

@@ -23,16 +23,22 @@ ACTOR = Actor.system("test")
 
 @pytest.fixture
 async def incident(engine) -> int:
-    row = await incidents.create_incident(values={"title": "Deleted comments", "severity": "high"}, actor=ACTOR,
-                                          now=START)
+    row = await incidents.create_incident(
+        values={"title": "Deleted comments", "severity": "high"}, actor=ACTOR, now=START
+    )
     return row["id"]
 
 
-async def add(incident_id: int, question: str, answer: str = "We are looking into it.", *, status="published",
-              tags=()) -> dict:
-    return await service.create_entry(incident_id=incident_id, actor=ACTOR, now=START, may_publish=True,
-                                      values={"question": question, "answer": answer, "status": status,
-                                              "tags": list(tags)})
+async def add(
+    incident_id: int, question: str, answer: str = "We are looking into it.", *, status="published", tags=()
+) -> dict:
+    return await service.create_entry(
+        incident_id=incident_id,
+        actor=ACTOR,
+        now=START,
+        may_publish=True,
+        values={"question": question, "answer": answer, "status": status, "tags": list(tags)},
+    )
 
 
 async def ids(q: str, **kwargs) -> list[int]:
@@ -70,8 +76,9 @@ async def test_it_matches_a_prefix_cut_mid_word_by_the_words_it_expands_into(inc
 async def test_the_words_index_follows_edits_and_retirement(incident):
     entry = await add(incident, "Did you delete negative comments?", "No.", tags=["moderation"])
     assert await search.prefix_words("moder") == ["moderation"]
-    await service.update_entry(entry_id=entry["id"], actor=ACTOR, now=START,
-                               values={"question": "Were comments removed?", "tags": []})
+    await service.update_entry(
+        entry_id=entry["id"], actor=ACTOR, now=START, values={"question": "Were comments removed?", "tags": []}
+    )
     assert await search.prefix_words("negati") == [] and await search.prefix_words("moder") == []
     assert await search.prefix_words("remov") == ["removed"]
     await service.retire(entry_id=entry["id"], actor=ACTOR, now=START)
@@ -111,8 +118,20 @@ async def test_stop_words_neither_match_nor_hide_a_gap(incident):
 
 async def test_it_ignores_query_syntax_in_user_text(incident):
     entry = await add(incident, "Can I get a refund?")
-    for q in ['refund"', "refund OR", "NEAR(refund", "refund*)", "'refund' & !", "-refund", "refund:*|",
-              "\"'", "(", "*", "AND", "NOT refund"]:
+    for q in [
+        'refund"',
+        "refund OR",
+        "NEAR(refund",
+        "refund*)",
+        "'refund' & !",
+        "-refund",
+        "refund:*|",
+        "\"'",
+        "(",
+        "*",
+        "AND",
+        "NOT refund",
+    ]:
         results = await search.search(q)  # never an FTS5/tsquery syntax error
         assert all(r["id"] == entry["id"] for r in results), q
     assert await ids("") == [] and await ids("   ?!") == []
@@ -125,8 +144,9 @@ async def test_it_returns_drafts_only_when_asked(incident):
 
 
 async def test_it_filters_by_incident(incident):
-    other = (await incidents.create_incident(values={"title": "Outage", "severity": "low"}, actor=ACTOR,
-                                             now=START))["id"]
+    other = (await incidents.create_incident(values={"title": "Outage", "severity": "low"}, actor=ACTOR, now=START))[
+        "id"
+    ]
     a = await add(incident, "Is my data safe?")
     b = await add(other, "Is my data safe now?")
     assert sorted(await ids("data")) == sorted([a["id"], b["id"]])
@@ -143,8 +163,12 @@ async def test_it_removes_retired_entries_and_brings_them_back_when_republished(
 
 async def test_it_reindexes_edits(incident):
     entry = await add(incident, "Can I get a refund?", "Ask support.", tags=["money"])
-    await service.update_entry(entry_id=entry["id"], actor=ACTOR, now=START + timedelta(hours=1),
-                               values={"question": "Can I get a voucher?", "tags": ["travel"]})
+    await service.update_entry(
+        entry_id=entry["id"],
+        actor=ACTOR,
+        now=START + timedelta(hours=1),
+        values={"question": "Can I get a voucher?", "tags": ["travel"]},
+    )
     assert await ids("refund") == [] and await ids("money") == []
     assert await ids("voucher") == [entry["id"]] and await ids("travel") == [entry["id"]]
     assert await ids("support") == [entry["id"]]
@@ -200,13 +224,17 @@ async def test_it_matches_tags_with_special_characters_literally(incident, tag):
 
 
 async def test_it_browses_newest_first_when_there_are_no_words_but_a_filter(incident):
-    other = (await incidents.create_incident(values={"title": "Outage", "severity": "low"}, actor=ACTOR,
-                                             now=START))["id"]
+    other = (await incidents.create_incident(values={"title": "Outage", "severity": "low"}, actor=ACTOR, now=START))[
+        "id"
+    ]
     first = await add(incident, "First question?")
-    second = await service.create_entry(incident_id=incident, actor=ACTOR, now=START + timedelta(hours=1),
-                                        may_publish=True, values={"question": "Second question?",
-                                                                  "answer": "<b>bold</b> " + "word " * 40,
-                                                                  "status": "published"})
+    second = await service.create_entry(
+        incident_id=incident,
+        actor=ACTOR,
+        now=START + timedelta(hours=1),
+        may_publish=True,
+        values={"question": "Second question?", "answer": "<b>bold</b> " + "word " * 40, "status": "published"},
+    )
     await add(other, "Elsewhere?")
     retired = await add(incident, "Old question?")
     await service.retire(entry_id=retired["id"], actor=ACTOR, now=START)
@@ -220,8 +248,13 @@ async def test_it_browses_newest_first_when_there_are_no_words_but_a_filter(inci
 
 async def test_it_lists_only_published_entries_due_for_review(incident):
     old = await add(incident, "Old answer?")
-    await service.create_entry(incident_id=incident, actor=ACTOR, now=START + timedelta(days=10), may_publish=True,
-                               values={"question": "New answer?", "answer": "x", "status": "published"})
+    await service.create_entry(
+        incident_id=incident,
+        actor=ACTOR,
+        now=START + timedelta(days=10),
+        may_publish=True,
+        values={"question": "New answer?", "answer": "x", "status": "published"},
+    )
     await add(incident, "Old draft?", status="draft")
     cutoff = START + timedelta(days=5)
     assert await ids("", due_before=cutoff, include_drafts=True) == [old["id"]]
@@ -265,8 +298,11 @@ async def test_it_keeps_the_index_in_step_with_random_writes(incident, operation
     for word in WORDS:
         for drafts in (False, True):
             statuses = {"published", "draft"} if drafts else {"published"}
-            naive = {i for i, e in expected.items() if e["status"] in statuses
-                     and word in f"{e['question']} {e['answer']} {' '.join(e['tags'])}".split()}
+            naive = {
+                i
+                for i, e in expected.items()
+                if e["status"] in statuses and word in f"{e['question']} {e['answer']} {' '.join(e['tags'])}".split()
+            }
             assert set(await ids(word, include_drafts=drafts, limit=50)) == naive, (word, drafts)
             tagged = {i for i, e in expected.items() if e["status"] in statuses and word in e["tags"]}
             assert set(await ids("", tag=word, include_drafts=drafts, limit=50)) == tagged, (word, drafts)
@@ -276,6 +312,10 @@ async def test_it_keeps_the_index_in_step_with_random_writes(incident, operation
             live = [e for e in expected.values() if e["status"] != "retired"]
             written = {w for e in live for w in f"{e['question']} {e['answer']} {' '.join(e['tags'])}".split()}
             assert await search.prefix_words(prefix) == sorted(w for w in written if w.startswith(prefix)), prefix
-            naive = {i for i, e in expected.items() if e["status"] in statuses and any(
-                w.startswith(prefix) for w in f"{e['question']} {e['answer']} {' '.join(e['tags'])}".split())}
+            naive = {
+                i
+                for i, e in expected.items()
+                if e["status"] in statuses
+                and any(w.startswith(prefix) for w in f"{e['question']} {e['answer']} {' '.join(e['tags'])}".split())
+            }
             assert set(await ids(prefix, include_drafts=drafts, limit=50)) == naive, (prefix, drafts)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from crm.audit.service import Actor
 from crm.audit.tables import AuditEntry
 from crm.incidents.tables import Incident, TalkingPoints
@@ -17,13 +15,6 @@ from crm.members.tables import Interaction
 from tests.conftest import START, error
 
 # ---- shared helpers ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def api(client, auth):
-    """The client, signed in by bearer token as bob (manager) unless a request says otherwise."""
-    client.headers.update(auth["bob"])
-    return client
 
 
 async def open_incident(api, **body) -> dict:
@@ -53,27 +44,46 @@ async def audit_actions(record_id=None, entity: str = "incident") -> list[str]:
 
 
 async def counts() -> dict[str, int]:
-    return {"incident": await Incident.count().run(), "audit": await AuditEntry.count().run(),
-            "talking_points": await TalkingPoints.count().run(),
-            "linked": await Interaction.count().where(Interaction.incident_id.is_not_null()).run()}
+    return {
+        "incident": await Incident.count().run(),
+        "audit": await AuditEntry.count().run(),
+        "talking_points": await TalkingPoints.count().run(),
+        "linked": await Interaction.count().where(Interaction.incident_id.is_not_null()).run(),
+    }
 
 
-async def interaction(clock, *, at: datetime, sentiment: str = "negative", troll: bool = False,
-                      handle: str = "someone", text: str = "") -> int:
-    row, created = await log_interaction(values={"platform": "x", "handle": handle, "kind": "mention",
-                                                 "occurred_at": at, "sentiment": sentiment, "troll": troll,
-                                                 "text": text},
-                                         actor=Actor.system("test"), now=clock())
+async def interaction(
+    clock, *, at: datetime, sentiment: str = "negative", troll: bool = False, handle: str = "someone", text: str = ""
+) -> int:
+    row, created = await log_interaction(
+        values={
+            "platform": "x",
+            "handle": handle,
+            "kind": "mention",
+            "occurred_at": at,
+            "sentiment": sentiment,
+            "troll": troll,
+            "text": text,
+        },
+        actor=Actor.system("test"),
+        now=clock(),
+    )
     assert created
     return row["id"]
 
 
 # ---- opening an incident -------------------------------------------------------------------------
 
+
 async def test_an_incident_opens_with_its_defaults(api, users, clock):
-    body = await open_incident(api, title="  Tone-deaf ad ", summary="The ad mocked a disaster.",
-                               topics=["Ads", "ads", " Brand  Safety "], platforms=["x", "instagram"],
-                               links=["https://x.com/brand/status/1"])
+    body = await open_incident(
+        api,
+        title="  Tone-deaf ad ",
+        summary="The ad mocked a disaster.",
+        topics=["Ads", "ads", " Brand  Safety "],
+        platforms=["x", "instagram"],
+        links=["https://x.com/brand/status/1"],
+    )
     assert body["title"] == "Tone-deaf ad" and body["summary"] == "The ad mocked a disaster."
     assert body["status"] == "detected" and body["severity"] == "high"
     assert body["topics"] == ["ads", "brand safety"] and body["platforms"] == ["x", "instagram"]
@@ -96,8 +106,9 @@ async def test_the_freeze_defaults_by_severity_unless_chosen(api):
         assert (await open_incident(api, severity=severity))["freeze_promotion"] is frozen, severity
         chosen = await open_incident(api, severity=severity, freeze_promotion=not frozen)
         assert chosen["freeze_promotion"] is (not frozen), severity
-        assert (await Incident.select(Incident.freeze_promotion).where(Incident.id == chosen["id"]).first().run()
-                )["freeze_promotion"] is (not frozen)
+        assert (await Incident.select(Incident.freeze_promotion).where(Incident.id == chosen["id"]).first().run())[
+            "freeze_promotion"
+        ] is (not frozen)
 
 
 async def test_an_incident_found_late_keeps_its_detection_time(api, clock):
@@ -133,7 +144,9 @@ async def test_bad_input_is_422_naming_the_field_and_writes_nothing(api):
         problem = error(response)
         assert problem["code"] == "invalid_input"
         assert any(key == field or key.startswith((f"{field}[", f"$.{field}")) for key in problem["fields"]), (
-            change, problem)
+            change,
+            problem,
+        )
     response = await api.post("/api/v1/incidents", json={"title": "No severity"})
     assert response.status_code in (400, 422)
     assert "severity" in error(response)["fields"] or "severity" in error(response)["message"]
@@ -141,6 +154,7 @@ async def test_bad_input_is_422_naming_the_field_and_writes_nothing(api):
 
 
 # ---- reading and listing -------------------------------------------------------------------------
+
 
 async def test_an_unknown_incident_is_a_json_404(api):
     response = await api.get("/api/v1/incidents/999999")
@@ -174,13 +188,15 @@ async def test_the_list_filters_by_status_severity_and_open(api, clock):
     assert await titles("?severity=low") == ["Resolved", "Detected"]
     assert await titles("?severity=low&open=true") == ["Detected"]
     assert {detected["id"], responding["id"], resolved["id"], reviewed["id"]} == {
-        i["id"] for i in (await api.get("/api/v1/incidents")).json()}
+        i["id"] for i in (await api.get("/api/v1/incidents")).json()
+    }
     for query, field in [("?status=closed", "status"), ("?severity=huge", "severity")]:
         response = await api.get(f"/api/v1/incidents{query}")
         assert response.status_code == 422 and field in error(response)["fields"]
 
 
 # ---- linking interactions ------------------------------------------------------------------------
+
 
 async def test_interactions_are_linked_in_bulk_and_counted_by_sentiment_since_detection(api, clock):
     incident = await open_incident(api, detected_at=(START - timedelta(hours=2)).isoformat())
@@ -199,8 +215,9 @@ async def test_interactions_are_linked_in_bulk_and_counted_by_sentiment_since_de
     assert response.json() == {"linked": len(ids) + 1}
     linked = await Interaction.select(Interaction.id).where(Interaction.incident_id == iid).run()
     assert {r["id"] for r in linked} == {*ids, earlier}
-    assert (await Interaction.select(Interaction.incident_id).where(Interaction.id == elsewhere).first().run()
-            )["incident_id"] is None
+    assert (await Interaction.select(Interaction.incident_id).where(Interaction.id == elsewhere).first().run())[
+        "incident_id"
+    ] is None
     body = (await api.get(f"/api/v1/incidents/{iid}")).json()
     # The one from before detection is linked but not counted; the troll is counted apart, not hidden.
     assert body["interactions"] == {"positive": 1, "neutral": 1, "negative": 3, "unknown": 1, "troll": 1}
@@ -215,15 +232,15 @@ async def test_linking_an_unknown_interaction_links_nothing(api, clock):
     assert response.status_code == 422, response.text
     assert "interaction_ids" in error(response)["fields"] and "987654" in error(response)["fields"]["interaction_ids"]
     assert await counts() == before
-    assert (await Interaction.select(Interaction.incident_id).where(Interaction.id == known).first().run()
-            )["incident_id"] is None
+    assert (await Interaction.select(Interaction.incident_id).where(Interaction.id == known).first().run())[
+        "incident_id"
+    ] is None
 
 
 async def test_linking_needs_a_list_of_interaction_ids(api):
     iid = (await open_incident(api))["id"]
     before = await counts()
-    for body in [{"interaction_ids": []}, {"interaction_ids": ["one"]}, {"interaction_ids": [True]}, {},
-                 {"ids": [1]}]:
+    for body in [{"interaction_ids": []}, {"interaction_ids": ["one"]}, {"interaction_ids": [True]}, {}, {"ids": [1]}]:
         response = await api.post(f"/api/v1/incidents/{iid}/interactions", json=body)
         assert response.status_code in (400, 422), (body, response.text)
     assert await counts() == before
@@ -238,11 +255,13 @@ async def test_linking_to_an_unknown_incident_is_404(api, clock):
 
 # ---- who may write -------------------------------------------------------------------------------
 
+
 async def write_requests(api, auth) -> list[tuple[str, str, dict | None]]:
     """Every incident write endpoint, aimed at a real incident with a real draft."""
     iid = (await open_incident(api, severity="critical"))["id"]
-    response = await api.post(f"/api/v1/incidents/{iid}/talking-points", json={"points": ["We are sorry."]},
-                              headers=auth["alice"])
+    response = await api.post(
+        f"/api/v1/incidents/{iid}/talking-points", json={"points": ["We are sorry."]}, headers=auth["alice"]
+    )
     assert response.status_code == 201
     return [
         ("POST", "/api/v1/incidents", {"title": "Another", "severity": "low"}),
@@ -276,8 +295,12 @@ async def test_without_signing_in_every_incident_endpoint_is_refused(api, auth, 
     iid = requests[1][1].rsplit("/", 1)[1]
     client.headers.pop("Authorization")
     before = await counts()
-    reads = [("GET", "/api/v1/incidents", None), ("GET", f"/api/v1/incidents/{iid}", None),
-             ("GET", f"/api/v1/incidents/{iid}/talking-points/current", None), ("GET", "/api/v1/status", None)]
+    reads = [
+        ("GET", "/api/v1/incidents", None),
+        ("GET", f"/api/v1/incidents/{iid}", None),
+        ("GET", f"/api/v1/incidents/{iid}/talking-points/current", None),
+        ("GET", "/api/v1/status", None),
+    ]
     for method, url, body in [*requests, *reads]:
         # A scheduling tool with a wrong (or revoked) token: 401.
         response = await client.request(method, url, json=body, headers={"Authorization": "Bearer not-a-token"})

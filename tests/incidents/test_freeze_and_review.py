@@ -13,8 +13,11 @@ from crm.audit.tables import AuditEntry
 from crm.incidents import queries, review, service
 from crm.incidents.tables import Incident
 from tests.conftest import START
-from tests.incidents.test_api import (  # noqa: F401 - fixtures
-    api, audit_actions, error, move_ok, open_incident,
+from tests.incidents.test_api import (
+    audit_actions,
+    error,
+    move_ok,
+    open_incident,
 )
 
 BANNER = "Promotion is paused"
@@ -34,6 +37,7 @@ def actor(users, name: str) -> Actor:
 
 # ---- the promotion freeze ------------------------------------------------------------------------
 
+
 async def test_the_freeze_is_on_while_an_incident_is_acknowledged_or_responding(api):
     critical = await open_incident(api, title="Tone-deaf ad", severity="critical")
     low = await open_incident(api, title="Typo in a post", severity="low")
@@ -44,8 +48,12 @@ async def test_the_freeze_is_on_while_an_incident_is_acknowledged_or_responding(
     assert await status(api) == {"promotion_freeze": False, "incidents": []}
 
     await move_ok(api, critical["id"], "acknowledged")
-    assert await status(api) == {"promotion_freeze": True, "incidents": [
-        {"id": critical["id"], "title": "Tone-deaf ad", "severity": "critical", "status": "acknowledged"}]}
+    assert await status(api) == {
+        "promotion_freeze": True,
+        "incidents": [
+            {"id": critical["id"], "title": "Tone-deaf ad", "severity": "critical", "status": "acknowledged"}
+        ],
+    }
     page = (await api.get("/")).text
     assert BANNER in page and "Tone-deaf ad" in page
 
@@ -88,14 +96,15 @@ async def test_lifting_the_freeze_is_recorded_and_happens_once(api, auth, users,
     # The other incident still freezes promotion.
     assert [i["id"] for i in (await status(api))["incidents"]] == [second["id"]]
 
-    before = (await Incident.select().where(Incident.id == first["id"]).first().run(),
-              await AuditEntry.count().run())
+    before = (await Incident.select().where(Incident.id == first["id"]).first().run(), await AuditEntry.count().run())
     clock.advance(minutes=5)
     response = await api.post(f"/api/v1/incidents/{first['id']}/freeze/lift")
     assert response.status_code == 409 and error(response)["code"] == "conflict"
     assert "not frozen" in error(response)["message"]
-    assert (await Incident.select().where(Incident.id == first["id"]).first().run(),
-            await AuditEntry.count().run()) == before
+    assert (
+        await Incident.select().where(Incident.id == first["id"]).first().run(),
+        await AuditEntry.count().run(),
+    ) == before
 
     assert (await api.post(f"/api/v1/incidents/{second['id']}/freeze/lift")).status_code == 200
     assert await status(api) == {"promotion_freeze": False, "incidents": []}
@@ -108,8 +117,11 @@ async def test_lifting_the_freeze_is_recorded_and_happens_once(api, auth, users,
 
 # ---- the post-incident review --------------------------------------------------------------------
 
-REVIEW = {"review_what_happened": "An ad joked about a flood.", "review_what_changed": "Two reviewers per ad.",
-          "review_lessons": "Check the news before posting."}
+REVIEW = {
+    "review_what_happened": "An ad joked about a flood.",
+    "review_what_changed": "Two reviewers per ad.",
+    "review_lessons": "Check the news before posting.",
+}
 
 
 async def test_the_review_opens_once_the_incident_is_resolved(api, clock):
@@ -124,8 +136,10 @@ async def test_the_review_opens_once_the_incident_is_resolved(api, clock):
             assert "resolved" in error(response)["message"]
         response = await api.patch(f"/api/v1/incidents/{iid}", json={"title": "Renamed", **REVIEW})
         assert response.status_code == 409
-        assert (await Incident.select().where(Incident.id == iid).first().run(),
-                await AuditEntry.count().run()) == before
+        assert (
+            await Incident.select().where(Incident.id == iid).first().run(),
+            await AuditEntry.count().run(),
+        ) == before
     # Other fields may change while it is open.
     response = await api.patch(f"/api/v1/incidents/{iid}", json={"summary": "Still unfolding."})
     assert response.status_code == 200 and response.json()["summary"] == "Still unfolding."
@@ -140,44 +154,62 @@ async def test_the_review_opens_once_the_incident_is_resolved(api, clock):
     await move_ok(api, iid, "reviewed")
     response = await api.patch(f"/api/v1/incidents/{iid}", json={"review_lessons": "And listen to the team."})
     assert response.status_code == 200
-    assert (await Incident.select(Incident.review_lessons).where(Incident.id == iid).first().run()
-            )["review_lessons"] == "And listen to the team."
+    assert (await Incident.select(Incident.review_lessons).where(Incident.id == iid).first().run())[
+        "review_lessons"
+    ] == "And listen to the team."
 
 
-async def walk_to_review(users, clock, *, title: str = "Tone-deaf ad", signed_by: str = "Jane Doe, CEO",
-                         apology: str = "We got this wrong.\nWe are sorry.", action: str = "Add a second review",
-                         review_text: dict | None = None) -> dict:
+async def walk_to_review(
+    users,
+    clock,
+    *,
+    title: str = "Tone-deaf ad",
+    signed_by: str = "Jane Doe, CEO",
+    apology: str = "We got this wrong.\nWe are sorry.",
+    action: str = "Add a second review",
+    review_text: dict | None = None,
+) -> dict:
     """A critical incident found 10 minutes late and handled over four and a half hours (times in UTC)."""
     bob, alice = actor(users, "bob"), actor(users, "alice")
     incident = await service.create_incident(
-        values={"title": title, "severity": "critical", "summary": "The summary.",
-                "detected_at": START - timedelta(minutes=10)}, actor=bob, now=clock())          # detected 09:20
+        values={
+            "title": title,
+            "severity": "critical",
+            "summary": "The summary.",
+            "detected_at": START - timedelta(minutes=10),
+        },
+        actor=bob,
+        now=clock(),
+    )  # detected 09:20
     iid = incident["id"]
     clock.advance(minutes=10)
-    await service.transition(incident_id=iid, to="acknowledged", actor=bob, now=clock())      # 09:40
+    await service.transition(incident_id=iid, to="acknowledged", actor=bob, now=clock())  # 09:40
     clock.advance(minutes=5)
-    await service.transition(incident_id=iid, to="responding", actor=bob, now=clock())        # 09:45
+    await service.transition(incident_id=iid, to="responding", actor=bob, now=clock())  # 09:45
     clock.advance(minutes=5)
-    ack = await service.add_statement(incident_id=iid, values={"kind": "acknowledgement",
-                                                               "text": "We are looking into it."},
-                                      actor=bob, now=clock())
-    await service.publish_statement(statement_id=ack["id"], actor=bob, now=clock())           # 09:50
-    await service.add_statement(incident_id=iid, values={"kind": "update", "text": "Never published."},
-                                actor=bob, now=clock())
+    ack = await service.add_statement(
+        incident_id=iid, values={"kind": "acknowledgement", "text": "We are looking into it."}, actor=bob, now=clock()
+    )
+    await service.publish_statement(statement_id=ack["id"], actor=bob, now=clock())  # 09:50
+    await service.add_statement(
+        incident_id=iid, values={"kind": "update", "text": "Never published."}, actor=bob, now=clock()
+    )
     clock.advance(minutes=70)
-    sorry = await service.add_statement(incident_id=iid, values={"kind": "apology", "text": apology,
-                                                                 "signed_by": signed_by}, actor=alice, now=clock())
-    await service.publish_statement(statement_id=sorry["id"], actor=alice, now=clock())       # 11:00
-    done = await service.add_action(incident_id=iid, values={"what": action, "due_on": date(2026, 3, 31)},
-                                    actor=bob, now=clock())
+    sorry = await service.add_statement(
+        incident_id=iid, values={"kind": "apology", "text": apology, "signed_by": signed_by}, actor=alice, now=clock()
+    )
+    await service.publish_statement(statement_id=sorry["id"], actor=alice, now=clock())  # 11:00
+    done = await service.add_action(
+        incident_id=iid, values={"what": action, "due_on": date(2026, 3, 31)}, actor=bob, now=clock()
+    )
     await service.add_action(incident_id=iid, values={"what": "Train the social team"}, actor=bob, now=clock())
     clock.advance(minutes=60)
     await service.set_action_status(action_id=done["id"], status="done", actor=bob, now=clock())  # 12:00
     clock.advance(minutes=30)
-    await service.transition(incident_id=iid, to="resolved", actor=bob, now=clock())          # 12:30
+    await service.transition(incident_id=iid, to="resolved", actor=bob, now=clock())  # 12:30
     await service.update_incident(incident_id=iid, values=review_text or REVIEW, actor=bob, now=clock())
     clock.advance(minutes=30)
-    await service.transition(incident_id=iid, to="reviewed", actor=alice, now=clock())        # 13:00
+    await service.transition(incident_id=iid, to="reviewed", actor=alice, now=clock())  # 13:00
     return await queries.snapshot(iid)
 
 
@@ -204,12 +236,16 @@ async def test_the_markdown_export_tells_the_whole_story(users, clock):
         "- 02 Mar 2026 13:30: Resolved",
         "- 02 Mar 2026 14:00: Reviewed",
     ]
-    assert section("Response times") == ["- Acknowledged after 20 min (target 15 min, missed)",
-                                         "- Resolved after 3.2 h"]
+    assert section("Response times") == [
+        "- Acknowledged after 20 min (target 15 min, missed)",
+        "- Resolved after 3.2 h",
+    ]
     assert section("Our apology") == ["> We got this wrong.", "> We are sorry.", "> — Jane Doe, CEO"]
     assert section("What we changed") == ["Two reviewers per ad."]
-    assert section("Corrective actions") == ["- [x] Add a second review (due 2026-03-31)",
-                                             "- [ ] Train the social team"]
+    assert section("Corrective actions") == [
+        "- [x] Add a second review (due 2026-03-31)",
+        "- [ ] Train the social team",
+    ]
     assert section("Lessons") == ["Check the news before posting."]
     assert "Never published" not in text  # drafts are not part of the story
 
@@ -217,13 +253,20 @@ async def test_the_markdown_export_tells_the_whole_story(users, clock):
 async def test_the_markdown_export_keeps_user_text_inert(users, clock):
     hostile = "<script>alert(1)</script> [link](javascript:alert(1)) [site](https://evil.example) **bold**"
     incident = await walk_to_review(
-        users, clock, title="<script>alert('t')</script> [click](javascript:alert(1))",
-        signed_by="<b onmouseover=alert(1)>Jane</b>", apology="# Sorry\n<iframe src=https://evil.example>",
+        users,
+        clock,
+        title="<script>alert('t')</script> [click](javascript:alert(1))",
+        signed_by="<b onmouseover=alert(1)>Jane</b>",
+        apology="# Sorry\n<iframe src=https://evil.example>",
         action="[fix](https://evil.example) `code` <img src=x onerror=alert(1)>",
-        review_text={"review_what_happened": hostile, "review_what_changed": "![pixel](https://evil.example/p.gif)",
-                     "review_lessons": "> quoted\n# heading\n<a href='https://evil.example'>x</a>\n"
-                                       "- not a list\n1. nor this\n2) nor this\n    not code\n---\nnot a heading\n===\n"
-                                       "~~~\nnot fenced"})
+        review_text={
+            "review_what_happened": hostile,
+            "review_what_changed": "![pixel](https://evil.example/p.gif)",
+            "review_lessons": "> quoted\n# heading\n<a href='https://evil.example'>x</a>\n"
+            "- not a list\n1. nor this\n2) nor this\n    not code\n---\nnot a heading\n===\n"
+            "~~~\nnot fenced",
+        },
+    )
     text = await review.markdown(incident, clock(), "UTC")
     html = MarkdownIt("commonmark", {"html": True}).render(text)  # even with raw HTML allowed
     # Only the export's own structure is markup: headings, paragraphs, the list items, the emphasised

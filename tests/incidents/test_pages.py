@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -53,6 +53,7 @@ async def status_of(incident_id: int) -> str:
 
 # ---- list and create -----------------------------------------------------------------------------
 
+
 async def test_it_lists_incidents_with_filters(as_user, clock):
     bob = await as_user("bob")
     open_id = await add_incident(clock, title="Wrong prices", severity="critical")
@@ -80,8 +81,11 @@ async def test_it_refuses_a_bad_incident_with_errors_next_to_fields_and_writes_n
     bob = await as_user("bob")
     form = await bob.get("/incidents/new")
     assert form.status_code == 200 and 'name="_csrf_token"' in form.text
-    response = await post_form(bob, "/incidents", {"title": "", "severity": "huge", "links": "not a link",
-                                                   "detected_at": "yesterday-ish", "platforms": "x"})
+    response = await post_form(
+        bob,
+        "/incidents",
+        {"title": "", "severity": "huge", "links": "not a link", "detected_at": "yesterday-ish", "platforms": "x"},
+    )
     assert response.status_code == 422
     assert field_error(response.text, "title") == "This is required."
     assert "Choose one of" in field_error(response.text, "severity")
@@ -98,21 +102,34 @@ async def test_it_creates_an_incident_reading_the_time_in_the_configured_zone(se
     app = create_app(replace(settings, timezone="Europe/Paris"), engine=engine, clock=clock, manage_pool=False)
     async with make_client(app) as bob:
         await login(bob, "bob@example.com")
-        response = await post_form(bob, "/incidents", {
-            "title": "Ad misfires", "summary": "It went badly.", "severity": "critical", "topics": "Ads, travel",
-            "platforms": ["x", "instagram"], "links": "https://x.com/brand/1\n\nhttps://x.com/brand/2",
-            "detected_at": "2026-03-02T09:00", "freeze": "default"})
+        response = await post_form(
+            bob,
+            "/incidents",
+            {
+                "title": "Ad misfires",
+                "summary": "It went badly.",
+                "severity": "critical",
+                "topics": "Ads, travel",
+                "platforms": ["x", "instagram"],
+                "links": "https://x.com/brand/1\n\nhttps://x.com/brand/2",
+                "detected_at": "2026-03-02T09:00",
+                "freeze": "default",
+            },
+        )
         assert response.status_code == 303, response.text
         incident_id = int(response.headers["location"].rsplit("/", 1)[1])
         incident = await queries.snapshot(incident_id)
-        assert incident["detected_at"] == datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)  # 09:00 in Paris
+        assert incident["detected_at"] == datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # 09:00 in Paris
         assert incident["topics"] == ["ads", "travel"] and incident["platforms"] == ["x", "instagram"]
         assert incident["links"] == ["https://x.com/brand/1", "https://x.com/brand/2"]
         assert incident["freeze_promotion"] is True  # the default for critical
         page = await bob.get(f"/incidents/{incident_id}")
         assert page.status_code == 200 and "Ad misfires" in page.text and "2026-03-02 09:00" in page.text
-        response = await post_form(bob, "/incidents", {"title": "Small one", "severity": "critical",
-                                                       "detected_at": "2026-03-02T10:00", "freeze": "no"})
+        response = await post_form(
+            bob,
+            "/incidents",
+            {"title": "Small one", "severity": "critical", "detected_at": "2026-03-02T10:00", "freeze": "no"},
+        )
         small = int(response.headers["location"].rsplit("/", 1)[1])
         assert (await queries.snapshot(small))["freeze_promotion"] is False
 
@@ -120,8 +137,13 @@ async def test_it_creates_an_incident_reading_the_time_in_the_configured_zone(se
 async def test_unknown_ids_are_404_pages(as_user, clock):
     bob = await as_user("bob")
     incident_id = await add_incident(clock)
-    for url in ("/incidents/999", "/incidents/999/interactions", "/incidents/999/review.md",
-                "/incidents/999/talking-points/diff", f"/incidents/{incident_id}/talking-points/7/edit"):
+    for url in (
+        "/incidents/999",
+        "/incidents/999/interactions",
+        "/incidents/999/review.md",
+        "/incidents/999/talking-points/diff",
+        f"/incidents/{incident_id}/talking-points/7/edit",
+    ):
         response = await bob.get(url)
         assert response.status_code == 404, url
         assert "Page not found" in response.text
@@ -130,6 +152,7 @@ async def test_unknown_ids_are_404_pages(as_user, clock):
 
 
 # ---- the workflow and the clock ------------------------------------------------------------------
+
 
 async def test_it_walks_the_workflow_with_buttons_and_shows_the_409_message(as_user, clock):
     bob = await as_user("bob")
@@ -143,8 +166,12 @@ async def test_it_walks_the_workflow_with_buttons_and_shows_the_409_message(as_u
     assert "cannot move to 'reviewed'" in alert(illegal.text) and "Allowed next: acknowledged" in alert(illegal.text)
     assert await status_of(incident_id) == "detected"
 
-    for to, offered in (("acknowledged", ["responding"]), ("responding", ["resolved"]),
-                        ("resolved", ["reviewed", "responding"]), ("reviewed", [])):
+    for to, offered in (
+        ("acknowledged", ["responding"]),
+        ("responding", ["resolved"]),
+        ("resolved", ["reviewed", "responding"]),
+        ("reviewed", []),
+    ):
         clock.advance(minutes=5)
         response = await post_form(bob, f"/incidents/{incident_id}/transition", {"to": to})
         assert response.status_code == 303 and response.headers["location"] == f"/incidents/{incident_id}"
@@ -192,12 +219,14 @@ async def test_the_clock_warns_once_the_target_is_missed(as_user, clock):
 
 # ---- statements and corrective actions -----------------------------------------------------------
 
+
 async def test_statements_need_a_signer_for_an_apology_and_can_be_published(as_user, clock):
     bob = await as_user("bob")
     incident_id = await add_incident(clock)
     assert (await bob.get(f"/incidents/{incident_id}/statements/new?kind=apology")).status_code == 200
-    refused = await post_form(bob, f"/incidents/{incident_id}/statements",
-                              {"kind": "apology", "text": "We are sorry.", "signed_by": ""})
+    refused = await post_form(
+        bob, f"/incidents/{incident_id}/statements", {"kind": "apology", "text": "We are sorry.", "signed_by": ""}
+    )
     assert refused.status_code == 422
     assert field_error(refused.text, "signed_by") == "An apology is signed by a named person."
     assert "We are sorry." in refused.text
@@ -205,8 +234,11 @@ async def test_statements_need_a_signer_for_an_apology_and_can_be_published(as_u
     empty = await post_form(bob, f"/incidents/{incident_id}/statements", {"kind": "update", "text": ""})
     assert empty.status_code == 422 and field_error(empty.text, "text") == "This is required."
 
-    done = await post_form(bob, f"/incidents/{incident_id}/statements",
-                           {"kind": "apology", "text": "We are sorry.", "signed_by": "Jane Doe, CEO"})
+    done = await post_form(
+        bob,
+        f"/incidents/{incident_id}/statements",
+        {"kind": "apology", "text": "We are sorry.", "signed_by": "Jane Doe, CEO"},
+    )
     assert done.status_code == 303
     page = (await bob.get(f"/incidents/{incident_id}")).text
     assert "signed by <strong>Jane Doe, CEO</strong>" in page and ">draft</span>" in page
@@ -233,16 +265,19 @@ async def test_corrective_actions_are_added_and_moved_along(as_user, clock, user
     assert field_error(bad.text, "due_on") == "Give a date like 2026-03-31."
     assert await CorrectiveAction.count().run() == 0
 
-    ok = await post_form(bob, f"/incidents/{incident_id}/actions",
-                         {"what": "Two-person check on every campaign", "owner": str(users["carol"]["id"]),
-                          "due_on": "2026-03-31"})
+    ok = await post_form(
+        bob,
+        f"/incidents/{incident_id}/actions",
+        {"what": "Two-person check on every campaign", "owner": str(users["carol"]["id"]), "due_on": "2026-03-31"},
+    )
     assert ok.status_code == 303
     page = (await bob.get(f"/incidents/{incident_id}")).text
     assert "Two-person check on every campaign" in page and "due 2026-03-31" in page and "Carol" in page
     action_id = (await CorrectiveAction.select(CorrectiveAction.id).first().run())["id"]
     for status in ("in_progress", "done"):
-        assert (await post_form(bob, f"/incidents/{incident_id}/actions/{action_id}/status",
-                                {"status": status})).status_code == 303
+        assert (
+            await post_form(bob, f"/incidents/{incident_id}/actions/{action_id}/status", {"status": status})
+        ).status_code == 303
     row = await CorrectiveAction.select().first().run()
     assert row["status"] == "done" and row["done_at"] == clock()
     bad = await post_form(bob, f"/incidents/{incident_id}/actions/{action_id}/status", {"status": "lost"})
@@ -251,19 +286,33 @@ async def test_corrective_actions_are_added_and_moved_along(as_user, clock, user
 
 # ---- linked interactions -------------------------------------------------------------------------
 
+
 async def test_it_finds_and_links_interactions_in_bulk_and_counts_them(as_user, clock):
     bob = await as_user("bob")
     incident_id = await add_incident(clock, platforms=["x"])
     member_id = (await member_service.create_member(values={"name": "Ann Critic"}, actor=SYSTEM, now=clock()))["id"]
     clock.advance(minutes=30)
     made = []
-    for sentiment, troll, platform, said in (("negative", False, "x", "awful ad"), ("negative", False, "x", "bad ad"),
-                                             ("positive", False, "x", "they fixed it"),
-                                             ("negative", True, "x", "boycott forever"),
-                                             ("negative", False, "instagram", "bad ad too")):
-        row, _ = await interactions.log_interaction(values={
-            "member_id": member_id, "platform": platform, "kind": "comment", "sentiment": sentiment, "troll": troll,
-            "text": said, "occurred_at": clock() - timedelta(minutes=5)}, actor=SYSTEM, now=clock())
+    for sentiment, troll, platform, said in (
+        ("negative", False, "x", "awful ad"),
+        ("negative", False, "x", "bad ad"),
+        ("positive", False, "x", "they fixed it"),
+        ("negative", True, "x", "boycott forever"),
+        ("negative", False, "instagram", "bad ad too"),
+    ):
+        row, _ = await interactions.log_interaction(
+            values={
+                "member_id": member_id,
+                "platform": platform,
+                "kind": "comment",
+                "sentiment": sentiment,
+                "troll": troll,
+                "text": said,
+                "occurred_at": clock() - timedelta(minutes=5),
+            },
+            actor=SYSTEM,
+            now=clock(),
+        )
         made.append(row["id"])
 
     found = await bob.get(f"/incidents/{incident_id}/interactions?platform=x")
@@ -277,8 +326,10 @@ async def test_it_finds_and_links_interactions_in_bulk_and_counts_them(as_user, 
 
     none = await post_form(bob, f"/incidents/{incident_id}/interactions?platform=x", {})
     assert none.status_code == 422 and "Choose at least one interaction." in none.text
-    response = await bob.post(f"/incidents/{incident_id}/interactions",
-                              data={"ids": [str(i) for i in made[:4]], "_csrf_token": bob.cookies["crm_csrf"]})
+    response = await bob.post(
+        f"/incidents/{incident_id}/interactions",
+        data={"ids": [str(i) for i in made[:4]], "_csrf_token": bob.cookies["crm_csrf"]},
+    )
     assert response.status_code == 303, response.text
     linked = await Interaction.select(Interaction.id).where(Interaction.incident_id == incident_id).run()
     assert sorted(r["id"] for r in linked) == sorted(made[:4])
@@ -292,6 +343,7 @@ async def test_it_finds_and_links_interactions_in_bulk_and_counts_them(as_user, 
 
 # ---- talking points ------------------------------------------------------------------------------
 
+
 async def test_talking_points_are_drafted_approved_by_someone_else_and_compared(as_user, clock):
     bob, alice = await as_user("bob"), await as_user("alice")
     incident_id = await add_incident(clock)
@@ -301,15 +353,23 @@ async def test_talking_points_are_drafted_approved_by_someone_else_and_compared(
     assert field_error(empty.text, "links").startswith("Line 1: ")
     assert await TalkingPoints.count().run() == 0
 
-    created = await post_form(bob, f"/incidents/{incident_id}/talking-points", {
-        "points": "We got it wrong\nWe are fixing prices\n", "avoid": "Blaming the agency",
-        "links": "https://example.com/statement"})
+    created = await post_form(
+        bob,
+        f"/incidents/{incident_id}/talking-points",
+        {
+            "points": "We got it wrong\nWe are fixing prices\n",
+            "avoid": "Blaming the agency",
+            "links": "https://example.com/statement",
+        },
+    )
     assert created.status_code == 303
-    edit = await post_form(bob, f"/incidents/{incident_id}/talking-points/1/edit",
-                           {"points": "We got it wrong\nPrices are fixed today", "avoid": "Blaming the agency"})
+    edit = await post_form(
+        bob,
+        f"/incidents/{incident_id}/talking-points/1/edit",
+        {"points": "We got it wrong\nPrices are fixed today", "avoid": "Blaming the agency"},
+    )
     assert edit.status_code == 303
-    assert (await talking_points.get_version(incident_id, 1))["points"] == ["We got it wrong",
-                                                                             "Prices are fixed today"]
+    assert (await talking_points.get_version(incident_id, 1))["points"] == ["We got it wrong", "Prices are fixed today"]
     page = (await bob.get(f"/incidents/{incident_id}")).text
     assert "No version approved yet." in page and "Approve version 1" in page
 
@@ -327,19 +387,27 @@ async def test_talking_points_are_drafted_approved_by_someone_else_and_compared(
 
     form = await alice.get(f"/incidents/{incident_id}/talking-points/new")
     assert "Prices are fixed today" in form.text  # a new version starts from the approved one
-    await post_form(alice, f"/incidents/{incident_id}/talking-points", {
-        "points": "We got it wrong\nRefunds for everyone", "avoid": "Blaming the agency"})
+    await post_form(
+        alice,
+        f"/incidents/{incident_id}/talking-points",
+        {"points": "We got it wrong\nRefunds for everyone", "avoid": "Blaming the agency"},
+    )
     assert (await post_form(bob, f"/incidents/{incident_id}/talking-points/2/approve")).status_code == 303
     statuses = {v["version"]: v["status"] for v in await talking_points.versions(incident_id)}
     assert statuses == {1: "superseded", 2: "approved"}
 
     diff = await bob.get(f"/incidents/{incident_id}/talking-points/diff?a=1&b=2")
     assert diff.status_code == 200
-    assert re.search(r'<li class="diff-added"><span class="diff-sign" aria-hidden="true">\+</span>'
-                     r'<span class="visually-hidden">added: </span><span class="diff-line">Refunds for everyone', diff.text)
-    assert re.search(r'<li class="diff-removed"><span class="diff-sign" aria-hidden="true">−</span>'
-                     r'<span class="visually-hidden">removed: </span><span class="diff-line">Prices are fixed today',
-                     diff.text)
+    assert re.search(
+        r'<li class="diff-added"><span class="diff-sign" aria-hidden="true">\+</span>'
+        r'<span class="visually-hidden">added: </span><span class="diff-line">Refunds for everyone',
+        diff.text,
+    )
+    assert re.search(
+        r'<li class="diff-removed"><span class="diff-sign" aria-hidden="true">−</span>'
+        r'<span class="visually-hidden">removed: </span><span class="diff-line">Prices are fixed today',
+        diff.text,
+    )
     assert re.search(r'<li class="diff-kept">.*?We got it wrong', diff.text)
     assert (await bob.get(f"/incidents/{incident_id}/talking-points/diff?a=1&b=9")).status_code == 422
 
@@ -349,14 +417,22 @@ async def test_the_author_may_approve_when_two_person_approval_is_off(as_user, c
     incident_id = await add_incident(clock)
     await post_form(bob, f"/incidents/{incident_id}/talking-points", {"points": "Sorry"})
     assert (await bob.get("/admin/settings")).status_code == 403
-    saved = await post_form(alice, "/admin/settings", {
-        "ack_target_minutes.critical": "15", "ack_target_minutes.high": "60", "ack_target_minutes.medium": "240",
-        "ack_target_minutes.low": "1440"})  # the checkbox left unticked
+    saved = await post_form(
+        alice,
+        "/admin/settings",
+        {
+            "ack_target_minutes.critical": "15",
+            "ack_target_minutes.high": "60",
+            "ack_target_minutes.medium": "240",
+            "ack_target_minutes.low": "1440",
+        },
+    )  # the checkbox left unticked
     assert saved.status_code == 303
     assert (await post_form(bob, f"/incidents/{incident_id}/talking-points/1/approve")).status_code == 303
 
 
 # ---- the freeze and the review -------------------------------------------------------------------
+
 
 async def test_the_freeze_banner_shows_on_every_page_until_lifted(as_user, clock):
     bob = await as_user("bob")
@@ -386,8 +462,11 @@ async def test_the_review_opens_after_resolve_and_exports_markdown(as_user, cloc
     early = await post_form(bob, f"/incidents/{incident_id}/review", {"review_lessons": "Too early"})
     assert early.status_code == 409 and "opens once the incident is resolved" in alert(early.text)
 
-    await post_form(bob, f"/incidents/{incident_id}/statements",
-                    {"kind": "apology", "text": "We are sorry.", "signed_by": "Jane Doe"})
+    await post_form(
+        bob,
+        f"/incidents/{incident_id}/statements",
+        {"kind": "apology", "text": "We are sorry.", "signed_by": "Jane Doe"},
+    )
     statement_id = (await Statement.select(Statement.id).first().run())["id"]
     await post_form(bob, f"/incidents/{incident_id}/statements/{statement_id}/publish")
     await post_form(bob, f"/incidents/{incident_id}/actions", {"what": "Check every price twice"})
@@ -400,9 +479,15 @@ async def test_the_review_opens_after_resolve_and_exports_markdown(as_user, cloc
     assert 'name="review_lessons"' in page and "review.md" in page
     too_long = await post_form(bob, f"/incidents/{incident_id}/review", {"review_lessons": "x" * 20_001})
     assert too_long.status_code == 422 and "at most" in field_error(too_long.text, "review_lessons")
-    saved = await post_form(bob, f"/incidents/{incident_id}/review", {
-        "review_what_happened": "A price feed broke.", "review_what_changed": "Prices are checked twice.",
-        "review_lessons": "Slow down before sending."})
+    saved = await post_form(
+        bob,
+        f"/incidents/{incident_id}/review",
+        {
+            "review_what_happened": "A price feed broke.",
+            "review_what_changed": "Prices are checked twice.",
+            "review_lessons": "Slow down before sending.",
+        },
+    )
     assert saved.status_code == 303
     assert (await post_form(bob, f"/incidents/{incident_id}/transition", {"to": "reviewed"})).status_code == 303
 
@@ -420,6 +505,7 @@ async def test_the_review_opens_after_resolve_and_exports_markdown(as_user, cloc
 
 # ---- settings ------------------------------------------------------------------------------------
 
+
 async def test_settings_are_admin_only_and_change_the_ack_target(as_user, clock):
     bob, alice = await as_user("bob"), await as_user("alice")
     assert (await bob.get("/admin/settings")).status_code == 403
@@ -433,8 +519,13 @@ async def test_settings_are_admin_only_and_change_the_ack_target(as_user, clock)
     clock.advance(minutes=20)
     assert "clock-warning" in (await alice.get(f"/incidents/{incident_id}")).text
 
-    prefs = {"ack_target_minutes.critical": "30", "ack_target_minutes.high": "60",
-             "ack_target_minutes.medium": "240", "ack_target_minutes.low": "0", "two_person_approval": "on"}
+    prefs = {
+        "ack_target_minutes.critical": "30",
+        "ack_target_minutes.high": "60",
+        "ack_target_minutes.medium": "240",
+        "ack_target_minutes.low": "0",
+        "two_person_approval": "on",
+    }
     bad = await post_form(alice, "/admin/settings", prefs)
     assert bad.status_code == 422
     assert field_error(bad.text, "ack_target_minutes-low") == "Between 1 and 10080."
@@ -449,13 +540,15 @@ async def test_settings_are_admin_only_and_change_the_ack_target(as_user, clock)
 
 # ---- who may write -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("who", ["carol", "dave"])
 async def test_agents_and_viewers_read_but_every_post_is_403(as_user, clock, who):
     reader = await as_user(who)
     incident_id = await add_incident(clock)
     await talking_points.create_draft(incident_id=incident_id, values={"points": ["Sorry"]}, actor=SYSTEM, now=clock())
-    await service.add_statement(incident_id=incident_id, values={"kind": "update", "text": "Looking into it"},
-                                actor=SYSTEM, now=clock())
+    await service.add_statement(
+        incident_id=incident_id, values={"kind": "update", "text": "Looking into it"}, actor=SYSTEM, now=clock()
+    )
     await service.add_action(incident_id=incident_id, values={"what": "Fix it"}, actor=SYSTEM, now=clock())
     page = await reader.get(f"/incidents/{incident_id}")
     assert page.status_code == 200
@@ -465,14 +558,31 @@ async def test_agents_and_viewers_read_but_every_post_is_403(as_user, clock, who
     statement_id = (await Statement.select(Statement.id).first().run())["id"]
     action_id = (await CorrectiveAction.select(CorrectiveAction.id).first().run())["id"]
     base = f"/incidents/{incident_id}"
-    for url in ("/incidents", f"{base}/transition", f"{base}/freeze/lift", f"{base}/statements",
-                f"{base}/statements/{statement_id}/publish", f"{base}/actions", f"{base}/actions/{action_id}/status",
-                f"{base}/interactions", f"{base}/talking-points", f"{base}/talking-points/1/edit",
-                f"{base}/talking-points/1/approve", f"{base}/review", "/admin/settings"):
+    for url in (
+        "/incidents",
+        f"{base}/transition",
+        f"{base}/freeze/lift",
+        f"{base}/statements",
+        f"{base}/statements/{statement_id}/publish",
+        f"{base}/actions",
+        f"{base}/actions/{action_id}/status",
+        f"{base}/interactions",
+        f"{base}/talking-points",
+        f"{base}/talking-points/1/edit",
+        f"{base}/talking-points/1/approve",
+        f"{base}/review",
+        "/admin/settings",
+    ):
         response = await post_form(reader, url, {"to": "acknowledged", "status": "done", "points": "x"})
         assert response.status_code == 403, url
-    for url in ("/incidents/new", f"{base}/statements/new", f"{base}/actions/new", f"{base}/talking-points/new",
-                f"{base}/talking-points/1/edit", "/admin/settings"):
+    for url in (
+        "/incidents/new",
+        f"{base}/statements/new",
+        f"{base}/actions/new",
+        f"{base}/talking-points/new",
+        f"{base}/talking-points/1/edit",
+        "/admin/settings",
+    ):
         assert (await reader.get(url)).status_code == 403, url
     for url in (f"{base}/interactions", f"{base}/talking-points/diff", f"{base}/review.md"):
         assert (await reader.get(url)).status_code == 200, url

@@ -16,14 +16,18 @@ from crm.incidents import talking_points
 from crm.incidents.tables import TalkingPoints
 from crm.preferences import service as preferences
 from tests.conftest import START
-from tests.incidents.test_api import (  # noqa: F401 - fixtures
-    api, audit_actions, counts, error, open_incident,
+from tests.incidents.test_api import (
+    audit_actions,
+    counts,
+    error,
+    open_incident,
 )
 
 
 async def draft(api, iid: int, points: list[str], headers: dict | None = None, **extra) -> dict:
-    response = await api.post(f"/api/v1/incidents/{iid}/talking-points", json={"points": points, **extra},
-                              headers=headers)
+    response = await api.post(
+        f"/api/v1/incidents/{iid}/talking-points", json={"points": points, **extra}, headers=headers
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -33,8 +37,12 @@ async def approve(api, iid: int, version: int, headers: dict | None = None):
 
 
 async def statuses(iid: int) -> dict[int, str]:
-    rows = await TalkingPoints.select(TalkingPoints.version, TalkingPoints.status).where(
-        TalkingPoints.incident == iid).order_by(TalkingPoints.version).run()
+    rows = (
+        await TalkingPoints.select(TalkingPoints.version, TalkingPoints.status)
+        .where(TalkingPoints.incident == iid)
+        .order_by(TalkingPoints.version)
+        .run()
+    )
     return {r["version"]: r["status"] for r in rows}
 
 
@@ -53,15 +61,29 @@ def actor(users, name: str) -> Actor:
 
 # ---- drafts --------------------------------------------------------------------------------------
 
+
 async def test_drafts_are_numbered_per_incident(api, users, clock):
     iid = (await open_incident(api))["id"]
     other = (await open_incident(api, title="Another"))["id"]
-    first = await draft(api, iid, ["  We are   sorry. ", "", "We are pulling the ad."], avoid=["Blame the agency"],
-                        links=["https://example.com/statement"])
-    assert first == {"incident_id": iid, "version": 1, "status": "draft",
-                     "points": ["We are sorry.", "We are pulling the ad."], "avoid": ["Blame the agency"],
-                     "links": ["https://example.com/statement"], "author_id": users["bob"]["id"],
-                     "created_at": first["created_at"], "approved_by_id": None, "approved_at": None}
+    first = await draft(
+        api,
+        iid,
+        ["  We are   sorry. ", "", "We are pulling the ad."],
+        avoid=["Blame the agency"],
+        links=["https://example.com/statement"],
+    )
+    assert first == {
+        "incident_id": iid,
+        "version": 1,
+        "status": "draft",
+        "points": ["We are sorry.", "We are pulling the ad."],
+        "avoid": ["Blame the agency"],
+        "links": ["https://example.com/statement"],
+        "author_id": users["bob"]["id"],
+        "created_at": first["created_at"],
+        "approved_by_id": None,
+        "approved_at": None,
+    }
     clock.advance(minutes=5)
     assert (await draft(api, iid, ["Second try"]))["version"] == 2
     assert (await draft(api, other, ["Elsewhere"]))["version"] == 1
@@ -73,10 +95,15 @@ async def test_drafts_are_numbered_per_incident(api, users, clock):
 async def test_a_draft_needs_points_and_real_links(api):
     iid = (await open_incident(api))["id"]
     before = await counts()
-    for body, field in [({"points": []}, "points"), ({"points": ["  ", ""]}, "points"),
-                        ({"points": ["ok"], "links": ["javascript:alert(1)"]}, "links[0]"),
-                        ({"points": ["x" * 2001]}, "points"), ({"points": ["ok"] * 51}, "points"),
-                        ({"points": ["ok"], "status": "approved"}, "status"), ({"avoid": ["x"]}, "points")]:
+    for body, field in [
+        ({"points": []}, "points"),
+        ({"points": ["  ", ""]}, "points"),
+        ({"points": ["ok"], "links": ["javascript:alert(1)"]}, "links[0]"),
+        ({"points": ["x" * 2001]}, "points"),
+        ({"points": ["ok"] * 51}, "points"),
+        ({"points": ["ok"], "status": "approved"}, "status"),
+        ({"avoid": ["x"]}, "points"),
+    ]:
         response = await api.post(f"/api/v1/incidents/{iid}/talking-points", json=body)
         assert response.status_code in (400, 422), (body, response.text)
         problem = error(response)
@@ -88,6 +115,7 @@ async def test_a_draft_needs_points_and_real_links(api):
 
 
 # ---- approval ------------------------------------------------------------------------------------
+
 
 async def test_approving_keeps_exactly_one_approved_version_per_incident(api, auth, users, clock):
     iid = (await open_incident(api))["id"]
@@ -105,8 +133,7 @@ async def test_approving_keeps_exactly_one_approved_version_per_incident(api, au
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["status"] == "approved" and body["approved_by_id"] == users["alice"]["id"]
-        expected = {v: ("approved" if v == version else "superseded" if v < version else "draft")
-                    for v in (1, 2, 3)}
+        expected = {v: ("approved" if v == version else "superseded" if v < version else "draft") for v in (1, 2, 3)}
         assert await statuses(iid) == expected
         assert list((await statuses(iid)).values()).count("approved") == 1
         assert await current_version(api, iid) == version
@@ -116,11 +143,17 @@ async def test_approving_keeps_exactly_one_approved_version_per_incident(api, au
     assert await statuses(iid) == {1: "superseded", 2: "superseded", 3: "superseded", 4: "approved"}
     assert await statuses(other) == {1: "approved"}
     assert await current_version(api, other) == 1
-    superseded = await TalkingPoints.select(TalkingPoints.version, TalkingPoints.superseded_at).where(
-        (TalkingPoints.incident == iid) & (TalkingPoints.status == "superseded")).order_by(
-        TalkingPoints.version).run()
-    assert [r["superseded_at"] for r in superseded] == [START + timedelta(minutes=11), START + timedelta(minutes=31),
-                                                         START + timedelta(minutes=31)]
+    superseded = (
+        await TalkingPoints.select(TalkingPoints.version, TalkingPoints.superseded_at)
+        .where((TalkingPoints.incident == iid) & (TalkingPoints.status == "superseded"))
+        .order_by(TalkingPoints.version)
+        .run()
+    )
+    assert [r["superseded_at"] for r in superseded] == [
+        START + timedelta(minutes=11),
+        START + timedelta(minutes=31),
+        START + timedelta(minutes=31),
+    ]
     assert (await audit_actions(entity="talking_points")).count("talking_points.approve") == 5
 
 
@@ -146,16 +179,22 @@ async def test_approved_and_superseded_versions_are_never_edited(api, auth, user
     iid = (await open_incident(api))["id"]
     await draft(api, iid, ["One"])
     await draft(api, iid, ["Two"])
-    edited = await talking_points.update_draft(incident_id=iid, version=2, values={"points": ["Two, better"]},
-                                               actor=actor(users, "bob"), now=clock())
+    edited = await talking_points.update_draft(
+        incident_id=iid, version=2, values={"points": ["Two, better"]}, actor=actor(users, "bob"), now=clock()
+    )
     assert edited["points"] == ["Two, better"] and edited["version"] == 2 and edited["status"] == "draft"
     assert (await approve(api, iid, 1, auth["alice"])).status_code == 200
     assert (await approve(api, iid, 2, auth["alice"])).status_code == 200
     for version, status in [(1, "superseded"), (2, "approved")]:
         before = await talking_points.get_version(iid, version)
         with pytest.raises(Conflict) as refused:
-            await talking_points.update_draft(incident_id=iid, version=version, values={"points": ["Rewritten"]},
-                                              actor=actor(users, "alice"), now=clock())
+            await talking_points.update_draft(
+                incident_id=iid,
+                version=version,
+                values={"points": ["Rewritten"]},
+                actor=actor(users, "alice"),
+                now=clock(),
+            )
         assert status in refused.value.message and "new version" in refused.value.message
         assert await talking_points.get_version(iid, version) == before
     assert await current_version(api, iid) == 2
@@ -199,8 +238,9 @@ async def test_agents_and_viewers_may_read_but_not_write_or_approve(api, auth):
     for who in ("carol", "dave"):
         response = await approve(api, iid, 1, auth[who])
         assert response.status_code == 403 and error(response)["code"] == "forbidden"
-        response = await api.post(f"/api/v1/incidents/{iid}/talking-points", json={"points": ["Mine"]},
-                                  headers=auth[who])
+        response = await api.post(
+            f"/api/v1/incidents/{iid}/talking-points", json={"points": ["Mine"]}, headers=auth[who]
+        )
         assert response.status_code == 403 and error(response)["code"] == "forbidden"
     assert await counts() == before and await statuses(iid) == {1: "draft"}
     assert (await approve(api, iid, 1, auth["alice"])).status_code == 200
@@ -226,35 +266,57 @@ async def test_simultaneous_approvals_still_leave_one_approved_version(api, user
     iid = (await open_incident(api))["id"]
     for n in range(1, 5):
         await draft(api, iid, [f"Point {n}"])
-    results = await asyncio.gather(*[
-        talking_points.approve(incident_id=iid, version=v, actor=actor(users, "alice"), now=clock())
-        for v in (1, 2, 3, 4)], return_exceptions=True)
+    results = await asyncio.gather(
+        *[
+            talking_points.approve(incident_id=iid, version=v, actor=actor(users, "alice"), now=clock())
+            for v in (1, 2, 3, 4)
+        ],
+        return_exceptions=True,
+    )
     assert not [r for r in results if isinstance(r, BaseException) and not isinstance(r, Conflict)], results
     assert list((await statuses(iid)).values()).count("approved") == 1, await statuses(iid)
 
 
 async def test_simultaneous_drafts_get_distinct_versions(api, users, clock):
     iid = (await open_incident(api))["id"]
-    made = await asyncio.gather(*[
-        talking_points.create_draft(incident_id=iid, values={"points": [f"Point {n}"]}, actor=actor(users, "bob"),
-                                    now=clock()) for n in range(4)])
+    made = await asyncio.gather(
+        *[
+            talking_points.create_draft(
+                incident_id=iid, values={"points": [f"Point {n}"]}, actor=actor(users, "bob"), now=clock()
+            )
+            for n in range(4)
+        ]
+    )
     assert sorted(m["version"] for m in made) == [1, 2, 3, 4]
 
 
 # ---- differences ---------------------------------------------------------------------------------
 
+
 async def test_diff_marks_added_removed_and_kept_lines():
-    old = {"points": ["We are sorry.", "The ad is gone.", "We will donate."], "avoid": ["Blame the agency"],
-           "links": []}
-    new = {"points": ["We are sorry.", "We will donate.", "We are changing our review process."],
-           "avoid": ["Blame the agency"], "links": ["https://example.com/statement"]}
+    old = {
+        "points": ["We are sorry.", "The ad is gone.", "We will donate."],
+        "avoid": ["Blame the agency"],
+        "links": [],
+    }
+    new = {
+        "points": ["We are sorry.", "We will donate.", "We are changing our review process."],
+        "avoid": ["Blame the agency"],
+        "links": ["https://example.com/statement"],
+    }
     changes = talking_points.diff(old, new)
-    assert changes["points"] == [(" ", "We are sorry."), ("-", "The ad is gone."), (" ", "We will donate."),
-                                 ("+", "We are changing our review process.")]
+    assert changes["points"] == [
+        (" ", "We are sorry."),
+        ("-", "The ad is gone."),
+        (" ", "We will donate."),
+        ("+", "We are changing our review process."),
+    ]
     assert changes["avoid"] == [(" ", "Blame the agency")]
     assert changes["links"] == [("+", "https://example.com/statement")]
     assert talking_points.diff(new, new)["points"] == [(" ", p) for p in new["points"]]
     # Similar lines are still whole lines: no "?" hint lines leak through.
-    similar = talking_points.diff({"points": ["We are sorry."], "avoid": [], "links": []},
-                                  {"points": ["We are so sorry."], "avoid": [], "links": []})
+    similar = talking_points.diff(
+        {"points": ["We are sorry."], "avoid": [], "links": []},
+        {"points": ["We are so sorry."], "avoid": [], "links": []},
+    )
     assert similar["points"] == [("-", "We are sorry."), ("+", "We are so sorry.")]

@@ -12,8 +12,12 @@ from crm.incidents.tables import Incident
 from crm.incidents.vocab import STATUSES, TRANSITIONS
 from crm.preferences import service as preferences
 from tests.conftest import START
-from tests.incidents.test_api import (  # noqa: F401 - fixtures
-    api, audit_actions, error, move, move_ok, open_incident,
+from tests.incidents.test_api import (
+    audit_actions,
+    error,
+    move,
+    move_ok,
+    open_incident,
 )
 
 # How to bring a fresh incident to each status.
@@ -32,10 +36,15 @@ async def row(incident_id: int) -> dict:
 
 # ---- the workflow --------------------------------------------------------------------------------
 
+
 async def test_every_step_is_stamped_with_who_and_when_and_audited(api, auth, users, clock):
     iid = (await open_incident(api, severity="critical"))["id"]
-    steps = [("acknowledged", "alice", 7), ("responding", "bob", 5), ("resolved", "alice", 90),
-             ("reviewed", "bob", 60 * 24)]
+    steps = [
+        ("acknowledged", "alice", 7),
+        ("responding", "bob", 5),
+        ("resolved", "alice", 90),
+        ("reviewed", "bob", 60 * 24),
+    ]
     at = START
     for to, who, minutes in steps:
         clock.advance(minutes=minutes)
@@ -54,8 +63,13 @@ async def test_every_step_is_stamped_with_who_and_when_and_audited(api, auth, us
     assert r["responding_at"] == START + timedelta(minutes=12) and r["responding_by"] == users["bob"]["id"]
     assert r["resolved_at"] == START + timedelta(minutes=102) and r["resolved_by"] == users["alice"]["id"]
     assert r["owner"] == users["bob"]["id"]  # moving it along does not change the owner
-    assert await audit_actions(iid) == ["incident.create", "incident.acknowledged", "incident.responding",
-                                        "incident.resolved", "incident.reviewed"]
+    assert await audit_actions(iid) == [
+        "incident.create",
+        "incident.acknowledged",
+        "incident.responding",
+        "incident.resolved",
+        "incident.reviewed",
+    ]
 
 
 async def test_there_is_no_shortcut_past_responding(api):
@@ -126,11 +140,18 @@ async def test_a_resolved_incident_can_be_reopened_and_resolved_again(api, auth,
     clock.advance(hours=1)
     body = await move_ok(api, iid, "resolved")
     assert body["clock"]["seconds_to_resolve"] == 4 * 3600
-    assert await audit_actions(iid) == ["incident.create", "incident.acknowledged", "incident.responding",
-                                        "incident.resolved", "incident.responding", "incident.resolved"]
+    assert await audit_actions(iid) == [
+        "incident.create",
+        "incident.acknowledged",
+        "incident.responding",
+        "incident.resolved",
+        "incident.responding",
+        "incident.resolved",
+    ]
 
 
 # ---- the response clock --------------------------------------------------------------------------
+
 
 async def test_the_acknowledgement_target_by_severity(api, clock):
     targets = [("critical", 15 * 60), ("high", 3600), ("medium", 4 * 3600), ("low", 24 * 3600)]
@@ -165,8 +186,7 @@ async def test_an_acknowledgement_is_judged_by_when_it_came(api, clock):
 
 
 async def test_time_to_resolve_counts_from_detection(api, clock):
-    iid = (await open_incident(api, severity="medium",
-                               detected_at=(START - timedelta(minutes=30)).isoformat()))["id"]
+    iid = (await open_incident(api, severity="medium", detected_at=(START - timedelta(minutes=30)).isoformat()))["id"]
     clock.advance(minutes=10)
     await move_ok(api, iid, "acknowledged")
     clock.advance(minutes=50)
@@ -209,13 +229,16 @@ async def test_simultaneous_moves_are_decided_one_at_a_time(api, users, clock):
 
     iid = (await open_incident(api, severity="critical"))["id"]
     bob = Actor(user_id=users["bob"]["id"], label="bob@example.com")
-    results = await asyncio.gather(*[service.transition(incident_id=iid, to="acknowledged", actor=bob, now=clock())
-                                     for _ in range(3)], return_exceptions=True)
+    results = await asyncio.gather(
+        *[service.transition(incident_id=iid, to="acknowledged", actor=bob, now=clock()) for _ in range(3)],
+        return_exceptions=True,
+    )
     assert sum(isinstance(r, dict) for r in results) == 1, results
     assert sum(isinstance(r, Conflict) for r in results) == 2, results
     assert (await audit_actions(iid)).count("incident.acknowledged") == 1
     await service.transition(incident_id=iid, to="responding", actor=bob, now=clock())
-    lifts = await asyncio.gather(*[service.lift_freeze(incident_id=iid, actor=bob, now=clock()) for _ in range(3)],
-                                 return_exceptions=True)
+    lifts = await asyncio.gather(
+        *[service.lift_freeze(incident_id=iid, actor=bob, now=clock()) for _ in range(3)], return_exceptions=True
+    )
     assert sum(isinstance(r, dict) for r in lifts) == 1 and sum(isinstance(r, Conflict) for r in lifts) == 2, lifts
     assert (await audit_actions(iid)).count("incident.freeze_lift") == 1

@@ -9,23 +9,28 @@ from datetime import timedelta
 
 import pytest
 
-from crm.audit.service import Actor
 from crm.audit.tables import AuditEntry
 from crm.members.tables import Handle, Interaction, Member, MemberDay, MemberTopic
 from tests.conftest import error
 
-ENGAGEMENT_KEYS = {"score", "interactions_7d", "interactions_30d", "interactions_90d", "interactions_365d",
-                   "first_interaction_at", "last_interaction_at", "usual_gap_days", "positive_share_90d",
-                   "negative_share_90d", "trend", "reach", "state"}
+ENGAGEMENT_KEYS = {
+    "score",
+    "interactions_7d",
+    "interactions_30d",
+    "interactions_90d",
+    "interactions_365d",
+    "first_interaction_at",
+    "last_interaction_at",
+    "usual_gap_days",
+    "positive_share_90d",
+    "negative_share_90d",
+    "trend",
+    "reach",
+    "state",
+}
 
 
 # ---- helpers shared by the members tests ---------------------------------------------------------
-
-@pytest.fixture
-async def api(client, auth):
-    """The client, signed in by bearer token as alice (admin) unless a request says otherwise."""
-    client.headers.update(auth["alice"])
-    return client
 
 
 def iso(at) -> str:
@@ -58,8 +63,13 @@ async def counts() -> dict[str, int]:
 
 async def audit(action: str, record_id) -> list[dict]:
     """Audit entries for one action on one record, oldest first, with before/after as dicts."""
-    return await AuditEntry.select().where((AuditEntry.action == action) & (AuditEntry.record_id == str(record_id))
-                                           ).order_by(AuditEntry.id).output(load_json=True).run()
+    return (
+        await AuditEntry.select()
+        .where((AuditEntry.action == action) & (AuditEntry.record_id == str(record_id)))
+        .order_by(AuditEntry.id)
+        .output(load_json=True)
+        .run()
+    )
 
 
 async def walk(api, url: str, limit: int, **params) -> list[dict]:
@@ -80,6 +90,7 @@ async def walk(api, url: str, limit: int, **params) -> list[dict]:
 
 # ---- create ----------------------------------------------------------------------------------------
 
+
 async def test_it_creates_a_member_with_defaults(api, clock):
     response = await api.post("/api/v1/members", json={"name": "Jane Doe"})
     assert response.status_code == 201, response.text
@@ -96,11 +107,15 @@ async def test_it_creates_a_member_with_defaults(api, clock):
 
 
 async def test_it_normalises_topics_email_and_handles(api):
-    body = await create(api, name="Jane", email="  Jane.Doe@Example.COM ",
-                        topics=["Travel", "travel", " FOOD ", "food", "Slow  Travel"],
-                        handles=[{"platform": "x", "handle": "@JaneD", "followers": 120,
-                                  "url": "https://x.com/JaneD"}],
-                        consent_private_briefing=True, tier="advocate")
+    body = await create(
+        api,
+        name="Jane",
+        email="  Jane.Doe@Example.COM ",
+        topics=["Travel", "travel", " FOOD ", "food", "Slow  Travel"],
+        handles=[{"platform": "x", "handle": "@JaneD", "followers": 120, "url": "https://x.com/JaneD"}],
+        consent_private_briefing=True,
+        tier="advocate",
+    )
     assert body["email"] == "jane.doe@example.com"
     assert sorted(body["topics"]) == ["food", "slow travel", "travel"]
     assert body["handles"] == [{"platform": "x", "handle": "JaneD", "followers": 120, "url": "https://x.com/JaneD"}]
@@ -127,8 +142,9 @@ async def test_it_refuses_a_duplicate_handle_on_the_same_platform_naming_the_exi
     first = await create(api, name="Jane", handles=[{"platform": "instagram", "handle": "JaneD"}])
     before = await counts()
     for handle in ["janed", "@JaneD", "JANED", " @janed "]:
-        response = await api.post("/api/v1/members", json={
-            "name": "Other", "handles": [{"platform": "instagram", "handle": handle}]})
+        response = await api.post(
+            "/api/v1/members", json={"name": "Other", "handles": [{"platform": "instagram", "handle": handle}]}
+        )
         assert response.status_code == 409, (handle, response.text)
         assert f"member {first['id']}" in error(response)["message"]
     assert await counts() == before
@@ -141,8 +157,10 @@ async def test_it_accepts_the_same_handle_on_another_platform(api):
 
 
 async def test_it_refuses_a_handle_listed_twice_in_one_request(api):
-    response = await api.post("/api/v1/members", json={"name": "Twice", "handles": [
-        {"platform": "x", "handle": "same"}, {"platform": "x", "handle": "@SAME"}]})
+    response = await api.post(
+        "/api/v1/members",
+        json={"name": "Twice", "handles": [{"platform": "x", "handle": "same"}, {"platform": "x", "handle": "@SAME"}]},
+    )
     assert response.status_code == 422
     assert "handles[1].handle" in error(response)["fields"]
     assert await Member.count().run() == 0
@@ -150,9 +168,16 @@ async def test_it_refuses_a_handle_listed_twice_in_one_request(api):
 
 # ---- read one ------------------------------------------------------------------------------------
 
+
 async def test_it_shows_one_member_with_handles_and_exactly_the_engagement_keys(api, clock):
-    member = await create(api, name="Jane", handles=[{"platform": "x", "handle": "jane", "followers": 10},
-                                                    {"platform": "youtube", "handle": "JaneTube", "followers": 5}])
+    member = await create(
+        api,
+        name="Jane",
+        handles=[
+            {"platform": "x", "handle": "jane", "followers": 10},
+            {"platform": "youtube", "handle": "JaneTube", "followers": 5},
+        ],
+    )
     await log(api, member_id=member["id"], platform="x", kind="post", occurred_at=iso(clock()))
     response = await api.get(f"/api/v1/members/{member['id']}")
     assert response.status_code == 200
@@ -162,7 +187,9 @@ async def test_it_shows_one_member_with_handles_and_exactly_the_engagement_keys(
     assert body["engagement"]["interactions_7d"] == 1
     assert body["engagement"]["reach"] == 15
     assert {(h["platform"], h["handle"], h["followers"]) for h in body["handles"]} == {
-        ("x", "jane", 10), ("youtube", "JaneTube", 5)}
+        ("x", "jane", 10),
+        ("youtube", "JaneTube", 5),
+    }
 
 
 async def test_it_answers_404_for_an_unknown_member(api):
@@ -172,26 +199,45 @@ async def test_it_answers_404_for_an_unknown_member(api):
 
 # ---- the list --------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 async def crowd(api, clock):
     """A small, varied population for the list tests: name -> member."""
     now = clock()
     made = {}
-    made["ann"] = await create(api, name="Ann Archer", email="ann@archery.org", tier="champion",
-                               topics=["travel"], consent_private_briefing=True,
-                               handles=[{"platform": "x", "handle": "annarrow", "followers": 500}])
-    made["ben"] = await create(api, name="Ben Baker", email="ben@bakery.net", tier="advocate",
-                               topics=["food", "travel"],
-                               handles=[{"platform": "instagram", "handle": "BreadBen", "followers": 80}])
-    made["cat"] = await create(api, name="Cat Carver", tier="member", topics=["food"],
-                               handles=[{"platform": "tiktok", "handle": "catcarves", "followers": 80}])
+    made["ann"] = await create(
+        api,
+        name="Ann Archer",
+        email="ann@archery.org",
+        tier="champion",
+        topics=["travel"],
+        consent_private_briefing=True,
+        handles=[{"platform": "x", "handle": "annarrow", "followers": 500}],
+    )
+    made["ben"] = await create(
+        api,
+        name="Ben Baker",
+        email="ben@bakery.net",
+        tier="advocate",
+        topics=["food", "travel"],
+        handles=[{"platform": "instagram", "handle": "BreadBen", "followers": 80}],
+    )
+    made["cat"] = await create(
+        api,
+        name="Cat Carver",
+        tier="member",
+        topics=["food"],
+        handles=[{"platform": "tiktok", "handle": "catcarves", "followers": 80}],
+    )
     made["dan"] = await create(api, name="Dan Dyer", email="dan@dyes.com", tier="advocate")
     for at, kind in ((now - timedelta(days=2), "post"), (now - timedelta(days=40), "post")):
         await log(api, member_id=made["ann"]["id"], platform="x", kind=kind, occurred_at=iso(at))
-    await log(api, member_id=made["ben"]["id"], platform="instagram", kind="mention",
-              occurred_at=iso(now - timedelta(days=1)))
-    await log(api, member_id=made["cat"]["id"], platform="tiktok", kind="mention",
-              occurred_at=iso(now - timedelta(days=200)))
+    await log(
+        api, member_id=made["ben"]["id"], platform="instagram", kind="mention", occurred_at=iso(now - timedelta(days=1))
+    )
+    await log(
+        api, member_id=made["cat"]["id"], platform="tiktok", kind="mention", occurred_at=iso(now - timedelta(days=200))
+    )
     return made
 
 
@@ -248,9 +294,16 @@ async def test_it_sorts_the_list(api, crowd):
 
 
 async def test_it_refuses_unknown_list_options_naming_them(api):
-    for params, field in [({"sort": "age"}, "sort"), ({"tier": "gold"}, "tier"), ({"platform": "myspace"}, "platform"),
-                          ({"state": "sleeping"}, "state"), ({"consent": "maybe"}, "consent"), ({"limit": 0}, "limit"),
-                          ({"limit": 201}, "limit"), ({"q": "x" * 201}, "q")]:
+    for params, field in [
+        ({"sort": "age"}, "sort"),
+        ({"tier": "gold"}, "tier"),
+        ({"platform": "myspace"}, "platform"),
+        ({"state": "sleeping"}, "state"),
+        ({"consent": "maybe"}, "consent"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 201}, "limit"),
+        ({"q": "x" * 201}, "q"),
+    ]:
         response = await api.get("/api/v1/members", params=params)
         assert response.status_code == 422, params
         assert field in error(response)["fields"], params
@@ -261,8 +314,9 @@ async def _population_for_paging(api, clock) -> None:
     now = clock()
     for n in range(13):
         followers = [100, 100, 50, 0, 7][n % 5]
-        member = await create(api, name=f"Member {n % 4}", handles=[
-            {"platform": "forum", "handle": f"m{n}", "followers": followers}])
+        member = await create(
+            api, name=f"Member {n % 4}", handles=[{"platform": "forum", "handle": f"m{n}", "followers": followers}]
+        )
         if n % 3 == 0:
             continue  # never interacted: no score, no last interaction
         # Pairs of members share the same interaction (and so the same score and last time).
@@ -297,8 +351,9 @@ async def test_it_pages_through_every_member_exactly_once_in_order(api, clock):
         assert response.json()["next"] is None
         # And with a filter on top, pages still hold exactly the filtered members.
         filtered = await walk(api, "/api/v1/members", limit=3, sort=sort, q="member 1")
-        assert [i["id"] for i in filtered] == [i for i in ids if i in {r["id"] for r in rows
-                                                                      if r["name"] == "Member 1"}], sort
+        assert [i["id"] for i in filtered] == [
+            i for i in ids if i in {r["id"] for r in rows if r["name"] == "Member 1"}
+        ], sort
 
 
 def _cursor(value) -> str:
@@ -312,16 +367,16 @@ FORGED_CURSORS = [
     ("score", _cursor(["high", 3])),
     ("score", _cursor([1.5])),
     ("score", _cursor([1.5, "3"])),
-    ("score", _cursor([1.5, 2 ** 40])),
+    ("score", _cursor([1.5, 2**40])),
     ("name", _cursor([5, 3])),
     ("reach", _cursor(["lots", 3])),
-    ("reach", _cursor([2 ** 40, 3])),
+    ("reach", _cursor([2**40, 3])),
     ("last_interaction", _cursor(["yesterday", 3])),
     ("last_interaction", _cursor([12, 3])),
     ("last_interaction", _cursor(["2026-01-01T00:00:00", 3])),  # no offset
     ("name", _cursor(["nul\u0000byte", 3])),
     ("score", _cursor([True, 3])),
-    ("score", _cursor([10 ** 400, 3])),
+    ("score", _cursor([10**400, 3])),
     ("reach", _cursor([True, 3])),
     ("name", _cursor(["Ann", True])),
 ]
@@ -340,9 +395,17 @@ async def test_it_refuses_a_forged_cursor_naming_it(api, crowd):
 
 # ---- change ------------------------------------------------------------------------------------------
 
+
 async def test_it_changes_only_the_fields_sent_and_audits_before_and_after(api, users):
-    member = await create(api, name="Jane", email="jane@example.com", tier="advocate", topics=["food"],
-                          notes="Met at the fair.", handles=[{"platform": "x", "handle": "jane", "followers": 3}])
+    member = await create(
+        api,
+        name="Jane",
+        email="jane@example.com",
+        tier="advocate",
+        topics=["food"],
+        notes="Met at the fair.",
+        handles=[{"platform": "x", "handle": "jane", "followers": 3}],
+    )
     response = await api.patch(f"/api/v1/members/{member['id']}", json={"tier": "champion"})
     assert response.status_code == 200, response.text
     body = response.json()
@@ -378,12 +441,17 @@ async def test_it_stamps_when_and_by_whom_consent_was_recorded(api, clock, users
 
 
 async def test_it_replaces_topics_and_handles_and_refuses_another_members_handle_or_email(api):
-    jane = await create(api, name="Jane", email="jane@example.com", topics=["food"],
-                        handles=[{"platform": "x", "handle": "jane"}])
-    other = await create(api, name="Other", email="other@example.com",
-                         handles=[{"platform": "x", "handle": "other"}])
-    response = await api.patch(f"/api/v1/members/{jane['id']}", json={
-        "topics": ["Music"], "handles": [{"platform": "x", "handle": "jane"}, {"platform": "reddit", "handle": "j"}]})
+    jane = await create(
+        api, name="Jane", email="jane@example.com", topics=["food"], handles=[{"platform": "x", "handle": "jane"}]
+    )
+    other = await create(api, name="Other", email="other@example.com", handles=[{"platform": "x", "handle": "other"}])
+    response = await api.patch(
+        f"/api/v1/members/{jane['id']}",
+        json={
+            "topics": ["Music"],
+            "handles": [{"platform": "x", "handle": "jane"}, {"platform": "reddit", "handle": "j"}],
+        },
+    )
     assert response.status_code == 200
     assert response.json()["topics"] == ["music"]
     assert len(response.json()["handles"]) == 2
@@ -403,6 +471,7 @@ async def test_it_answers_404_when_changing_an_unknown_member(api):
 
 # ---- delete ------------------------------------------------------------------------------------------
 
+
 async def test_it_soft_deletes_a_member(api, clock):
     member = await create(api, name="Jane", handles=[{"platform": "x", "handle": "jane"}])
     await log(api, member_id=member["id"], platform="x", occurred_at=iso(clock()))
@@ -415,8 +484,11 @@ async def test_it_soft_deletes_a_member(api, clock):
     stored = await Member.select().where(Member.id == member["id"]).first().run()
     assert stored is not None and stored["deleted_at"] == clock() and stored["name"] == "Jane"
     assert await Interaction.count().where(Interaction.member == member["id"]).run() == 1
-    assert await AuditEntry.exists().where((AuditEntry.action == "member.delete")
-                                           & (AuditEntry.record_id == str(member["id"]))).run()
+    assert (
+        await AuditEntry.exists()
+        .where((AuditEntry.action == "member.delete") & (AuditEntry.record_id == str(member["id"])))
+        .run()
+    )
 
 
 # ---- bad input ---------------------------------------------------------------------------------------
@@ -450,15 +522,19 @@ async def test_it_refuses_bad_member_input_naming_the_field_and_writes_nothing(a
 async def test_it_refuses_bad_changes_naming_the_field_and_changes_nothing(api):
     member = await create(api, name="Jane", handles=[{"platform": "x", "handle": "jane", "followers": 1}])
     before = await counts()
-    for body, field in (({"tier": "gold"}, "tier"),
-                        ({"handles": [{"platform": "x", "handle": "jane", "followers": -1}]}, "handles[0].followers"),
-                        ({"name": ""}, "name")):
+    for body, field in (
+        ({"tier": "gold"}, "tier"),
+        ({"handles": [{"platform": "x", "handle": "jane", "followers": -1}]}, "handles[0].followers"),
+        ({"name": ""}, "name"),
+    ):
         response = await api.patch(f"/api/v1/members/{member['id']}", json=body)
         assert response.status_code == 422, response.text
         assert field in error(response)["fields"], (body, error(response))
     assert await counts() == before
     assert (await api.get(f"/api/v1/members/{member['id']}")).json() == {
-        **member, "engagement": (await api.get(f"/api/v1/members/{member['id']}")).json()["engagement"]}
+        **member,
+        "engagement": (await api.get(f"/api/v1/members/{member['id']}")).json()["engagement"],
+    }
 
 
 BAD_INTERACTIONS = [
@@ -491,22 +567,30 @@ async def test_it_refuses_bad_interactions_naming_the_field_and_writes_nothing(a
 
 async def test_it_accepts_an_interaction_up_to_a_day_ahead_and_exactly_10000_characters(api, clock):
     member = await create(api, name="Jane")
-    created = await log(api, member_id=member["id"], platform="x", text="t" * 10_000,
-                        occurred_at=iso(clock() + timedelta(days=1)))
+    created = await log(
+        api, member_id=member["id"], platform="x", text="t" * 10_000, occurred_at=iso(clock() + timedelta(days=1))
+    )
     assert len(created["text"]) == 10_000
 
 
 # ---- who may write -------------------------------------------------------------------------------
+
 
 async def _every_write(api, member_id: int, other_id: int, headers: dict, now) -> list:
     return [
         await api.post("/api/v1/members", json={"name": "Intruder"}, headers=headers),
         await api.patch(f"/api/v1/members/{member_id}", json={"name": "Changed"}, headers=headers),
         await api.delete(f"/api/v1/members/{member_id}", headers=headers),
-        await api.post("/api/v1/interactions", json={"member_id": member_id, "platform": "x", "kind": "post",
-                                                     "occurred_at": iso(now)}, headers=headers),
-        await api.post("/api/v1/interactions", json={"handle": "newcomer", "platform": "x", "kind": "post",
-                                                     "occurred_at": iso(now)}, headers=headers),
+        await api.post(
+            "/api/v1/interactions",
+            json={"member_id": member_id, "platform": "x", "kind": "post", "occurred_at": iso(now)},
+            headers=headers,
+        ),
+        await api.post(
+            "/api/v1/interactions",
+            json={"handle": "newcomer", "platform": "x", "kind": "post", "occurred_at": iso(now)},
+            headers=headers,
+        ),
         await api.post("/api/v1/members/merge", json={"keep": member_id, "merge": other_id}, headers=headers),
         await api.post(f"/api/v1/members/{member_id}/erase", headers=headers),
     ]

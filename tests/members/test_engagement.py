@@ -4,7 +4,7 @@ sentiment shares, trend, reach and activity states; and the list's state filter 
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,10 +12,10 @@ from crm.audit.service import Actor
 from crm.members import engagement, interactions, read, service
 from crm.members.engagement import KIND_WEIGHTS
 from crm.members.tables import Member
-from tests.members.test_api import api, walk  # noqa: F401 (fixtures)
+from tests.members.test_api import walk
 
 ACTOR = Actor.system("test")
-UTC = timezone.utc
+UTC = UTC
 DAY = timedelta(days=1)
 
 
@@ -28,11 +28,21 @@ def people(engine, clock):
             created = await service.create_member(values={"name": name, **values}, actor=ACTOR, now=clock())
             return created["id"]
 
-        async def hit(self, member_id: int, at: datetime, kind: str = "comment", sentiment: str = "unknown",
-                      troll: bool = False) -> dict:
+        async def hit(
+            self, member_id: int, at: datetime, kind: str = "comment", sentiment: str = "unknown", troll: bool = False
+        ) -> dict:
             row, created = await interactions.log_interaction(
-                values={"member_id": member_id, "platform": "x", "kind": kind, "sentiment": sentiment,
-                        "troll": troll, "occurred_at": at}, actor=ACTOR, now=clock())
+                values={
+                    "member_id": member_id,
+                    "platform": "x",
+                    "kind": kind,
+                    "sentiment": sentiment,
+                    "troll": troll,
+                    "occurred_at": at,
+                },
+                actor=ACTOR,
+                now=clock(),
+            )
             assert created
             return row
 
@@ -43,8 +53,17 @@ def people(engine, clock):
 
 
 async def test_it_scores_each_kind_by_its_weight(people, clock):
-    expected = {"post": 3, "review": 3, "event": 3, "share": 2, "comment": 2, "reply": 1.5, "dm": 1.5,
-                "mention": 1, "other": 1}
+    expected = {
+        "post": 3,
+        "review": 3,
+        "event": 3,
+        "share": 2,
+        "comment": 2,
+        "reply": 1.5,
+        "dm": 1.5,
+        "mention": 1,
+        "other": 1,
+    }
     assert KIND_WEIGHTS == expected
     for kind, weight in expected.items():
         member_id = await people.add(f"Only a {kind}")
@@ -59,14 +78,14 @@ async def test_it_halves_the_score_every_30_days_exactly_at_read_time(people, cl
     await people.hit(member_id, now, kind="post")  # 3
     await people.hit(member_id, now - timedelta(days=30), kind="mention")  # 1 * 1/2 = 0.5
     await people.hit(member_id, now - timedelta(days=15), kind="reply")  # 1.5 * 2 ** -0.5
-    expected = 3 + 0.5 + 0.5 + 1.5 * 2 ** -0.5
+    expected = 3 + 0.5 + 0.5 + 1.5 * 2**-0.5
     assert (await people.eng(member_id)).score == round(expected, 4) == 5.0607
     stored = await Member.select(Member.score_log2).where(Member.id == member_id).first().run()
     assert math.isclose(engagement.score_at(stored["score_log2"], now), expected, rel_tol=1e-12)
     clock.advance(days=30)  # nothing written: the same stored state reads half as much a month later
     assert (await people.eng(member_id)).score == round(expected / 2, 4)
     clock.advance(days=45)
-    assert math.isclose(engagement.score_at(stored["score_log2"], clock()), expected * 2 ** -2.5, rel_tol=1e-12)
+    assert math.isclose(engagement.score_at(stored["score_log2"], clock()), expected * 2**-2.5, rel_tol=1e-12)
     assert (await people.eng(await people.add("Nobody"))).score == 0.0
 
 
@@ -126,8 +145,9 @@ async def test_it_shares_positive_and_negative_over_90_days_leaving_out_unknown_
     assert (e.positive_share_90d, e.negative_share_90d) == (None, None)
 
 
-@pytest.mark.parametrize("last_30, previous_30, trend", [(2, 1, "up"), (1, 3, "down"), (2, 2, "flat"),
-                                                         (0, 0, "flat"), (0, 1, "down")])
+@pytest.mark.parametrize(
+    "last_30, previous_30, trend", [(2, 1, "up"), (1, 3, "down"), (2, 2, "flat"), (0, 0, "flat"), (0, 1, "down")]
+)
 async def test_it_compares_the_last_30_days_with_the_30_before(people, clock, last_30, previous_30, trend):
     now = clock()
     member_id = await people.add("Jane")
@@ -140,15 +160,28 @@ async def test_it_compares_the_last_30_days_with_the_30_before(people, clock, la
 
 
 async def test_it_sums_followers_as_reach_and_follows_handle_changes(api, clock):
-    response = await api.post("/api/v1/members", json={"name": "Jane", "handles": [
-        {"platform": "x", "handle": "jane", "followers": 100},
-        {"platform": "youtube", "handle": "jane", "followers": 50},
-        {"platform": "reddit", "handle": "jane"}]})
+    response = await api.post(
+        "/api/v1/members",
+        json={
+            "name": "Jane",
+            "handles": [
+                {"platform": "x", "handle": "jane", "followers": 100},
+                {"platform": "youtube", "handle": "jane", "followers": 50},
+                {"platform": "reddit", "handle": "jane"},
+            ],
+        },
+    )
     member = response.json()
     assert member["engagement"]["reach"] == 150
-    response = await api.patch(f"/api/v1/members/{member['id']}", json={"handles": [
-        {"platform": "x", "handle": "jane", "followers": 10},
-        {"platform": "reddit", "handle": "jane", "followers": 7}]})
+    response = await api.patch(
+        f"/api/v1/members/{member['id']}",
+        json={
+            "handles": [
+                {"platform": "x", "handle": "jane", "followers": 10},
+                {"platform": "reddit", "handle": "jane", "followers": 7},
+            ]
+        },
+    )
     assert response.status_code == 200
     assert response.json()["engagement"]["reach"] == 17
     items = (await api.get("/api/v1/members", params={"sort": "reach"})).json()["items"]
@@ -181,11 +214,15 @@ async def _states_scenario(people, now) -> dict[str, tuple[int, str]]:
     # not silent for twice that yet, but 1 interaction in 30 days is under half the usual rate.
     await member("rate halved", "going_quiet", [timedelta(days=200 - n) for n in range(20)] + [timedelta(days=5)])
     # Usual gap 7.5 days (4 a month) and 2 in the last 30 days: exactly half the usual rate.
-    await member("rate exactly halved", "going_quiet", [timedelta(days=3), timedelta(days=10)]
-                 + [timedelta(days=31 + 47 * n / 8) for n in range(9)])
+    await member(
+        "rate exactly halved",
+        "going_quiet",
+        [timedelta(days=3), timedelta(days=10)] + [timedelta(days=31 + 47 * n / 8) for n in range(9)],
+    )
     # Twice the gap (4 days) exactly reached, not passed.
-    await member("at twice the gap exactly", "active",
-                 [timedelta(days=4)] + [timedelta(days=4 + 2 * n) for n in range(1, 20)])
+    await member(
+        "at twice the gap exactly", "active", [timedelta(days=4)] + [timedelta(days=4 + 2 * n) for n in range(1, 20)]
+    )
     await member("exactly 180 days", "going_quiet", [timedelta(days=180), timedelta(days=181)])
     return made
 

@@ -11,16 +11,37 @@ from crm.audit.service import Actor
 from crm.audit.tables import AuditEntry
 from crm.members import engagement, interactions, read
 from crm.members.tables import Handle, Interaction, Member, MemberDay
-from tests.members.test_api import api, counts, create, error, iso, log  # noqa: F401 (fixtures)
+from tests.members.test_api import counts, create, error, iso, log
 
 
 async def rollup_of(member_id: int) -> dict:
-    row = await Member.select(Member.interactions_total, Member.first_interaction_at, Member.last_interaction_at,
-                              Member.score_log2, Member.usual_gap_seconds, Member.quiet_after).where(
-        Member.id == member_id).first().run()
-    days = await MemberDay.select(MemberDay.day, MemberDay.total, MemberDay.positive, MemberDay.negative,
-                                  MemberDay.neutral, MemberDay.unknown, MemberDay.troll).where(
-        MemberDay.member == member_id).order_by(MemberDay.day).run()
+    row = (
+        await Member.select(
+            Member.interactions_total,
+            Member.first_interaction_at,
+            Member.last_interaction_at,
+            Member.score_log2,
+            Member.usual_gap_seconds,
+            Member.quiet_after,
+        )
+        .where(Member.id == member_id)
+        .first()
+        .run()
+    )
+    days = (
+        await MemberDay.select(
+            MemberDay.day,
+            MemberDay.total,
+            MemberDay.positive,
+            MemberDay.negative,
+            MemberDay.neutral,
+            MemberDay.unknown,
+            MemberDay.troll,
+        )
+        .where(MemberDay.member == member_id)
+        .order_by(MemberDay.day)
+        .run()
+    )
     return {**row, "days": days}
 
 
@@ -28,10 +49,20 @@ async def test_it_logs_an_interaction_for_a_member_id(api, clock, users):
     member = await create(api, name="Jane", handles=[{"platform": "x", "handle": "jane"}])
     incident = (await api.post("/api/v1/incidents", json={"title": "Bad ad", "severity": "low"})).json()["id"]
     occurred = clock() - timedelta(hours=5)
-    response = await api.post("/api/v1/interactions", json={
-        "member_id": member["id"], "platform": "x", "kind": "review", "sentiment": "positive",
-        "occurred_at": occurred.astimezone(ZoneInfo("Europe/Paris")).isoformat(),
-        "text": "Loved it", "url": "https://x.com/jane/status/1", "external_id": "1", "incident_id": incident})
+    response = await api.post(
+        "/api/v1/interactions",
+        json={
+            "member_id": member["id"],
+            "platform": "x",
+            "kind": "review",
+            "sentiment": "positive",
+            "occurred_at": occurred.astimezone(ZoneInfo("Europe/Paris")).isoformat(),
+            "text": "Loved it",
+            "url": "https://x.com/jane/status/1",
+            "external_id": "1",
+            "incident_id": incident,
+        },
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["member_id"] == member["id"] and body["kind"] == "review" and body["sentiment"] == "positive"
@@ -43,8 +74,11 @@ async def test_it_logs_an_interaction_for_a_member_id(api, clock, users):
     rollup = await rollup_of(member["id"])
     assert rollup["interactions_total"] == 1 and rollup["last_interaction_at"] == occurred
     assert [(d["day"], d["total"], d["positive"]) for d in rollup["days"]] == [(occurred.date(), 1, 1)]
-    assert await AuditEntry.exists().where((AuditEntry.action == "interaction.create")
-                                           & (AuditEntry.record_id == str(body["id"]))).run()
+    assert (
+        await AuditEntry.exists()
+        .where((AuditEntry.action == "interaction.create") & (AuditEntry.record_id == str(body["id"])))
+        .run()
+    )
 
 
 async def test_it_logs_an_interaction_by_platform_and_handle(api, clock):
@@ -59,8 +93,10 @@ async def test_it_refuses_an_unknown_or_deleted_member_id(api, clock):
     await api.delete(f"/api/v1/members/{member['id']}")
     before = await counts()
     for member_id in (member["id"], 987654):
-        response = await api.post("/api/v1/interactions", json={
-            "member_id": member_id, "platform": "x", "kind": "post", "occurred_at": iso(clock())})
+        response = await api.post(
+            "/api/v1/interactions",
+            json={"member_id": member_id, "platform": "x", "kind": "post", "occurred_at": iso(clock())},
+        )
         assert response.status_code == 404, response.text
     response = await api.post("/api/v1/interactions", json={"kind": "post", "occurred_at": iso(clock())})
     assert response.status_code == 422
@@ -83,8 +119,9 @@ async def test_it_refuses_a_handle_of_a_deleted_member_rather_than_creating_anot
     member = await create(api, name="Jane", handles=[{"platform": "x", "handle": "jane"}])
     await api.delete(f"/api/v1/members/{member['id']}")
     before = await counts()
-    response = await api.post("/api/v1/interactions", json={"platform": "x", "handle": "jane", "kind": "post",
-                                                            "occurred_at": iso(clock())})
+    response = await api.post(
+        "/api/v1/interactions", json={"platform": "x", "handle": "jane", "kind": "post", "occurred_at": iso(clock())}
+    )
     assert response.status_code == 409
     assert str(member["id"]) in error(response)["message"]
     assert await counts() == before
@@ -128,7 +165,9 @@ async def test_it_lists_a_members_interactions_newest_first_page_by_page(api, cl
         cursor = response.json()["next"]
         if cursor is None:
             break
-    expected = sorted(zip(times, (r["id"] for r in made)), reverse=True)  # newest first, then the later id
+    expected = sorted(
+        zip(times, (r["id"] for r in made), strict=False), reverse=True
+    )  # newest first, then the later id
     assert [r["id"] for r in seen] == [i for _, i in expected]
     assert all(r["member_id"] == member["id"] for r in seen)
     for params in ({"cursor": "nonsense"}, {"limit": 0}, {"limit": 201}):
@@ -142,16 +181,16 @@ async def test_it_keeps_troll_interactions_but_leaves_them_out_of_sentiment(api,
     now = clock()
     await log(api, member_id=member["id"], platform="x", sentiment="positive", occurred_at=iso(now))
     await log(api, member_id=member["id"], platform="x", sentiment="negative", occurred_at=iso(now))
-    troll = await log(api, member_id=member["id"], platform="x", sentiment="negative", troll=True,
-                      occurred_at=iso(now))
+    troll = await log(api, member_id=member["id"], platform="x", sentiment="negative", troll=True, occurred_at=iso(now))
     assert troll["troll"] is True
     engagement_ = (await api.get(f"/api/v1/members/{member['id']}")).json()["engagement"]
     assert engagement_["interactions_7d"] == 3  # still counted as an interaction
     assert engagement_["positive_share_90d"] == 0.5 and engagement_["negative_share_90d"] == 0.5
     # Flag the positive one: the shares follow; clear it again: back as before.
-    positive = (await Interaction.select().where(Interaction.sentiment == "positive").first().run())
-    flagged = await interactions.set_troll(interaction_id=positive["id"], troll=True, actor=Actor.system("test"),
-                                           now=now)
+    positive = await Interaction.select().where(Interaction.sentiment == "positive").first().run()
+    flagged = await interactions.set_troll(
+        interaction_id=positive["id"], troll=True, actor=Actor.system("test"), now=now
+    )
     assert flagged["troll"] is True
     engagement_ = (await api.get(f"/api/v1/members/{member['id']}")).json()["engagement"]
     assert engagement_["positive_share_90d"] == 0.0 and engagement_["negative_share_90d"] == 1.0
@@ -182,8 +221,10 @@ async def test_it_leaves_nothing_behind_when_a_write_fails_half_way(api, clock, 
 
     monkeypatch.setattr(engagement, "apply_interaction", apply_then_fail)
     for who in ({"member_id": member["id"]}, {"handle": "jane"}, {"handle": "brand-new-person"}):
-        response = await api.post("/api/v1/interactions", json={
-            "platform": "x", "kind": "post", "occurred_at": iso(clock()), "external_id": "e-1", **who})
+        response = await api.post(
+            "/api/v1/interactions",
+            json={"platform": "x", "kind": "post", "occurred_at": iso(clock()), "external_id": "e-1", **who},
+        )
         assert response.status_code == 500
     assert await counts() == before  # no interaction, no new member or handle, no day row, no audit entry
     assert await rollup_of(member["id"]) == rollup
@@ -200,8 +241,13 @@ async def test_it_copes_with_concurrent_writes_for_one_person(api, clock):
     (on PostgreSQL they really overlap: the pool has several connections)."""
 
     def body(n: int, external_id: str) -> dict:
-        return {"platform": "x", "handle": "burst", "kind": "mention", "occurred_at": iso(clock()),
-                "external_id": external_id}
+        return {
+            "platform": "x",
+            "handle": "burst",
+            "kind": "mention",
+            "occurred_at": iso(clock()),
+            "external_id": external_id,
+        }
 
     responses = await asyncio.gather(*[api.post("/api/v1/interactions", json=body(n, f"b-{n}")) for n in range(4)])
     assert sorted(r.status_code for r in responses) == [201] * 4, [r.text for r in responses]
@@ -211,8 +257,15 @@ async def test_it_copes_with_concurrent_writes_for_one_person(api, clock):
     assert len({r.json()["id"] for r in responses}) == 1
     assert await Interaction.count().run() == 5
     [member] = await Member.select().run()
-    responses = await asyncio.gather(*[api.post("/api/v1/interactions", json={
-        "member_id": member["id"], "platform": "x", "kind": "post", "occurred_at": iso(clock())}) for _ in range(4)])
+    responses = await asyncio.gather(
+        *[
+            api.post(
+                "/api/v1/interactions",
+                json={"member_id": member["id"], "platform": "x", "kind": "post", "occurred_at": iso(clock())},
+            )
+            for _ in range(4)
+        ]
+    )
     assert [r.status_code for r in responses] == [201] * 4, [r.text for r in responses]
     [member] = await Member.select().run()
     assert member["interactions_total"] == 9 and await Interaction.count().run() == 9

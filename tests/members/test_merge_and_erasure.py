@@ -13,7 +13,7 @@ from crm.audit.tables import AuditEntry
 from crm.errors import Conflict, NotFound
 from crm.members import engagement, merge
 from crm.members.tables import ErasedIdentity, Handle, Interaction, Member, MemberDay, MemberMerge, MemberTopic
-from tests.members.test_api import api, audit, counts, create, error, iso, log  # noqa: F401
+from tests.members.test_api import audit, counts, create, error, iso, log
 
 ACTOR = Actor.system("test")
 
@@ -23,12 +23,28 @@ async def state_of(member_id: int) -> dict:
     member = await Member.select().where(Member.id == member_id).first().run()
     member.pop("updated_at")
     handles = await Handle.select().where(Handle.member == member_id).order_by(Handle.id).run()
-    topics = await MemberTopic.select(MemberTopic.topic, MemberTopic.key).where(
-        MemberTopic.member == member_id).order_by(MemberTopic.topic).run()
+    topics = (
+        await MemberTopic.select(MemberTopic.topic, MemberTopic.key)
+        .where(MemberTopic.member == member_id)
+        .order_by(MemberTopic.topic)
+        .run()
+    )
     rows = await Interaction.select().where(Interaction.member == member_id).order_by(Interaction.id).run()
-    days = await MemberDay.select(MemberDay.day, MemberDay.key, MemberDay.total, MemberDay.positive,
-                                  MemberDay.negative, MemberDay.neutral, MemberDay.unknown, MemberDay.troll).where(
-        MemberDay.member == member_id).order_by(MemberDay.day).run()
+    days = (
+        await MemberDay.select(
+            MemberDay.day,
+            MemberDay.key,
+            MemberDay.total,
+            MemberDay.positive,
+            MemberDay.negative,
+            MemberDay.neutral,
+            MemberDay.unknown,
+            MemberDay.troll,
+        )
+        .where(MemberDay.member == member_id)
+        .order_by(MemberDay.day)
+        .run()
+    )
     return {"member": member, "handles": handles, "topics": topics, "interactions": rows, "days": days}
 
 
@@ -51,26 +67,57 @@ async def assert_rollup_is_a_recomputation(member_id: int) -> None:
     assert stored["usual_gap_seconds"] == expected.usual_gap_seconds
     assert stored["quiet_after"] == expected.quiet_after
     days = await MemberDay.select().where(MemberDay.member == member_id).run()
-    assert {d["day"]: {k: d[k] for k in ("total", "positive", "negative", "neutral", "unknown", "troll")}
-            for d in days} == expected.days
+    assert {
+        d["day"]: {k: d[k] for k in ("total", "positive", "negative", "neutral", "unknown", "troll")} for d in days
+    } == expected.days
 
 
 @pytest.fixture
 async def pair(api, clock):
     """Jane and her duplicate, each with handles, topics and interactions."""
     now = clock()
-    jane = await create(api, name="Jane Doe", email="jane@example.com", topics=["food", "travel"],
-                        handles=[{"platform": "x", "handle": "janed", "followers": 100}])
-    dup = await create(api, name="J. Doe", topics=["travel", "music"],
-                       handles=[{"platform": "instagram", "handle": "jane.doe", "followers": 40},
-                                {"platform": "tiktok", "handle": "jd", "followers": 2}])
-    await log(api, member_id=jane["id"], platform="x", kind="post", sentiment="positive",
-              occurred_at=iso(now - timedelta(days=2)))
+    jane = await create(
+        api,
+        name="Jane Doe",
+        email="jane@example.com",
+        topics=["food", "travel"],
+        handles=[{"platform": "x", "handle": "janed", "followers": 100}],
+    )
+    dup = await create(
+        api,
+        name="J. Doe",
+        topics=["travel", "music"],
+        handles=[
+            {"platform": "instagram", "handle": "jane.doe", "followers": 40},
+            {"platform": "tiktok", "handle": "jd", "followers": 2},
+        ],
+    )
+    await log(
+        api,
+        member_id=jane["id"],
+        platform="x",
+        kind="post",
+        sentiment="positive",
+        occurred_at=iso(now - timedelta(days=2)),
+    )
     await log(api, member_id=jane["id"], platform="x", kind="reply", occurred_at=iso(now - timedelta(days=50)))
-    await log(api, member_id=dup["id"], platform="instagram", kind="comment", sentiment="negative",
-              occurred_at=iso(now - timedelta(days=2)), external_id="ig-1")
-    await log(api, member_id=dup["id"], platform="instagram", kind="share", troll=True,
-              occurred_at=iso(now - timedelta(days=400)))
+    await log(
+        api,
+        member_id=dup["id"],
+        platform="instagram",
+        kind="comment",
+        sentiment="negative",
+        occurred_at=iso(now - timedelta(days=2)),
+        external_id="ig-1",
+    )
+    await log(
+        api,
+        member_id=dup["id"],
+        platform="instagram",
+        kind="share",
+        troll=True,
+        occurred_at=iso(now - timedelta(days=400)),
+    )
     return jane, dup
 
 
@@ -81,7 +128,10 @@ async def test_it_merges_a_duplicate_into_the_kept_member(api, pair, users, cloc
     kept = response.json()
     assert kept["id"] == jane["id"] and kept["name"] == "Jane Doe" and kept["email"] == "jane@example.com"
     assert {(h["platform"], h["handle"]) for h in kept["handles"]} == {
-        ("x", "janed"), ("instagram", "jane.doe"), ("tiktok", "jd")}
+        ("x", "janed"),
+        ("instagram", "jane.doe"),
+        ("tiktok", "jd"),
+    }
     assert kept["topics"] == ["food", "music", "travel"]
     assert kept["engagement"]["reach"] == 142
     assert kept["engagement"]["interactions_365d"] == 3
@@ -93,7 +143,8 @@ async def test_it_merges_a_duplicate_into_the_kept_member(api, pair, users, cloc
     assert (await api.get(f"/api/v1/members/{dup['id']}")).status_code == 404
     assert [i["id"] for i in (await api.get("/api/v1/members")).json()["items"]] == [jane["id"]]
     assert (await Member.select(Member.merged_into).where(Member.id == dup["id"]).first().run()) == {
-        "merged_into": jane["id"]}
+        "merged_into": jane["id"]
+    }
     # Its handle now leads to the kept member.
     logged = await log(api, platform="tiktok", handle="jd", occurred_at=iso(clock()))
     assert logged["member_id"] == jane["id"]
@@ -146,8 +197,9 @@ async def test_it_suggests_likely_duplicates_with_reasons(api):
     jane = await create(api, name="Jane Doe", email="jane@example.com", handles=[{"platform": "x", "handle": "JaneD"}])
     same_name = await create(api, name="  jane doe")
     other_platform = await create(api, name="JD", handles=[{"platform": "instagram", "handle": "@janed"}])
-    email_handle = await create(api, name="Newsletter reader",
-                                handles=[{"platform": "email", "handle": "jane@example.com"}])
+    email_handle = await create(
+        api, name="Newsletter reader", handles=[{"platform": "email", "handle": "jane@example.com"}]
+    )
     await create(api, name="Unrelated", email="other@example.com", handles=[{"platform": "x", "handle": "someone"}])
     gone = await create(api, name="Jane Doe", handles=[{"platform": "reddit", "handle": "janed"}])
     await api.delete(f"/api/v1/members/{gone['id']}")
@@ -163,18 +215,33 @@ async def test_it_suggests_likely_duplicates_with_reasons(api):
 
 # ---- erasure -------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 async def jane(api, clock):
     now = clock()
-    member = await create(api, name="Jane Secret", email="jane.secret@example.com", notes="Lives at 1 Elm St",
-                          location="Lyon", topics=["knitting"], consent_private_briefing=True,
-                          handles=[{"platform": "x", "handle": "JaneSecret", "followers": 10,
-                                    "url": "https://x.com/JaneSecret"}])
+    member = await create(
+        api,
+        name="Jane Secret",
+        email="jane.secret@example.com",
+        notes="Lives at 1 Elm St",
+        location="Lyon",
+        topics=["knitting"],
+        consent_private_briefing=True,
+        handles=[{"platform": "x", "handle": "JaneSecret", "followers": 10, "url": "https://x.com/JaneSecret"}],
+    )
     await api.patch(f"/api/v1/members/{member['id']}", json={"notes": "Lives at 2 Elm St"})
     for n, (kind, days) in enumerate((("post", 1), ("reply", 20), ("comment", 90))):
-        await log(api, member_id=member["id"], platform="x", kind=kind, sentiment="positive",
-                  occurred_at=iso(now - timedelta(days=days)), text=f"Secret words {n}",
-                  url=f"https://x.com/JaneSecret/status/{n}", external_id=f"status-{n}")
+        await log(
+            api,
+            member_id=member["id"],
+            platform="x",
+            kind=kind,
+            sentiment="positive",
+            occurred_at=iso(now - timedelta(days=days)),
+            text=f"Secret words {n}",
+            url=f"https://x.com/JaneSecret/status/{n}",
+            external_id=f"status-{n}",
+        )
     return member
 
 
@@ -184,8 +251,16 @@ async def test_it_erases_a_persons_data_but_keeps_the_counts(api, jane):
     assert response.status_code == 200, response.text
     after = await state_of(jane["id"])
     member = after["member"]
-    for secret in ("Jane Secret", "jane.secret@example.com", "Elm St", "Lyon", "knitting", "JaneSecret",
-                   "Secret words", "status-"):
+    for secret in (
+        "Jane Secret",
+        "jane.secret@example.com",
+        "Elm St",
+        "Lyon",
+        "knitting",
+        "JaneSecret",
+        "Secret words",
+        "status-",
+    ):
         assert secret.lower() not in json.dumps(after, default=str).lower(), secret
     assert member["email"] is None and member["notes"] == "" and member["erased_at"] is not None
     assert member["consent_private_briefing"] is False and member["do_not_contact"] is True
@@ -194,8 +269,14 @@ async def test_it_erases_a_persons_data_but_keeps_the_counts(api, jane):
     # The anonymous counts and the rollup are kept.
     assert [r["id"] for r in after["interactions"]] == [r["id"] for r in before["interactions"]]
     assert after["days"] == before["days"]
-    for column in ("interactions_total", "first_interaction_at", "last_interaction_at", "score_log2",
-                   "usual_gap_seconds", "quiet_after"):
+    for column in (
+        "interactions_total",
+        "first_interaction_at",
+        "last_interaction_at",
+        "score_log2",
+        "usual_gap_seconds",
+        "quiet_after",
+    ):
         assert member[column] == before["member"][column], column
     assert (await api.get(f"/api/v1/members/{jane['id']}")).status_code == 404
     assert await ErasedIdentity.count().run() == 2  # the handle and the email, as salted hashes
@@ -206,8 +287,16 @@ async def test_it_scrubs_the_erased_persons_earlier_audit_entries(api, jane):
     await api.post(f"/api/v1/members/{jane['id']}/erase")
     entries = await AuditEntry.select().output(load_json=True).run()
     text = json.dumps(entries, default=str).lower()
-    for secret in ("jane secret", "jane.secret@example.com", "elm st", "lyon", "knitting", "janesecret",
-                   "secret words", "status-"):
+    for secret in (
+        "jane secret",
+        "jane.secret@example.com",
+        "elm st",
+        "lyon",
+        "knitting",
+        "janesecret",
+        "secret words",
+        "status-",
+    ):
         assert secret not in text, secret
     # That the changes happened is kept.
     assert len(await audit("member.create", jane["id"])) == 1
@@ -220,13 +309,22 @@ async def test_it_does_not_bring_an_erased_person_back_from_a_later_interaction(
     await api.post(f"/api/v1/members/{jane['id']}/erase")
     before = await counts()
     for handle in ("JaneSecret", "@janesecret", "JANESECRET"):
-        response = await api.post("/api/v1/interactions", json={
-            "platform": "x", "handle": handle, "kind": "mention", "occurred_at": iso(clock()),
-            "external_id": "status-0"})
+        response = await api.post(
+            "/api/v1/interactions",
+            json={
+                "platform": "x",
+                "handle": handle,
+                "kind": "mention",
+                "occurred_at": iso(clock()),
+                "external_id": "status-0",
+            },
+        )
         assert response.status_code == 409, response.text
         assert "erase" in error(response)["message"].lower()
-    response = await api.post("/api/v1/interactions", json={
-        "member_id": jane["id"], "platform": "x", "kind": "mention", "occurred_at": iso(clock())})
+    response = await api.post(
+        "/api/v1/interactions",
+        json={"member_id": jane["id"], "platform": "x", "kind": "mention", "occurred_at": iso(clock())},
+    )
     assert response.status_code == 404
     assert await counts() == before
     # The same handle on another platform is someone else.
@@ -242,4 +340,3 @@ async def test_it_erases_only_once_and_only_for_admins(api, auth, jane):
     assert await counts() == before
     assert len(await audit("member.erase", jane["id"])) == 1
     assert (await api.post("/api/v1/members/987654/erase")).status_code == 404
-

@@ -28,14 +28,21 @@ async def add_member(clock, **values) -> int:
 
 async def add_interaction(clock, member_id: int, *, days_ago: float = 0, kind: str = "comment", **extra) -> None:
     await interactions.log_interaction(
-        values={"member_id": member_id, "platform": "x", "kind": kind, "occurred_at": clock() - timedelta(days=days_ago),
-                **extra},
-        actor=SYSTEM, now=clock())
+        values={
+            "member_id": member_id,
+            "platform": "x",
+            "kind": kind,
+            "occurred_at": clock() - timedelta(days=days_ago),
+            **extra,
+        },
+        actor=SYSTEM,
+        now=clock(),
+    )
 
 
 def names_in_list(body: str) -> list[str]:
     """The member names in the list table, in order."""
-    table = body[body.index('<table class="members">'):body.index("</table>")]
+    table = body[body.index('<table class="members">') : body.index("</table>")]
     return [html.unescape(n) for n in re.findall(r'<td class="name"><a href="/members/\d+">([^<]*)</a>', table)]
 
 
@@ -46,8 +53,10 @@ def text_of(body: str, element_id: str) -> str:
 
 
 def bars(body: str) -> list[tuple[str, int]]:
-    return [(week, int(count)) for week, count in
-            re.findall(r'<rect class="bar"[^>]*data-week="([^"]+)" data-count="(\d+)"', body)]
+    return [
+        (week, int(count))
+        for week, count in re.findall(r'<rect class="bar"[^>]*data-week="([^"]+)" data-count="(\d+)"', body)
+    ]
 
 
 def link(body: str, label: str) -> str:
@@ -64,14 +73,26 @@ def field_error(body: str, name: str) -> str:
 
 # ---- the list --------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 async def cast(clock, users):
     """Four members that differ in every filter."""
-    ann = await add_member(clock, name="Ann Advocate", email="ann@example.com", tier="advocate", topics=["travel"],
-                           handles=[{"platform": "x", "handle": "ann_travels", "followers": 500}],
-                           consent_private_briefing=True)
-    bea = await add_member(clock, name="Bea Champion", tier="champion", topics=["food"],
-                           handles=[{"platform": "instagram", "handle": "bea.cooks", "followers": 9000}])
+    ann = await add_member(
+        clock,
+        name="Ann Advocate",
+        email="ann@example.com",
+        tier="advocate",
+        topics=["travel"],
+        handles=[{"platform": "x", "handle": "ann_travels", "followers": 500}],
+        consent_private_briefing=True,
+    )
+    bea = await add_member(
+        clock,
+        name="Bea Champion",
+        tier="champion",
+        topics=["food"],
+        handles=[{"platform": "instagram", "handle": "bea.cooks", "followers": 9000}],
+    )
     cy = await add_member(clock, name="Cy Member", email="cy@corp.example")
     dee = await add_member(clock, name="Dee Quiet", tier="advocate", handles=[{"platform": "x", "handle": "dee"}])
     await add_interaction(clock, ann, kind="post")
@@ -85,28 +106,31 @@ async def cast(clock, users):
 async def test_it_lists_members_with_their_engagement(as_user, cast):
     body = (await (await as_user("carol")).get("/members")).text
     assert names_in_list(body) == ["Ann Advocate", "Bea Champion", "Dee Quiet", "Cy Member"]  # by score
-    row = body[body.index(f'href="/members/{cast["ann"]}"'):]
-    row = row[:row.index("</tr>")]
+    row = body[body.index(f'href="/members/{cast["ann"]}"') :]
+    row = row[: row.index("</tr>")]
     assert "advocate" in row and ">new<" in row and ">2<" in row and "500" in row and "2026-03-02 09:30" in row
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("q=ann_tr", ["Ann Advocate"]),  # part of a handle
-    ("q=%40bea", ["Bea Champion"]),  # a handle written with @
-    ("q=CORP.example", ["Cy Member"]),  # part of an email, any case
-    ("q=quie", ["Dee Quiet"]),  # part of a name
-    ("tier=champion", ["Bea Champion"]),
-    ("topic=Travel", ["Ann Advocate"]),
-    ("platform=instagram", ["Bea Champion"]),
-    ("consent=yes", ["Ann Advocate"]),
-    ("state=going_quiet", ["Dee Quiet"]),
-    ("state=inactive", ["Cy Member"]),
-    ("state=new", ["Ann Advocate", "Bea Champion"]),
-    ("tier=advocate&platform=x&sort=name", ["Ann Advocate", "Dee Quiet"]),
-    ("sort=name", ["Ann Advocate", "Bea Champion", "Cy Member", "Dee Quiet"]),
-    ("sort=reach", ["Bea Champion", "Ann Advocate", "Dee Quiet", "Cy Member"]),
-    ("sort=last_interaction", ["Ann Advocate", "Bea Champion", "Dee Quiet", "Cy Member"]),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("q=ann_tr", ["Ann Advocate"]),  # part of a handle
+        ("q=%40bea", ["Bea Champion"]),  # a handle written with @
+        ("q=CORP.example", ["Cy Member"]),  # part of an email, any case
+        ("q=quie", ["Dee Quiet"]),  # part of a name
+        ("tier=champion", ["Bea Champion"]),
+        ("topic=Travel", ["Ann Advocate"]),
+        ("platform=instagram", ["Bea Champion"]),
+        ("consent=yes", ["Ann Advocate"]),
+        ("state=going_quiet", ["Dee Quiet"]),
+        ("state=inactive", ["Cy Member"]),
+        ("state=new", ["Ann Advocate", "Bea Champion"]),
+        ("tier=advocate&platform=x&sort=name", ["Ann Advocate", "Dee Quiet"]),
+        ("sort=name", ["Ann Advocate", "Bea Champion", "Cy Member", "Dee Quiet"]),
+        ("sort=reach", ["Bea Champion", "Ann Advocate", "Dee Quiet", "Cy Member"]),
+        ("sort=last_interaction", ["Ann Advocate", "Bea Champion", "Dee Quiet", "Cy Member"]),
+    ],
+)
 async def test_it_searches_filters_and_sorts(as_user, cast, query, expected):
     response = await (await as_user("dave")).get(f"/members?{query}")
     assert response.status_code == 200
@@ -119,10 +143,17 @@ async def test_the_filter_form_shows_the_current_filters(as_user, cast):
     assert '<option value="advocate" selected>' in body and '<option value="name" selected>' in body
 
 
-@pytest.mark.parametrize("query, field", [
-    ("tier=emperor", "tier"), ("sort=shoe_size", "sort"), ("state=asleep", "state"), ("consent=maybe", "consent"),
-    ("platform=myspace", "platform"), ("q=" + "a" * 201, "q"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("tier=emperor", "tier"),
+        ("sort=shoe_size", "sort"),
+        ("state=asleep", "state"),
+        ("consent=maybe", "consent"),
+        ("platform=myspace", "platform"),
+        ("q=" + "a" * 201, "q"),
+    ],
+)
 async def test_bad_filters_show_the_page_again_with_the_message(as_user, cast, query, field):
     response = await (await as_user("bob")).get(f"/members?{query}")
     assert response.status_code == 422
@@ -152,6 +183,7 @@ async def test_next_page_carries_the_cursor_and_the_filters(as_user, clock, user
 
 # ---- CSV ---------------------------------------------------------------------------------------------
 
+
 def read_csv(text: str) -> list[dict]:
     return list(csv.DictReader(io.StringIO(text)))
 
@@ -176,26 +208,43 @@ async def test_csv_exports_the_whole_filtered_view(as_user, cast, clock, monkeyp
 
 
 async def test_csv_cells_cannot_become_spreadsheet_formulas(as_user, clock, users):
-    for name in ("=HYPERLINK(\"http://evil\")", "+1+2", "-3", "@SUM(A1)", "Plain - name"):
+    for name in ('=HYPERLINK("http://evil")', "+1+2", "-3", "@SUM(A1)", "Plain - name"):
         await add_member(clock, name=name)
     rows = read_csv((await (await as_user("bob")).get("/members.csv?sort=name")).text)
     assert sorted(r["name"] for r in rows) == sorted(
-        ["'+1+2", "'-3", "'=HYPERLINK(\"http://evil\")", "'@SUM(A1)", "Plain - name"])
+        ["'+1+2", "'-3", '\'=HYPERLINK("http://evil")', "'@SUM(A1)", "Plain - name"]
+    )
     assert controllers.csv_cell(-1) == -1 and controllers.csv_cell("\t=x") == "'\t=x"
 
 
 # ---- create and edit -----------------------------------------------------------------------------------
 
+
 def member_form(**overrides) -> dict:
-    form = {"name": "Jane Doe", "email": "Jane@Example.com", "tier": "advocate", "topics": "Travel, food, travel",
-            "location": "Lyon", "language": "fr", "time_zone": "Europe/Paris", "notes": "Met at the meetup.",
-            "owner": "", "consent_private_briefing": "1",
-            "handles[0].platform": "x", "handles[0].handle": "@janed", "handles[0].followers": "1,200",
-            "handles[0].url": "https://x.com/janed",
-            "handles[1].platform": "instagram", "handles[1].handle": "", "handles[1].followers": "",
-            "handles[1].url": "",
-            "handles[2].platform": "tiktok", "handles[2].handle": "jane.tok", "handles[2].followers": "",
-            "handles[2].url": ""}
+    form = {
+        "name": "Jane Doe",
+        "email": "Jane@Example.com",
+        "tier": "advocate",
+        "topics": "Travel, food, travel",
+        "location": "Lyon",
+        "language": "fr",
+        "time_zone": "Europe/Paris",
+        "notes": "Met at the meetup.",
+        "owner": "",
+        "consent_private_briefing": "1",
+        "handles[0].platform": "x",
+        "handles[0].handle": "@janed",
+        "handles[0].followers": "1,200",
+        "handles[0].url": "https://x.com/janed",
+        "handles[1].platform": "instagram",
+        "handles[1].handle": "",
+        "handles[1].followers": "",
+        "handles[1].url": "",
+        "handles[2].platform": "tiktok",
+        "handles[2].handle": "jane.tok",
+        "handles[2].followers": "",
+        "handles[2].url": "",
+    }
     form.update(overrides)
     return {k: v for k, v in form.items() if v is not None}
 
@@ -210,10 +259,14 @@ async def test_it_creates_a_member_from_the_form(as_user, users):
     body = (await bob.get(response.headers["location"])).text
     assert "Jane Doe was added." in body
     member = await queries.get_member(member_id)
-    assert member["email"] == "jane@example.com" and member["tier"] == "advocate" and member["owner"] == users["bob"]["id"]
+    assert (
+        member["email"] == "jane@example.com" and member["tier"] == "advocate" and member["owner"] == users["bob"]["id"]
+    )
     assert member["topics"] == ["food", "travel"]
     assert [(h["platform"], h["handle"], h["followers"]) for h in member["handles"]] == [
-        ("tiktok", "jane.tok", None), ("x", "janed", 1200)]
+        ("tiktok", "jane.tok", None),
+        ("x", "janed", 1200),
+    ]
     assert member["consent_private_briefing"] and not member["do_not_contact"]
     assert '<a href="https://x.com/janed" rel="noopener noreferrer nofollow">@janed</a>' in body
     assert "Consents to private briefings, recorded 2026-03-02 09:30 by Bob." in body
@@ -221,10 +274,20 @@ async def test_it_creates_a_member_from_the_form(as_user, users):
 
 async def test_create_shows_errors_next_to_fields_and_writes_nothing(as_user, users):
     bob = await as_user("bob")
-    response = await post_form(bob, "/members", member_form(**{
-        "name": "", "email": "not-an-email", "time_zone": "Mars/Olympus",
-        "handles[0].followers": "lots", "handles[2].url": "ftp://nope", "handles[1].followers": "12",
-    }))
+    response = await post_form(
+        bob,
+        "/members",
+        member_form(
+            **{
+                "name": "",
+                "email": "not-an-email",
+                "time_zone": "Mars/Olympus",
+                "handles[0].followers": "lots",
+                "handles[2].url": "ftp://nope",
+                "handles[1].followers": "12",
+            }
+        ),
+    )
     assert response.status_code == 422
     body = response.text
     assert field_error(body, "name") == "This is required."
@@ -238,8 +301,9 @@ async def test_create_shows_errors_next_to_fields_and_writes_nothing(as_user, us
 
 
 async def test_create_with_a_taken_email_or_handle_is_a_conflict(as_user, clock, users):
-    other = await add_member(clock, name="First Jane", email="jane@example.com",
-                             handles=[{"platform": "tiktok", "handle": "Jane.Tok"}])
+    other = await add_member(
+        clock, name="First Jane", email="jane@example.com", handles=[{"platform": "tiktok", "handle": "Jane.Tok"}]
+    )
     bob = await as_user("bob")
     response = await post_form(bob, "/members", member_form())
     assert response.status_code == 409 and f"Already used by member {other}." == field_error(response.text, "email")
@@ -249,36 +313,66 @@ async def test_create_with_a_taken_email_or_handle_is_a_conflict(as_user, clock,
 
 
 async def test_it_edits_a_member(as_user, clock, users):
-    member_id = await add_member(clock, name="Jane", tier="member", topics=["travel"],
-                                 handles=[{"platform": "x", "handle": "jane", "followers": 10},
-                                          {"platform": "reddit", "handle": "jane_r"}])
+    member_id = await add_member(
+        clock,
+        name="Jane",
+        tier="member",
+        topics=["travel"],
+        handles=[{"platform": "x", "handle": "jane", "followers": 10}, {"platform": "reddit", "handle": "jane_r"}],
+    )
     bob = await as_user("bob")
     form_page = (await bob.get(f"/members/{member_id}/edit")).text
     assert 'name="name" type="text" value="Jane"' in form_page
     assert 'name="handles[0].handle" type="text" value="jane_r"' in form_page  # ordered by platform
     assert 'name="handles[1].followers" type="text" value="10"' in form_page
     assert 'name="handles[2].handle"' in form_page  # a spare row
-    response = await post_form(bob, f"/members/{member_id}/edit", {
-        "name": "Jane Renamed", "email": "", "tier": "champion", "topics": "Food", "location": "", "language": "",
-        "time_zone": "", "notes": "", "owner": "", "do_not_contact": "1",
-        "handles[0].platform": "reddit", "handles[0].handle": "", "handles[0].followers": "", "handles[0].url": "",
-        "handles[1].platform": "x", "handles[1].handle": "jane", "handles[1].followers": "25", "handles[1].url": "",
-    })
+    response = await post_form(
+        bob,
+        f"/members/{member_id}/edit",
+        {
+            "name": "Jane Renamed",
+            "email": "",
+            "tier": "champion",
+            "topics": "Food",
+            "location": "",
+            "language": "",
+            "time_zone": "",
+            "notes": "",
+            "owner": "",
+            "do_not_contact": "1",
+            "handles[0].platform": "reddit",
+            "handles[0].handle": "",
+            "handles[0].followers": "",
+            "handles[0].url": "",
+            "handles[1].platform": "x",
+            "handles[1].handle": "jane",
+            "handles[1].followers": "25",
+            "handles[1].url": "",
+        },
+    )
     assert response.status_code == 303 and response.headers["location"] == f"/members/{member_id}"
     member = await queries.get_member(member_id)
     assert (member["name"], member["tier"], member["topics"], member["do_not_contact"]) == (
-        "Jane Renamed", "champion", ["food"], True)
+        "Jane Renamed",
+        "champion",
+        ["food"],
+        True,
+    )
     assert [(h["platform"], h["followers"]) for h in member["handles"]] == [("x", 25)]
     body = (await bob.get(f"/members/{member_id}")).text
     assert 'class="dnc"' in body and "Do not contact." in body
 
-    response = await post_form(bob, f"/members/{member_id}/edit", {"name": "", "tier": "member",
-                                                                  "handles[0].platform": "x", "handles[0].handle": "jane"})
+    response = await post_form(
+        bob,
+        f"/members/{member_id}/edit",
+        {"name": "", "tier": "member", "handles[0].platform": "x", "handles[0].handle": "jane"},
+    )
     assert response.status_code == 422 and field_error(response.text, "name") == "This is required."
     assert (await queries.get_member(member_id))["name"] == "Jane Renamed"
 
 
 # ---- the member page -------------------------------------------------------------------------------------
+
 
 async def test_logging_an_interaction_updates_the_score_and_the_chart(as_user, clock, users):
     member_id = await add_member(clock, name="Jane", handles=[{"platform": "instagram", "handle": "jane"}])
@@ -290,9 +384,18 @@ async def test_logging_an_interaction_updates_the_score_and_the_chart(as_user, c
     assert 'name="occurred_at" type="datetime-local" value="2026-03-02T09:30"' in before
     assert '<option value="instagram" selected>' in before  # the member's first handle's platform
 
-    response = await post_form(bob, f"/members/{member_id}/interactions", {
-        "platform": "instagram", "kind": "post", "sentiment": "positive", "occurred_at": "2026-03-01T18:00",
-        "text": "Loved the new range!", "url": "https://instagram.com/p/1"})
+    response = await post_form(
+        bob,
+        f"/members/{member_id}/interactions",
+        {
+            "platform": "instagram",
+            "kind": "post",
+            "sentiment": "positive",
+            "occurred_at": "2026-03-01T18:00",
+            "text": "Loved the new range!",
+            "url": "https://instagram.com/p/1",
+        },
+    )
     assert response.status_code == 303
     after_response = await bob.get(f"/members/{member_id}")
     assert after_response.status_code == 200, after_response.text
@@ -317,8 +420,11 @@ async def test_the_quick_log_form_reads_times_in_the_crm_time_zone(settings, eng
         await login(bob, "bob@example.com")
         page = (await bob.get(f"/members/{member_id}")).text
         assert 'value="2026-03-02T10:30"' in page and "When (Europe/Paris)" in page
-        response = await post_form(bob, f"/members/{member_id}/interactions", {
-            "platform": "x", "kind": "reply", "occurred_at": "2026-03-02T10:00"})
+        response = await post_form(
+            bob,
+            f"/members/{member_id}/interactions",
+            {"platform": "x", "kind": "reply", "occurred_at": "2026-03-02T10:00"},
+        )
         assert response.status_code == 303
     rows, _ = await queries.timeline(member_id)
     assert rows[0]["occurred_at"].isoformat() == "2026-03-02T09:00:00+00:00"
@@ -327,15 +433,19 @@ async def test_the_quick_log_form_reads_times_in_the_crm_time_zone(settings, eng
 async def test_the_quick_log_form_shows_errors_and_writes_nothing(as_user, clock, users):
     member_id = await add_member(clock, name="Jane")
     bob = await as_user("bob")
-    response = await post_form(bob, f"/members/{member_id}/interactions", {
-        "platform": "x", "kind": "gossip", "occurred_at": "", "url": "javascript:alert(1)", "text": "kept"})
+    response = await post_form(
+        bob,
+        f"/members/{member_id}/interactions",
+        {"platform": "x", "kind": "gossip", "occurred_at": "", "url": "javascript:alert(1)", "text": "kept"},
+    )
     assert response.status_code == 422
     assert field_error(response.text, "log-occurred_at") == "Say when it happened."
     assert "Choose one of" in field_error(response.text, "log-kind")
     assert "http" in field_error(response.text, "log-url")
     assert ">kept</textarea>" in response.text
-    response = await post_form(bob, f"/members/{member_id}/interactions", {
-        "platform": "x", "kind": "post", "occurred_at": "2026-03-05T10:00"})
+    response = await post_form(
+        bob, f"/members/{member_id}/interactions", {"platform": "x", "kind": "post", "occurred_at": "2026-03-05T10:00"}
+    )
     assert response.status_code == 422 and "more than a day in the future" in response.text
     assert await Interaction.count() == 0
 
@@ -376,11 +486,17 @@ async def test_unknown_deleted_merged_and_erased_members_are_404(as_user, clock,
     assert "Gone was deleted." in (await alice.get("/members")).text
     for path in ("", "/edit", "/delete"):
         assert (await alice.get(f"/members/{deleted}{path}")).status_code == 404
-    assert (await post_form(alice, f"/members/{deleted}/interactions", {"platform": "x", "kind": "post",
-                                                                       "occurred_at": "2026-03-01T10:00"})).status_code == 404
+    assert (
+        await post_form(
+            alice,
+            f"/members/{deleted}/interactions",
+            {"platform": "x", "kind": "post", "occurred_at": "2026-03-01T10:00"},
+        )
+    ).status_code == 404
 
 
 # ---- merge, undo, erase ------------------------------------------------------------------------------------
+
 
 async def test_merge_and_undo_from_the_member_page(as_user, clock, users):
     keep = await add_member(clock, name="Jane Doe", handles=[{"platform": "x", "handle": "janedoe"}])
@@ -412,8 +528,9 @@ async def test_merge_and_undo_from_the_member_page(as_user, clock, users):
 
 
 async def test_only_admins_erase_and_only_after_confirming(as_user, clock, users):
-    member_id = await add_member(clock, name="Private Person", email="pp@example.com",
-                                 handles=[{"platform": "x", "handle": "pp"}])
+    member_id = await add_member(
+        clock, name="Private Person", email="pp@example.com", handles=[{"platform": "x", "handle": "pp"}]
+    )
     await add_interaction(clock, member_id, text="something personal")
     bob = await as_user("bob")
     assert "Erase (GDPR)" not in (await bob.get(f"/members/{member_id}")).text
@@ -432,6 +549,7 @@ async def test_only_admins_erase_and_only_after_confirming(as_user, clock, users
 
 # ---- who may write ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["carol", "dave"])
 async def test_agents_and_viewers_read_but_cannot_write(as_user, clock, name):
     keep = await add_member(clock, name="Jane Doe", handles=[{"platform": "x", "handle": "janedoe"}])
@@ -443,8 +561,15 @@ async def test_agents_and_viewers_read_but_cannot_write(as_user, clock, name):
     assert "Jane Doe" in listing and "Add member" not in listing and "Export CSV" in listing
     body = (await reader.get(f"/members/{keep}")).text
     assert "Likely duplicates" in body and "Past merges" in body
-    for write_control in ("Log interaction", f"/members/{keep}/edit", f"/members/{keep}/delete",
-                          "Merge into this member", ">Undo<", "Erase (GDPR)", 'method="post" action="/members'):
+    for write_control in (
+        "Log interaction",
+        f"/members/{keep}/edit",
+        f"/members/{keep}/delete",
+        "Merge into this member",
+        ">Undo<",
+        "Erase (GDPR)",
+        'method="post" action="/members',
+    ):
         assert write_control not in body, write_control
     for path in ("/members/new", f"/members/{keep}/edit", f"/members/{keep}/delete", f"/members/{keep}/erase"):
         assert (await reader.get(path)).status_code == 403, path
@@ -485,6 +610,7 @@ async def test_member_text_is_escaped_everywhere(as_user, clock):
 
 # ---- dashboard ----------------------------------------------------------------------------------------------
 
+
 async def test_the_dashboard_lists_advocates_and_champions_going_quiet(as_user, clock, users):
     quiet = {}
     for name, tier in (("Quiet Advocate", "advocate"), ("Quiet Champion", "champion"), ("Quiet Member", "member")):
@@ -495,7 +621,7 @@ async def test_the_dashboard_lists_advocates_and_champions_going_quiet(as_user, 
     await add_interaction(clock, busy, days_ago=40)
     await add_interaction(clock, busy, days_ago=1)
     body = (await (await as_user("dave")).get("/")).text
-    section = body[body.index('id="h-going-quiet"'):body.index("Your role")]
+    section = body[body.index('id="h-going-quiet"') : body.index("Your role")]
     assert f'<a href="/members/{quiet["Quiet Advocate"]}">Quiet Advocate</a>' in section
     assert f'<a href="/members/{quiet["Quiet Champion"]}">Quiet Champion</a>' in section
     assert "last 2025-12-12" in section

@@ -4,7 +4,7 @@ interaction writes (including repeats and refusals), troll flags, merges, undos 
 from __future__ import annotations
 
 import math
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta, timezone
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -19,7 +19,7 @@ from tests.conftest import START, empty_all_tables
 
 ACTOR = Actor.system("test")
 MEMBERS = 4
-ZONES = [timezone.utc, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
+ZONES = [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
 DAY_SECONDS = 86400
 
 log_op = st.tuples(
@@ -34,14 +34,19 @@ log_op = st.tuples(
     st.one_of(st.none(), st.sampled_from(["e1", "e2", "e3"])),  # external id, repeats likely
     st.sampled_from(["x", "forum"]),
 )
-operations = st.lists(st.one_of(
-    log_op, log_op, log_op,
-    st.tuples(st.just("troll"), st.integers(0, 1000), st.booleans()),
-    st.tuples(st.just("merge"), st.integers(0, MEMBERS - 1), st.integers(0, MEMBERS - 1)),
-    st.tuples(st.just("undo")),
-    st.tuples(st.just("erase"), st.integers(0, MEMBERS - 1)),
-    st.tuples(st.just("advance"), st.integers(0, 60)),
-), max_size=30)
+operations = st.lists(
+    st.one_of(
+        log_op,
+        log_op,
+        log_op,
+        st.tuples(st.just("troll"), st.integers(0, 1000), st.booleans()),
+        st.tuples(st.just("merge"), st.integers(0, MEMBERS - 1), st.integers(0, MEMBERS - 1)),
+        st.tuples(st.just("undo")),
+        st.tuples(st.just("erase"), st.integers(0, MEMBERS - 1)),
+        st.tuples(st.just("advance"), st.integers(0, 60)),
+    ),
+    max_size=30,
+)
 
 
 async def run(op: tuple, ids: list[int], merges: list[int], clock) -> None:
@@ -49,8 +54,14 @@ async def run(op: tuple, ids: list[int], merges: list[int], clock) -> None:
     name = op[0]
     if name == "log":
         _, who, how, kind, sentiment, troll, seconds, zone, external_id, platform = op
-        values = {"kind": kind, "sentiment": sentiment, "troll": troll, "platform": platform,
-                  "occurred_at": (now + timedelta(seconds=seconds)).astimezone(zone), "external_id": external_id}
+        values = {
+            "kind": kind,
+            "sentiment": sentiment,
+            "troll": troll,
+            "platform": platform,
+            "occurred_at": (now + timedelta(seconds=seconds)).astimezone(zone),
+            "external_id": external_id,
+        }
         if how == "member_id":
             values["member_id"] = ids[who]
         elif how == "handle":
@@ -61,8 +72,9 @@ async def run(op: tuple, ids: list[int], merges: list[int], clock) -> None:
     elif name == "troll":
         rows = await Interaction.select(Interaction.id).order_by(Interaction.id).run()
         if rows:
-            await interactions.set_troll(interaction_id=rows[op[1] % len(rows)]["id"], troll=op[2], actor=ACTOR,
-                                         now=now)
+            await interactions.set_troll(
+                interaction_id=rows[op[1] % len(rows)]["id"], troll=op[2], actor=ACTOR, now=now
+            )
     elif name == "merge":
         merges.append(await merge.merge_members(keep_id=ids[op[1]], merge_id=ids[op[2]], actor=ACTOR, now=now))
     elif name == "undo":
@@ -88,22 +100,27 @@ async def assert_every_rollup_is_a_recomputation() -> None:
         assert member["usual_gap_seconds"] == expected.usual_gap_seconds, where
         assert member["quiet_after"] == expected.quiet_after, where
         days = await MemberDay.select().where(MemberDay.member == member["id"]).run()
-        stored = {d["day"]: {k: d[k] for k in ("total", "positive", "negative", "neutral", "unknown", "troll")}
-                  for d in days}
+        stored = {
+            d["day"]: {k: d[k] for k in ("total", "positive", "negative", "neutral", "unknown", "troll")} for d in days
+        }
         assert stored == expected.days, where
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=operations)
-async def test_it_keeps_every_rollup_equal_to_a_recomputation_from_the_log(pooled, clock, ops):  # noqa: F811
+async def test_it_keeps_every_rollup_equal_to_a_recomputation_from_the_log(pooled, clock, ops):
     await empty_all_tables()
     clock.at = START
     ids = []
     for n in range(MEMBERS):
         created = await service.create_member(
-            values={"name": f"Member {n}", "handles": [{"platform": "x", "handle": f"m{n}"},
-                                                       {"platform": "forum", "handle": f"m{n}"}]},
-            actor=ACTOR, now=clock())
+            values={
+                "name": f"Member {n}",
+                "handles": [{"platform": "x", "handle": f"m{n}"}, {"platform": "forum", "handle": f"m{n}"}],
+            },
+            actor=ACTOR,
+            now=clock(),
+        )
         ids.append(created["id"])
     merges: list[int] = []
     for op in ops:

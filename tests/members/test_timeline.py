@@ -30,41 +30,78 @@ class Story:
         self.now = clock()
 
     async def member(self, name: str) -> int:
-        return (await service.create_member(values={"name": name, "consent_private_briefing": True}, actor=SYSTEM,
-                                            now=self.now))["id"]
+        return (
+            await service.create_member(
+                values={"name": name, "consent_private_briefing": True}, actor=SYSTEM, now=self.now
+            )
+        )["id"]
 
     async def interaction(self, member_id: int, ago: timedelta) -> int:
         row, _ = await interactions.log_interaction(
-            values={"member_id": member_id, "platform": "x", "kind": "comment", "occurred_at": self.now - ago,
-                    "text": f"said {ago / DAY:g} days ago"}, actor=SYSTEM, now=self.now)
+            values={
+                "member_id": member_id,
+                "platform": "x",
+                "kind": "comment",
+                "occurred_at": self.now - ago,
+                "text": f"said {ago / DAY:g} days ago",
+            },
+            actor=SYSTEM,
+            now=self.now,
+        )
         return row["id"]
 
     async def incident(self) -> tuple[int, int]:
         at = self.now - 30 * DAY
         incident = Incident(title="Misleading ad", severity="high", detected_at=at, created_at=at, updated_at=at)
         await incident.save().run()
-        points = TalkingPoints(incident=incident.id, version=1, key=f"{incident.id}:1", points='["Sorry"]',
-                               status="approved", approved_at=at)
+        points = TalkingPoints(
+            incident=incident.id,
+            version=1,
+            key=f"{incident.id}:1",
+            points='["Sorry"]',
+            status="approved",
+            approved_at=at,
+        )
         await points.save().run()
         return incident.id, points.id
 
     async def briefing(self, member_id: int, ago: timedelta, incident: tuple[int, int]) -> int:
-        row = Briefing(member=member_id, incident=incident[0], talking_points=incident[1], version=1, channel="dm",
-                       briefed_at=self.now - ago, outcome="sent", note="briefed")
+        row = Briefing(
+            member=member_id,
+            incident=incident[0],
+            talking_points=incident[1],
+            version=1,
+            channel="dm",
+            briefed_at=self.now - ago,
+            outcome="sent",
+            note="briefed",
+        )
         await row.save().run()
         return row.id
 
     async def thanks(self, member_id: int, ago: timedelta, *, deleted: bool = False) -> int:
         at = self.now - ago
-        row = ThankYou(member=member_id, channel="dm", message="Thank you!", sent_at=at, created_at=at,
-                       deleted_at=at if deleted else None)
+        row = ThankYou(
+            member=member_id,
+            channel="dm",
+            message="Thank you!",
+            sent_at=at,
+            created_at=at,
+            deleted_at=at if deleted else None,
+        )
         await row.save().run()
         return row.id
 
     async def question(self, member_id: int, ago: timedelta, *, deleted: bool = False) -> int:
         at = self.now - ago
-        row = LateQuestion(text="Were refunds automatic?", platform="x", member=member_id, asked_at=at, logged_at=at,
-                           deleted_at=at if deleted else None)
+        row = LateQuestion(
+            text="Were refunds automatic?",
+            platform="x",
+            member=member_id,
+            asked_at=at,
+            logged_at=at,
+            deleted_at=at if deleted else None,
+        )
         await row.save().run()
         return row.id
 
@@ -95,10 +132,21 @@ async def story(engine, clock):
     await s.thanks(other, DAY)
     await s.briefing(other, 3 * DAY, incident)
     pages = [
-        [("question", ev["q_future"]), ("interaction", i[0]), ("thanks", ev["t_half"]), ("interaction", i[1]),
-         ("interaction", i[2]), ("briefing", ev["b_2"])],
-        [("question", ev["q_2_5"]), ("interaction", i[3]), ("interaction", i[4]), ("interaction", i[5]),
-         ("briefing", ev["b_5"])],
+        [
+            ("question", ev["q_future"]),
+            ("interaction", i[0]),
+            ("thanks", ev["t_half"]),
+            ("interaction", i[1]),
+            ("interaction", i[2]),
+            ("briefing", ev["b_2"]),
+        ],
+        [
+            ("question", ev["q_2_5"]),
+            ("interaction", i[3]),
+            ("interaction", i[4]),
+            ("interaction", i[5]),
+            ("briefing", ev["b_5"]),
+        ],
         [("interaction", i[6]), ("thanks", ev["t_10"])],
     ]
     return {"jane": jane, "other": other, "pages": pages}
@@ -128,10 +176,16 @@ async def test_one_page_holds_everything_when_interactions_fit_or_are_absent(sto
 
 def items(body: str) -> list[tuple[str, int]]:
     """The timeline's items, in page order, as (kind, id)."""
-    ids = {"interaction": "interaction", "member-briefing": "briefing", "member-thanks": "thanks",
-           "member-question": "question"}
-    found = re.findall(r'<li class="event [^"]*" id="(interaction|member-briefing|member-thanks|member-question)-(\d+)"',
-                       section(body, "timeline"))
+    ids = {
+        "interaction": "interaction",
+        "member-briefing": "briefing",
+        "member-thanks": "thanks",
+        "member-question": "question",
+    }
+    found = re.findall(
+        r'<li class="event [^"]*" id="(interaction|member-briefing|member-thanks|member-question)-(\d+)"',
+        section(body, "timeline"),
+    )
     return [(ids[kind], int(n)) for kind, n in found]
 
 
@@ -156,13 +210,13 @@ async def test_the_timeline_header_offers_thanks_and_late_questions_to_those_all
     for who in ("bob", "carol", "dave"):
         r = await (await as_user(who)).get(f"/members/{story['jane']}")
         timeline_of[who] = section(r.text, "timeline")
-    thank = (f'href="/thanks/new?member_id={story["jane"]}&amp;next=/members/{story["jane"]}%23timeline">'
-             "Say thank you</a>")
+    thank = (
+        f'href="/thanks/new?member_id={story["jane"]}&amp;next=/members/{story["jane"]}%23timeline">Say thank you</a>'
+    )
     ask = f'href="/questions/new?member_id={story["jane"]}">Log a late question</a>'
     assert thank in timeline_of["bob"] and ask in timeline_of["bob"]
     assert thank not in timeline_of["carol"] and ask in timeline_of["carol"]  # agents log questions, not thanks
     assert "/thanks/new" not in timeline_of["dave"] and "/questions/new" not in timeline_of["dave"]
-    dnc = (await service.create_member(values={"name": "Dnc", "do_not_contact": True}, actor=SYSTEM,
-                                       now=clock()))["id"]
+    dnc = (await service.create_member(values={"name": "Dnc", "do_not_contact": True}, actor=SYSTEM, now=clock()))["id"]
     r = await (await as_user("bob")).get(f"/members/{dnc}")
     assert "/thanks/new" not in section(r.text, "timeline") and "Nothing yet." in section(r.text, "timeline")

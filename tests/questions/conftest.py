@@ -23,8 +23,14 @@ class Desk:
         self.clock = clock
         self.h = auth["bob"]
 
-    async def incident(self, title: str = "Holiday sale email with wrong prices", *, topics=("pricing",),
-                       detected_at: datetime | None = None, resolved_at: datetime | None = None) -> int:
+    async def incident(
+        self,
+        title: str = "Holiday sale email with wrong prices",
+        *,
+        topics=("pricing",),
+        detected_at: datetime | None = None,
+        resolved_at: datetime | None = None,
+    ) -> int:
         """An incident detected at ``detected_at`` (default: 40 days ago), resolved at ``resolved_at`` if given."""
         detected_at = detected_at or START - timedelta(days=40)
         now = self.clock.at
@@ -36,15 +42,17 @@ class Desk:
         if resolved_at is not None:
             for to in ("acknowledged", "responding", "resolved"):
                 self.clock.at = resolved_at if to == "resolved" else detected_at + timedelta(minutes=5)
-                r = await self.api.post(f"/api/v1/incidents/{incident_id}/transitions", json={"to": to},
-                                        headers=self.h)
+                r = await self.api.post(f"/api/v1/incidents/{incident_id}/transitions", json={"to": to}, headers=self.h)
                 assert r.status_code == 200, r.text
         self.clock.at = now
         return incident_id
 
     async def faq(self, incident_id: int, question: str, answer: str, *, status: str = "published") -> int:
-        r = await self.api.post(f"/api/v1/incidents/{incident_id}/faq",
-                                json={"question": question, "answer": answer, "status": status}, headers=self.h)
+        r = await self.api.post(
+            f"/api/v1/incidents/{incident_id}/faq",
+            json={"question": question, "answer": answer, "status": status},
+            headers=self.h,
+        )
         assert r.status_code == 201, r.text
         return r.json()["id"]
 
@@ -92,5 +100,12 @@ async def scene(desk) -> dict:
     draft = await desk.faq(iid, "Will the sale prices come back?", "Draft: we are deciding.", status="draft")
     other = await desk.incident("Wi-Fi joke", topics=("wifi",), detected_at=START - timedelta(days=3))
     wifi = await desk.faq(other, "Is the in-flight Wi-Fi fixed?", "Yes, on every flight since Monday.")
-    return {"iid": iid, "other": other, "prices": prices, "comments": comments, "draft": draft, "wifi": wifi,
-            "resolved": resolved}
+    return {
+        "iid": iid,
+        "other": other,
+        "prices": prices,
+        "comments": comments,
+        "draft": draft,
+        "wifi": wifi,
+        "resolved": resolved,
+    }

@@ -26,10 +26,15 @@ async def audit(entity_id=None) -> list[dict]:
 
 # ---- logging ------------------------------------------------------------------------------------------
 
+
 async def test_it_logs_a_question_with_suggestions_best_first_and_stores_them(desk, scene, users):
-    body = await desk.logged(text="Were the wrong prices in the holiday email honoured?", platform="x",
-                             asker="@fareseeker", url="https://x.com/fareseeker/status/1",
-                             asked_at=(START - timedelta(hours=3)).isoformat())
+    body = await desk.logged(
+        text="Were the wrong prices in the holiday email honoured?",
+        platform="x",
+        asker="@fareseeker",
+        url="https://x.com/fareseeker/status/1",
+        asked_at=(START - timedelta(hours=3)).isoformat(),
+    )
     suggestions = body["suggestions"]
     assert suggestions[0]["id"] == scene["prices"], suggestions
     assert {"id", "incident_id", "question", "answer", "snippet", "rank"} <= set(suggestions[0])
@@ -103,22 +108,25 @@ async def test_a_deleted_members_handle_is_not_linked(desk, scene):
     assert (await desk.logged(text="Prices?", platform="x", asker="danaw"))["member_id"] is None
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"text": "   "}, "text"),
-    ({"text": "x" * 5_001}, "text"),
-    ({"text": "Prices?", "platform": "myspace"}, "platform"),
-    ({"text": "Prices?", "asked_at": (START + timedelta(days=1)).isoformat()}, "asked_at"),
-    ({"text": "Prices?", "asked_at": "2026-03-01T10:00:00"}, "asked_at"),
-    ({"text": "Prices?", "url": "javascript:alert(1)"}, "url"),
-    ({"text": "prices?", "url": "http://["}, "url"),  # urlsplit raises "Invalid IPv6 URL": a field error, not a 500
-    ({"text": "Prices?", "url": "https://x.com/a\nb"}, "url"),  # control characters (urlsplit drops them silently)
-    ({"text": "Prices?", "url": "https://x.com/\x7f"}, "url"),
-    ({"text": "Prices?", "member_id": 999_999}, "member_id"),
-    ({"text": "Prices?", "incident_id": 999_999}, "incident_id"),
-    ({"text": "Prices?", "asker": "a" * 201}, "asker"),
-    ({"platform": "x"}, "text"),
-    ({"text": "Prices?", "colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"text": "   "}, "text"),
+        ({"text": "x" * 5_001}, "text"),
+        ({"text": "Prices?", "platform": "myspace"}, "platform"),
+        ({"text": "Prices?", "asked_at": (START + timedelta(days=1)).isoformat()}, "asked_at"),
+        ({"text": "Prices?", "asked_at": "2026-03-01T10:00:00"}, "asked_at"),
+        ({"text": "Prices?", "url": "javascript:alert(1)"}, "url"),
+        ({"text": "prices?", "url": "http://["}, "url"),  # urlsplit raises "Invalid IPv6 URL": a field error, not a 500
+        ({"text": "Prices?", "url": "https://x.com/a\nb"}, "url"),  # control characters (urlsplit drops them silently)
+        ({"text": "Prices?", "url": "https://x.com/\x7f"}, "url"),
+        ({"text": "Prices?", "member_id": 999_999}, "member_id"),
+        ({"text": "Prices?", "incident_id": 999_999}, "incident_id"),
+        ({"text": "Prices?", "asker": "a" * 201}, "asker"),
+        ({"platform": "x"}, "text"),
+        ({"text": "Prices?", "colour": "red"}, "colour"),
+    ],
+)
 async def test_bad_fields_are_refused_naming_the_field_and_nothing_is_written(desk, scene, body, field):
     r = await desk.log(**body)
     assert r.status_code == 422, r.text
@@ -151,7 +159,9 @@ async def test_a_viewer_may_read_but_not_log_or_answer(desk, scene):
     assert r.status_code == 403
     r = await desk.api.delete(f"/api/v1/late-questions/{question['id']}", headers=desk.auth["dave"])
     assert r.status_code == 403
-    assert (await desk.api.get(f"/api/v1/late-questions/{question['id']}", headers=desk.auth["dave"])).status_code == 200
+    assert (
+        await desk.api.get(f"/api/v1/late-questions/{question['id']}", headers=desk.auth["dave"])
+    ).status_code == 200
     assert (await desk.api.get("/api/v1/late-questions", headers=desk.auth["dave"])).status_code == 200
     assert await LateQuestion.count().run() == 1
     assert (await desk.api.get(f"/api/v1/late-questions/{question['id']}", headers=desk.h)).json()["answered"] is False
@@ -163,6 +173,7 @@ async def test_it_needs_a_signed_in_caller(client, desk, scene):
 
 
 # ---- answering ----------------------------------------------------------------------------------------
+
 
 async def test_answering_with_a_published_entry_composes_its_answer_and_the_record_since(desk, scene, clock, users):
     question = await desk.logged(text="Prices honoured?", incident_id=scene["iid"])
@@ -238,10 +249,15 @@ async def test_answering_again_replaces_the_answer_and_the_audit_keeps_the_first
 
 # ---- reading, listing, deleting ----------------------------------------------------------------------------
 
+
 async def test_the_list_filters_by_incident_and_unanswered_newest_asked_first(desk, scene, clock):
-    first = await desk.logged(text="Prices?", incident_id=scene["iid"], asked_at=(START - timedelta(days=2)).isoformat())
+    first = await desk.logged(
+        text="Prices?", incident_id=scene["iid"], asked_at=(START - timedelta(days=2)).isoformat()
+    )
     second = await desk.logged(text="Prices again?", incident_id=scene["iid"])
-    other = await desk.logged(text="Wi-Fi?", incident_id=scene["other"], asked_at=(START - timedelta(hours=1)).isoformat())
+    other = await desk.logged(
+        text="Wi-Fi?", incident_id=scene["other"], asked_at=(START - timedelta(hours=1)).isoformat()
+    )
     await desk.answer(first["id"], answer_text="Yes.")
 
     def ids(r):
@@ -250,10 +266,13 @@ async def test_the_list_filters_by_incident_and_unanswered_newest_asked_first(de
 
     get = desk.api.get
     assert ids(await get("/api/v1/late-questions", headers=desk.h)) == [second["id"], other["id"], first["id"]]
-    assert ids(await get(f"/api/v1/late-questions?incident_id={scene['iid']}", headers=desk.h)) == [second["id"],
-                                                                                                   first["id"]]
-    assert ids(await get(f"/api/v1/late-questions?incident_id={scene['iid']}&unanswered=true",
-                         headers=desk.h)) == [second["id"]]
+    assert ids(await get(f"/api/v1/late-questions?incident_id={scene['iid']}", headers=desk.h)) == [
+        second["id"],
+        first["id"],
+    ]
+    assert ids(await get(f"/api/v1/late-questions?incident_id={scene['iid']}&unanswered=true", headers=desk.h)) == [
+        second["id"]
+    ]
     assert ids(await get("/api/v1/late-questions?unanswered=false", headers=desk.h)) == [first["id"]]
     assert ids(await get("/api/v1/late-questions?limit=1", headers=desk.h)) == [second["id"]]
     r = await get("/api/v1/late-questions?limit=0", headers=desk.h)
@@ -274,6 +293,7 @@ async def test_a_deleted_question_is_gone_from_reads_but_kept(desk, scene):
 
 # ---- our record -------------------------------------------------------------------------------------------
 
+
 async def test_the_record_is_empty_without_incidents(desk, users):
     r = await desk.api.get("/api/v1/record", headers=desk.auth["dave"])
     assert r.status_code == 200 and r.json() == {"last_incident_at": None, "days_since_last_incident": None}
@@ -287,8 +307,13 @@ async def test_the_record_counts_days_since_the_last_incident(desk, scene, clock
 async def test_the_incident_shows_its_record_since_only_when_read_alone(desk, scene):
     body = (await desk.api.get(f"/api/v1/incidents/{scene['iid']}", headers=desk.auth["carol"])).json()
     assert body["record_since"] == {
-        "resolved": True, "resolved_at": "2026-01-31T09:30:00Z", "days_since_resolved": 30, "similar_since": 0,
-        "last_similar_at": None, "sentence": SENTENCE}
+        "resolved": True,
+        "resolved_at": "2026-01-31T09:30:00Z",
+        "days_since_resolved": 30,
+        "similar_since": 0,
+        "last_similar_at": None,
+        "sentence": SENTENCE,
+    }
     open_one = (await desk.api.get(f"/api/v1/incidents/{scene['other']}", headers=desk.h)).json()
     assert open_one["record_since"]["resolved"] is False and open_one["record_since"]["sentence"] == ""
     listed = (await desk.api.get("/api/v1/incidents", headers=desk.h)).json()

@@ -30,7 +30,7 @@ def section(html: str, element_id: str) -> str:
     for m in re.finditer(rf"<(/?){name}\b", html[start:]):
         depth += -1 if m.group(1) else 1
         if depth == 0:
-            return html[start:html.index(">", start + m.end()) + 1]
+            return html[start : html.index(">", start + m.end()) + 1]
     raise AssertionError(f"#{element_id} is not closed")
 
 
@@ -47,6 +47,7 @@ async def carol(as_user):
 
 # ---- the log form ---------------------------------------------------------------------------------------
 
+
 async def test_the_log_form_has_the_widget_hooks_and_works_without_them(carol, scene):
     r = await carol.get(f"/questions/new?incident_id={scene['iid']}")
     assert r.status_code == 200
@@ -60,9 +61,19 @@ async def test_the_log_form_has_the_widget_hooks_and_works_without_them(carol, s
 
 
 async def test_logging_redirects_to_the_question_with_its_suggestions(carol, scene):
-    r = await post_form(carol, "/questions", {"text": "Were the wrong prices honoured?", "asker": "@fareseeker",
-                                              "platform": "x", "incident_id": str(scene["iid"]), "asked_at": "",
-                                              "member_id": "", "url": ""})
+    r = await post_form(
+        carol,
+        "/questions",
+        {
+            "text": "Were the wrong prices honoured?",
+            "asker": "@fareseeker",
+            "platform": "x",
+            "incident_id": str(scene["iid"]),
+            "asked_at": "",
+            "member_id": "",
+            "url": "",
+        },
+    )
     assert r.status_code == 303, r.text
     question = await LateQuestion.select().first().run()
     assert r.headers["location"] == f"/questions/{question['id']}"
@@ -72,17 +83,28 @@ async def test_logging_redirects_to_the_question_with_its_suggestions(carol, sce
     first = section(suggestions, f"suggestion-{scene['prices']}")
     assert PRICES_Q in plain(first) and "Holiday sale email with wrong prices" in plain(first)
     assert "<strong>Every</strong>" in first  # the answer rendered from Markdown
-    assert unescape(re.search(r"<textarea[^>]*readonly>([^<]*)</textarea>", first).group(1)) == \
-        f"{PRICES_A}\n\n{SENTENCE}"
+    assert (
+        unescape(re.search(r"<textarea[^>]*readonly>([^<]*)</textarea>", first).group(1)) == f"{PRICES_A}\n\n{SENTENCE}"
+    )
     assert re.search(rf'name="faq_id" value="{scene["prices"]}">\s*<button type="submit"[^>]*>Send this answer', first)
     assert f"suggestion-{scene['draft']}" not in suggestions
     assert SENTENCE in plain(section(page.text, "question"))
 
 
 async def test_the_form_shows_errors_next_to_the_fields_and_keeps_the_values(carol, scene):
-    r = await post_form(carol, "/questions", {"text": "", "asker": "@someone", "platform": "myspace",
-                                              "member_id": "abc", "asked_at": "2026-03-09T10:00", "url": "ftp://x",
-                                              "incident_id": str(scene["iid"])})
+    r = await post_form(
+        carol,
+        "/questions",
+        {
+            "text": "",
+            "asker": "@someone",
+            "platform": "myspace",
+            "member_id": "abc",
+            "asked_at": "2026-03-09T10:00",
+            "url": "ftp://x",
+            "incident_id": str(scene["iid"]),
+        },
+    )
     assert r.status_code == 422
     assert field_error(r.text, "text") == "This is required."
     assert field_error(r.text, "platform").startswith("Choose one of")
@@ -134,6 +156,7 @@ async def test_a_viewer_cannot_log(as_user, scene):
 
 # ---- the question page ----------------------------------------------------------------------------------------
 
+
 async def test_send_this_answer_marks_it_answered(carol, desk, scene, clock):
     question = await desk.logged(text="Were the prices honoured?", incident_id=scene["iid"])
     clock.advance(hours=2)
@@ -142,8 +165,10 @@ async def test_send_this_answer_marks_it_answered(carol, desk, scene, clock):
     page = await carol.get(f"/questions/{question['id']}")
     answered = section(page.text, "answer")
     assert "Answered by Carol on 2026-03-02 11:30" in plain(answered)
-    assert unescape(re.search(r'<textarea id="answer-sent"[^>]*>([^<]*)</textarea>', answered).group(1)) == \
-        f"{PRICES_A}\n\n{SENTENCE}"
+    assert (
+        unescape(re.search(r'<textarea id="answer-sent"[^>]*>([^<]*)</textarea>', answered).group(1))
+        == f"{PRICES_A}\n\n{SENTENCE}"
+    )
     assert PRICES_Q in plain(answered)
     assert 'id="question-status">answered' in page.text
 
@@ -251,14 +276,18 @@ async def test_a_missing_question_is_404(carol, scene):
 
 # ---- lists, member page, incident page --------------------------------------------------------------------------
 
+
 async def test_the_list_puts_unanswered_first_and_filters(carol, desk, scene):
-    old = await desk.logged(text="Old prices question", incident_id=scene["iid"],
-                            asked_at=(START - timedelta(days=5)).isoformat())
+    old = await desk.logged(
+        text="Old prices question", incident_id=scene["iid"], asked_at=(START - timedelta(days=5)).isoformat()
+    )
     new = await desk.logged(text="New prices question", incident_id=scene["iid"])
     wifi = await desk.logged(text="Wi-Fi question", incident_id=scene["other"])
     await desk.answer(new["id"], answer_text="Yes.")
     page = (await carol.get("/questions")).text
-    assert f"question-{wifi['id']}" in section(page, "unanswered") and f"question-{old['id']}" in section(page, "unanswered")
+    assert f"question-{wifi['id']}" in section(page, "unanswered") and f"question-{old['id']}" in section(
+        page, "unanswered"
+    )
     assert f"question-{new['id']}" in section(page, "answered")
     assert page.index(f"question-{old['id']}") < page.index(f"question-{new['id']}")
     filtered = (await carol.get(f"/questions?incident={scene['iid']}&unanswered=1")).text
@@ -272,16 +301,26 @@ async def test_a_known_members_late_question_lands_on_their_timeline(carol, desk
     question = await desk.logged(text="Were the prices honoured?", platform="x", asker="@DanaW")  # asked now
     said = []
     for minutes in (-60, 10):  # one interaction before the question, one after
-        r = await desk.api.post("/api/v1/interactions", headers=desk.h, json={
-            "member_id": dana, "platform": "x", "kind": "reply",
-            "occurred_at": (START + timedelta(minutes=minutes)).isoformat()})
+        r = await desk.api.post(
+            "/api/v1/interactions",
+            headers=desk.h,
+            json={
+                "member_id": dana,
+                "platform": "x",
+                "kind": "reply",
+                "occurred_at": (START + timedelta(minutes=minutes)).isoformat(),
+            },
+        )
         assert r.status_code == 201, r.text
         said.append(r.json()["id"])
     page = await carol.get(f"/members/{dana}")
     assert page.status_code == 200
     timeline = section(page.text, "timeline")
     assert re.findall(r'<li class="event [^"]*" id="([a-z-]+-\d+)"', timeline) == [
-        f"interaction-{said[1]}", f"member-question-{question['id']}", f"interaction-{said[0]}"]
+        f"interaction-{said[1]}",
+        f"member-question-{question['id']}",
+        f"interaction-{said[0]}",
+    ]
     item = section(timeline, f"member-question-{question['id']}")
     assert f'href="/questions/{question["id"]}"' in item and "Were the prices honoured?" in item
     assert "Asked late" in plain(item) and "unanswered" in plain(item)
@@ -302,13 +341,21 @@ async def test_the_incident_page_shows_the_record_since_and_links_the_report(car
 
 # ---- the report ----------------------------------------------------------------------------------------------
 
+
 async def test_the_report_counts_questions_per_week_since_resolution(carol, as_user, desk, scene, clock):
     # Resolved Saturday 2026-01-31: weeks begin Monday 26 January; "now" is Monday 2 March (week 6).
     iid = scene["iid"]
-    asked = [START - timedelta(days=35), START - timedelta(days=29), START - timedelta(days=28, hours=1),
-             START - timedelta(days=14), START - timedelta(hours=1)]
+    asked = [
+        START - timedelta(days=35),
+        START - timedelta(days=29),
+        START - timedelta(days=28, hours=1),
+        START - timedelta(days=14),
+        START - timedelta(hours=1),
+    ]
     ids = [(await desk.logged(text="Prices?", incident_id=iid, asked_at=a.isoformat()))["id"] for a in asked]
-    gap = await desk.logged(text="Baggage allowance?", incident_id=iid, asked_at=(START - timedelta(days=8)).isoformat())
+    gap = await desk.logged(
+        text="Baggage allowance?", incident_id=iid, asked_at=(START - timedelta(days=8)).isoformat()
+    )
     await desk.answer(ids[1], answer_text="Yes.")
     page = await carol.get(f"/incidents/{iid}/questions")
     assert page.status_code == 200
@@ -316,11 +363,12 @@ async def test_the_report_counts_questions_per_week_since_resolution(carol, as_u
     # The one asked before the resolution is not charted; weeks with none have no bar.
     assert bars == {"2026-01-26": "1", "2026-02-02": "1", "2026-02-16": "2", "2026-03-02": "1"}
     rows = re.findall(r'<tr><th scope="row">([0-9-]+)</th><td>(\d+)</td></tr>', page.text)
-    assert [w for w, _ in rows] == ["2026-01-26", "2026-02-02", "2026-02-09", "2026-02-16", "2026-02-23",
-                                    "2026-03-02"]
+    assert [w for w, _ in rows] == ["2026-01-26", "2026-02-02", "2026-02-09", "2026-02-16", "2026-02-23", "2026-03-02"]
     summary = plain(section(page.text, "chart-summary"))
-    assert summary == ("5 late questions in the 6 weeks since it was resolved on 31 January 2026; "
-                       "the busiest week began 2026-02-16 with 2.")
+    assert summary == (
+        "5 late questions in the 6 weeks since it was resolved on 31 January 2026; "
+        "the busiest week began 2026-02-16 with 2."
+    )
     assert f"Late questions per week: {summary}" in page.text  # the SVG's <title>
     assert 'role="img"' in page.text
     unanswered = section(page.text, "unanswered")
@@ -347,10 +395,17 @@ async def test_the_report_of_a_missing_incident_is_404(carol, scene):
     assert (await carol.get("/incidents/999999/questions")).status_code == 404
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", "/questions"), ("GET", "/questions/new"), ("GET", "/questions/1"), ("GET", "/incidents/1/questions"),
-    ("POST", "/questions"), ("POST", "/questions/1/answer"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/questions"),
+        ("GET", "/questions/new"),
+        ("GET", "/questions/1"),
+        ("GET", "/incidents/1/questions"),
+        ("POST", "/questions"),
+        ("POST", "/questions/1/answer"),
+    ],
+)
 async def test_the_pages_need_a_signed_in_user(client, users, method, path):
     r = await client.request(method, path)
     if method == "GET":

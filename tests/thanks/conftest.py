@@ -31,12 +31,24 @@ class ThanksWorld(World):
         assert r.status_code == 200, r.text
         return r.json()
 
-    async def supportive(self, member_id: int, incident_id: int, n: int = 1, *, after: timedelta = timedelta(hours=1),
-                         kind: str = "reply") -> None:
+    async def supportive(
+        self,
+        member_id: int,
+        incident_id: int,
+        n: int = 1,
+        *,
+        after: timedelta = timedelta(hours=1),
+        kind: str = "reply",
+    ) -> None:
         """``n`` positive interactions linked to the incident, ``after`` its detection (DETECTED)."""
         for k in range(n):
-            await self.interaction(member_id, at=DETECTED + after + timedelta(minutes=k), kind=kind,
-                                   sentiment="positive", incident_id=incident_id)
+            await self.interaction(
+                member_id,
+                at=DETECTED + after + timedelta(minutes=k),
+                kind=kind,
+                sentiment="positive",
+                incident_id=incident_id,
+            )
 
     async def thank(self, member_id: int, incident_id: int | None = None, *, who: str = "bob", **body):
         payload = {"member_id": member_id, "channel": "dm", **body}
@@ -49,11 +61,12 @@ class ThanksWorld(World):
         assert r.status_code == 200, r.text
         return r.json()["items"]
 
-    async def dismiss(self, member_id: int, incident_id: int, reason: str = "prefers no contact", *,
-                      who: str = "bob"):
-        return await self.api.post("/api/v1/thank-yous/due/dismiss",
-                                   json={"member_id": member_id, "incident_id": incident_id, "reason": reason},
-                                   headers=self.auth[who])
+    async def dismiss(self, member_id: int, incident_id: int, reason: str = "prefers no contact", *, who: str = "bob"):
+        return await self.api.post(
+            "/api/v1/thank-yous/due/dismiss",
+            json={"member_id": member_id, "incident_id": incident_id, "reason": reason},
+            headers=self.auth[who],
+        )
 
 
 @pytest.fixture

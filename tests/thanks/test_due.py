@@ -62,8 +62,9 @@ async def test_the_reason_names_each_kind_and_the_briefing(world, scene):
     await world.helped(scene["iid"], scene["ann"])
     [item] = await world.due()
     assert at(item["helped_at"]) == DETECTED + timedelta(minutes=10)  # the share came first
-    assert item["reason"] == ("helped on 2 Mar: briefed, outcome helped; "
-                              "3 supportive interactions (2 replies, 1 share)")
+    assert item["reason"] == (
+        "helped on 2 Mar: briefed, outcome helped; 3 supportive interactions (2 replies, 1 share)"
+    )
 
 
 async def test_interactions_that_are_not_help_do_not_count(world, scene):
@@ -165,8 +166,9 @@ async def test_dismissing_needs_a_reason_a_role_and_something_due(world, scene):
     for who in ("carol", "dave"):
         r = await world.dismiss(ann, iid, who=who)
         assert r.status_code == 403
-    r = await world.api.post("/api/v1/thank-yous/due/dismiss", json={"member_id": ann, "incident_id": iid},
-                             headers=world.h)
+    r = await world.api.post(
+        "/api/v1/thank-yous/due/dismiss", json={"member_id": ann, "incident_id": iid}, headers=world.h
+    )
     assert r.status_code == 422 and "reason" in error(r)["fields"]
     assert len(await world.due()) == 1
     assert await audit_entries("thanks.dismiss") == []

@@ -10,7 +10,7 @@ from crm.audit.tables import AuditEntry
 from crm.briefings.tables import Briefing
 from crm.members import erasure, merge
 from crm.questions.tables import LateQuestion
-from crm.thanks.tables import ThankYou, ThanksDismissal
+from crm.thanks.tables import ThanksDismissal, ThankYou
 from tests.thanks.conftest import START
 
 ACTOR = Actor.system("test")
@@ -21,9 +21,17 @@ async def owners(table) -> dict[int, int]:
 
 
 async def late_question(world, member_id: int, text: str, asker: str = "jane_dup") -> dict:
-    r = await world.api.post("/api/v1/late-questions", headers=world.h,
-                             json={"text": text, "member_id": member_id, "platform": "x",
-                                   "asker": f"@{asker}", "url": f"https://x.com/{asker}/status/1"})
+    r = await world.api.post(
+        "/api/v1/late-questions",
+        headers=world.h,
+        json={
+            "text": text,
+            "member_id": member_id,
+            "platform": "x",
+            "asker": f"@{asker}",
+            "url": f"https://x.com/{asker}/status/1",
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -80,8 +88,9 @@ async def test_erasure_drops_what_was_said_in_thanks_dismissals_and_questions(wo
     await world.supportive(jane, other)
     assert (await world.dismiss(jane, other, reason="Jane said she moves to Lyon")).status_code == 201
     question = await late_question(world, jane, "Jane here: did you fix the ad?")
-    r = await world.api.patch(f"/api/v1/late-questions/{question['id']}", headers=world.h,
-                              json={"answer_text": "Yes Jane, we did."})
+    r = await world.api.patch(
+        f"/api/v1/late-questions/{question['id']}", headers=world.h, json={"answer_text": "Yes Jane, we did."}
+    )
     assert r.status_code == 200, r.text
     kept = await late_question(world, bystander, "Sam asks: is it fixed?", asker="sam")
 
@@ -95,10 +104,17 @@ async def test_erasure_drops_what_was_said_in_thanks_dismissals_and_questions(wo
     assert asked["answered_at"] is not None  # that it was asked and answered still counts
     untouched = await LateQuestion.select().where(LateQuestion.id == kept["id"]).first().run()
     assert untouched["text"] == "Sam asks: is it fixed?"
-    said = [e for e in await AuditEntry.select().where(
-        AuditEntry.entity.is_in(["thank_you", "thanks_dismissal", "late_question", "briefing"])).run()
-        if "Jane" in str(e["before"]) + str(e["after"]) or "jane" in str(e["before"]) + str(e["after"])]
+    said = [
+        e
+        for e in await AuditEntry.select()
+        .where(AuditEntry.entity.is_in(["thank_you", "thanks_dismissal", "late_question", "briefing"]))
+        .run()
+        if "Jane" in str(e["before"]) + str(e["after"]) or "jane" in str(e["before"]) + str(e["after"])
+    ]
     assert said == [], [(e["action"], e["entity"], e["record_id"], e["before"], e["after"]) for e in said]
-    sam = [e for e in await AuditEntry.select().where(AuditEntry.entity == "late_question").run()
-           if "Sam asks" in str(e["after"])]
+    sam = [
+        e
+        for e in await AuditEntry.select().where(AuditEntry.entity == "late_question").run()
+        if "Sam asks" in str(e["after"])
+    ]
     assert sam  # only the erased person's entries were scrubbed

@@ -49,7 +49,8 @@ async def test_the_queue_says_why_when_and_how_overdue_most_overdue_first(world,
     assert 'href="/thanks/supportive"' in r.text and "Stay supportive list" in r.text
     assert thank_links(queue) == [
         f"/thanks/new?member_id={scene['ben']}&incident_id={scene['old']}&next=%2Fthanks",
-        f"/thanks/new?member_id={scene['ann']}&incident_id={scene['iid']}&next=%2Fthanks"]
+        f"/thanks/new?member_id={scene['ann']}&incident_id={scene['iid']}&next=%2Fthanks",
+    ]
     assert queue.count('action="/thanks/dismiss#due-') == 2
 
 
@@ -80,9 +81,21 @@ async def test_say_thank_you_opens_the_form_pre_filled_and_recording_clears_the_
     assert '<option value="dm" data-template="' in r.text and 'value="dm" data-template="Hi Ann' in r.text
     assert re.search(r'<option value="dm" data-template="[^"]*" selected>', r.text)
     assert 'name="next" value="/thanks"' in r.text
-    r = await post_form(bob, "/thanks/new", {
-        "member_id": scene["ann"], "incident_id": scene["iid"], "briefing_id": "", "channel": "public_reply",
-        "message": "Thank you, Ann!", "gift": "Tote bag", "gift_value": "12.50", "sent_at": "", "next": "/thanks"})
+    r = await post_form(
+        bob,
+        "/thanks/new",
+        {
+            "member_id": scene["ann"],
+            "incident_id": scene["iid"],
+            "briefing_id": "",
+            "channel": "public_reply",
+            "message": "Thank you, Ann!",
+            "gift": "Tote bag",
+            "gift_value": "12.50",
+            "sent_at": "",
+            "next": "/thanks",
+        },
+    )
     assert r.status_code == 303 and r.headers["location"] == "/thanks"
     [row] = await ThankYou.select().run()
     assert row["message"] == "Thank you, Ann!" and row["channel"] == "public_reply"
@@ -96,16 +109,36 @@ async def test_say_thank_you_opens_the_form_pre_filled_and_recording_clears_the_
 async def test_form_errors_come_back_next_to_the_fields_with_values_kept(world, scene, as_user, clock):
     bob = await as_user("bob")
     future = (START + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
-    r = await post_form(bob, "/thanks/new", {
-        "member_id": scene["ann"], "incident_id": scene["iid"], "channel": "dm", "message": "Kept <text>",
-        "gift": "", "gift_value": "-3", "sent_at": future, "next": "/thanks"})
+    r = await post_form(
+        bob,
+        "/thanks/new",
+        {
+            "member_id": scene["ann"],
+            "incident_id": scene["iid"],
+            "channel": "dm",
+            "message": "Kept <text>",
+            "gift": "",
+            "gift_value": "-3",
+            "sent_at": future,
+            "next": "/thanks",
+        },
+    )
     assert r.status_code == 422
     assert 'id="e-gift_value" class="error">An amount cannot be negative.' in r.text
     assert 'id="e-sent_at" class="error">A thank-you cannot be sent in the future' in r.text
     assert "Kept &lt;text&gt;</textarea>" in r.text and 'value="-3"' in r.text and f'value="{future}"' in r.text
-    r = await post_form(bob, "/thanks/new", {
-        "member_id": scene["ann"], "incident_id": "abc", "channel": "nope", "message": "x",
-        "gift_value": "1.234", "sent_at": "not a date"})
+    r = await post_form(
+        bob,
+        "/thanks/new",
+        {
+            "member_id": scene["ann"],
+            "incident_id": "abc",
+            "channel": "nope",
+            "message": "x",
+            "gift_value": "1.234",
+            "sent_at": "not a date",
+        },
+    )
     assert r.status_code == 422
     for field in ("incident_id", "channel", "gift_value", "sent_at"):
         assert f'id="e-{field}" class="error"' in r.text, field
@@ -114,8 +147,17 @@ async def test_form_errors_come_back_next_to_the_fields_with_values_kept(world, 
 
 async def test_a_past_sent_at_is_read_in_the_crm_time_zone(world, scene, as_user):
     bob = await as_user("bob")
-    r = await post_form(bob, "/thanks/new", {"member_id": scene["ben"], "incident_id": scene["old"], "channel": "dm",
-                                             "message": "", "sent_at": "2026-03-01T08:15"})
+    r = await post_form(
+        bob,
+        "/thanks/new",
+        {
+            "member_id": scene["ben"],
+            "incident_id": scene["old"],
+            "channel": "dm",
+            "message": "",
+            "sent_at": "2026-03-01T08:15",
+        },
+    )
     assert r.status_code == 303 and r.headers["location"] == "/thanks"  # no next: back to the queue
     [row] = await ThankYou.select().run()
     assert row["sent_at"] == START.replace(day=1, hour=8, minute=15)
@@ -135,8 +177,14 @@ async def test_the_form_refuses_do_not_contact_missing_members_and_wrong_roles(w
     helped = await world.helped(scene["iid"], other)
     assert (await bob.get(f"/thanks/new?member_id={scene['ann']}&briefing_id={helped['id']}")).status_code == 404
     # A link naming an incident or briefing that is not there is a link to nothing: 404, never a 200 form.
-    for query in ("incident_id=abc", "incident_id=%C2%B2", "incident_id=9999999999", "briefing_id=abc",
-                  "briefing_id=999999", f"briefing_id={helped['id']}&incident_id={scene['old']}"):
+    for query in (
+        "incident_id=abc",
+        "incident_id=%C2%B2",
+        "incident_id=9999999999",
+        "briefing_id=abc",
+        "briefing_id=999999",
+        f"briefing_id={helped['id']}&incident_id={scene['old']}",
+    ):
         r = await bob.get(f"/thanks/new?member_id={other}&{query}")
         assert r.status_code == 404, query
     r = await bob.get(f"/thanks/new?member_id={other}&briefing_id={helped['id']}")
@@ -147,19 +195,24 @@ async def test_the_form_refuses_do_not_contact_missing_members_and_wrong_roles(w
         assert (await c.get(f"/thanks/new?member_id={scene['ann']}")).status_code == 403
         r = await post_form(c, "/thanks/new", {"member_id": scene["ann"], "channel": "dm", "message": "Hi"})
         assert r.status_code == 403
-        r = await post_form(c, "/thanks/dismiss", {"member_id": scene["ann"], "incident_id": scene["iid"],
-                                                   "reason": "no"})
+        r = await post_form(
+            c, "/thanks/dismiss", {"member_id": scene["ann"], "incident_id": scene["iid"], "reason": "no"}
+        )
         assert r.status_code == 403
     assert await ThankYou.count().run() == 0
 
 
 async def test_an_off_site_next_is_never_followed(world, scene, as_user):
     bob = await as_user("bob")
-    r = await post_form(bob, "/thanks/new", {"member_id": scene["ann"], "channel": "dm", "message": "Hi",
-                                             "next": "//evil.example/x"})
+    r = await post_form(
+        bob, "/thanks/new", {"member_id": scene["ann"], "channel": "dm", "message": "Hi", "next": "//evil.example/x"}
+    )
     assert r.status_code == 303 and r.headers["location"] == "/"
-    r = await post_form(bob, "/thanks/new", {"member_id": scene["ann"], "channel": "dm", "message": "Hi",
-                                             "next": f"/members/{scene['ann']}#thanks"})
+    r = await post_form(
+        bob,
+        "/thanks/new",
+        {"member_id": scene["ann"], "channel": "dm", "message": "Hi", "next": f"/members/{scene['ann']}#thanks"},
+    )
     assert r.headers["location"] == f"/members/{scene['ann']}#thanks"
 
 
@@ -169,7 +222,7 @@ async def test_dismissing_from_the_queue_needs_a_reason(world, scene, as_user):
     r = await post_form(bob, "/thanks/dismiss", {**key, "reason": "  "})
     assert r.status_code == 422
     item = section(r.text, f"due-{scene['old']}-{scene['ben']}")
-    assert "<details class=\"dismiss\" open>" in item and "This is required." in item
+    assert '<details class="dismiss" open>' in item and "This is required." in item
     r = await post_form(bob, "/thanks/dismiss", {**key, "reason": "Asked us not to <write>"})
     assert r.status_code == 303 and r.headers["location"] == "/thanks"
     r = await bob.get("/thanks")
@@ -190,8 +243,9 @@ async def test_the_templates_editor_is_for_managers_and_admins(world, scene, as_
     bob = await as_user("bob")
     r = await bob.get("/thanks/templates")
     assert r.status_code == 200 and 'name="body_public_reply"' in r.text and "The built-in default" in r.text
-    r = await post_form(bob, "/thanks/templates", {"body_dm": "Cheers {member_name} ({incident_title}) {member}",
-                                                   "body_email": ""})
+    r = await post_form(
+        bob, "/thanks/templates", {"body_dm": "Cheers {member_name} ({incident_title}) {member}", "body_email": ""}
+    )
     assert r.status_code == 422
     assert "Unknown placeholder {member}" in section(r.text, "e-body_dm")
     assert "This is required." in section(r.text, "e-body_email")
@@ -243,7 +297,8 @@ async def test_the_incident_page_lists_the_helpers_to_thank(world, scene, as_use
     assert "Thank these helpers" in helpers and "Ann" in helpers and "Ben" not in helpers
     assert thank_links(helpers) == [
         f"/thanks/new?member_id={scene['ann']}&incident_id={scene['iid']}&next=%2Fincidents%2F{scene['iid']}"
-        "%23thank-helpers"]
+        "%23thank-helpers"
+    ]
     await world.thank(scene["ann"], scene["iid"])
     r = await bob.get(f"/incidents/{scene['iid']}")
     assert 'id="thank-helpers"' not in r.text
@@ -267,16 +322,29 @@ async def test_the_re_shown_form_keeps_only_a_safe_next(world, scene, as_user):
     """A 422 shows ``next`` again in a hidden field and the Cancel link: never an off-site or script target."""
     bob = await as_user("bob")
     for unsafe in ("javascript:alert(1)", "/\t/evil.example", "//evil.example", "/\\evil.example"):
-        r = await post_form(bob, "/thanks/new", {"member_id": scene["ann"], "channel": "dm", "message": "Hi",
-                                                 "gift_value": "-1", "next": unsafe})
+        r = await post_form(
+            bob,
+            "/thanks/new",
+            {"member_id": scene["ann"], "channel": "dm", "message": "Hi", "gift_value": "-1", "next": unsafe},
+        )
         assert r.status_code == 422, unsafe
         assert '<input type="hidden" name="next" value="/">' in r.text and '<a href="/">Cancel</a>' in r.text
         assert "javascript:" not in r.text and "evil.example" not in r.text
-    r = await post_form(bob, "/thanks/new", {"member_id": scene["ann"], "channel": "dm", "message": "Hi",
-                                             "gift_value": "-1", "next": f"/members/{scene['ann']}#timeline"})
+    r = await post_form(
+        bob,
+        "/thanks/new",
+        {
+            "member_id": scene["ann"],
+            "channel": "dm",
+            "message": "Hi",
+            "gift_value": "-1",
+            "next": f"/members/{scene['ann']}#timeline",
+        },
+    )
     assert f'name="next" value="/members/{scene["ann"]}#timeline"' in r.text
-    r = await post_form(bob, "/thanks/new", {"member_id": scene["ann"], "channel": "dm", "message": "Hi",
-                                             "gift_value": "-1"})
+    r = await post_form(
+        bob, "/thanks/new", {"member_id": scene["ann"], "channel": "dm", "message": "Hi", "gift_value": "-1"}
+    )
     assert '<input type="hidden" name="next" value="">' in r.text and '<a href="/thanks">Cancel</a>' in r.text
     assert await ThankYou.count().run() == 0
 
@@ -285,18 +353,37 @@ async def test_the_form_never_shows_a_briefing_of_someone_else(world, scene, as_
     other = await world.member("Other")
     helped = await world.helped(scene["iid"], other)
     bob = await as_user("bob")
-    r = await post_form(bob, "/thanks/new", {"member_id": scene["ann"], "briefing_id": helped["id"], "channel": "dm",
-                                             "message": "Hi"})
+    r = await post_form(
+        bob, "/thanks/new", {"member_id": scene["ann"], "briefing_id": helped["id"], "channel": "dm", "message": "Hi"}
+    )
     assert r.status_code == 422 and "is not Ann's" in text(r)
     assert "For their briefing on" not in text(r)
     mine = await world.helped(scene["old"], scene["ann"])
-    r = await post_form(bob, "/thanks/new", {"member_id": scene["ann"], "briefing_id": mine["id"],
-                                             "incident_id": scene["iid"], "channel": "dm", "message": "Hi"})
+    r = await post_form(
+        bob,
+        "/thanks/new",
+        {
+            "member_id": scene["ann"],
+            "briefing_id": mine["id"],
+            "incident_id": scene["iid"],
+            "channel": "dm",
+            "message": "Hi",
+        },
+    )
     assert r.status_code == 422 and "belongs to another incident" in text(r)
     assert "For their briefing on" not in text(r)  # Ann's, but not for the incident the form is about
-    r = await post_form(bob, "/thanks/new", {"member_id": scene["ann"], "briefing_id": mine["id"],
-                                             "incident_id": scene["old"], "channel": "dm", "message": "Hi",
-                                             "gift_value": "-1"})
+    r = await post_form(
+        bob,
+        "/thanks/new",
+        {
+            "member_id": scene["ann"],
+            "briefing_id": mine["id"],
+            "incident_id": scene["old"],
+            "channel": "dm",
+            "message": "Hi",
+            "gift_value": "-1",
+        },
+    )
     assert r.status_code == 422 and "For their briefing on v1" in text(r)  # hers, for this incident: shown
     assert await ThankYou.count().run() == 0
 
@@ -315,8 +402,7 @@ async def test_thank_yous_of_deleted_merged_or_erased_members_are_listed_nowhere
         r = await world.thank(member, message=f"Dear Gone {state}, thank you")
         gone[state] = r.json()["id"]
         column = {"deleted": Member.deleted_at, "merged": Member.merged_into, "erased": Member.erased_at}[state]
-        await Member.update({column: scene["ann"] if state == "merged" else clock()}).where(
-            Member.id == member).run()
+        await Member.update({column: scene["ann"] if state == "merged" else clock()}).where(Member.id == member).run()
     bob = await as_user("bob")
     recent = section((await bob.get("/thanks")).text, "recent")
     assert "Dear Ann" in recent and "Dear Ben" in recent and "Gone" not in recent

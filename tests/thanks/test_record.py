@@ -65,8 +65,9 @@ async def test_a_sent_at_in_the_past_is_kept_and_one_in_the_future_refused(world
     assert await count() == 1
 
 
-@pytest.mark.parametrize("value, cents", [(25, 2500), (19.99, 1999), (0.1, 10), (0, 0), (12.3, 1230), (0.29, 29),
-                                          (1_000_000, 100_000_000)])
+@pytest.mark.parametrize(
+    "value, cents", [(25, 2500), (19.99, 1999), (0.1, 10), (0, 0), (12.3, 1230), (0.29, 29), (1_000_000, 100_000_000)]
+)
 async def test_gift_values_are_stored_as_whole_cents(world, scene, value, cents):
     r = await world.thank(scene["ann"], scene["iid"], gift="T-shirt", gift_value=value)
     assert r.status_code == 201, r.text
@@ -75,9 +76,20 @@ async def test_gift_values_are_stored_as_whole_cents(world, scene, value, cents)
     assert row["gift_value_cents"] == cents
 
 
-@pytest.mark.parametrize("value, words", [(-1, "negative"), (-0.01, "negative"), (12.345, "two decimals"),
-                                          (0.001, "two decimals"), (1e300, "At most"), (1_000_000.01, "At most"),
-                                          ("NaN", "amount"), ("Infinity", "amount"), ("twelve", "float")])
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        (-1, "negative"),
+        (-0.01, "negative"),
+        (12.345, "two decimals"),
+        (0.001, "two decimals"),
+        (1e300, "At most"),
+        (1_000_000.01, "At most"),
+        ("NaN", "amount"),
+        ("Infinity", "amount"),
+        ("twelve", "float"),
+    ],
+)
 async def test_bad_gift_values_are_refused(world, scene, value, words):
     r = await world.thank(scene["ann"], scene["iid"], gift="T-shirt", gift_value=value)
     assert r.status_code == 422, r.text
@@ -87,23 +99,25 @@ async def test_bad_gift_values_are_refused(world, scene, value, words):
 
 async def test_a_huge_json_number_is_refused_not_a_server_error(world, scene):
     raw = f'{{"member_id": {scene["ann"]}, "channel": "dm", "gift": "Jet", "gift_value": 1e400}}'
-    r = await world.api.post("/api/v1/thank-yous", content=raw,
-                             headers={**world.h, "Content-Type": "application/json"})
+    r = await world.api.post("/api/v1/thank-yous", content=raw, headers={**world.h, "Content-Type": "application/json"})
     assert r.status_code in (400, 422), r.text  # beyond a double: the body cannot be read as a number at all
     assert error(r)["code"] in ("bad_request", "invalid_input")
     assert await count() == 0
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"channel": "carrier_pigeon"}, "channel"),
-    ({"message": "x" * 5_001}, "message"),
-    ({"gift": "x" * 201}, "gift"),
-    ({"gift_value": 10}, "gift"),  # a value needs a gift to describe
-    ({"message": "nul \x00 here"}, "message"),
-    ({"colour": "blue"}, "colour"),  # unknown fields are refused, named
-    ({"gift_value": True}, "gift_value"),
-    ({"channel": 7}, "channel"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"channel": "carrier_pigeon"}, "channel"),
+        ({"message": "x" * 5_001}, "message"),
+        ({"gift": "x" * 201}, "gift"),
+        ({"gift_value": 10}, "gift"),  # a value needs a gift to describe
+        ({"message": "nul \x00 here"}, "message"),
+        ({"colour": "blue"}, "colour"),  # unknown fields are refused, named
+        ({"gift_value": True}, "gift_value"),
+        ({"channel": 7}, "channel"),
+    ],
+)
 async def test_bad_fields_are_refused_with_422_naming_the_field(world, scene, body, field):
     r = await world.thank(scene["ann"], scene["iid"], **body)
     assert r.status_code == 422, r.text
@@ -195,7 +209,10 @@ async def test_a_thank_you_recorded_in_error_is_removed_softly_and_the_help_is_d
     assert [i["member_id"] for i in await world.due()] == [scene["ann"]]
     r = await world.api.get(f"/api/v1/members/{scene['ann']}/thank-yous", headers=world.h)
     assert r.json() == []
-    assert await AuditEntry.exists().where((AuditEntry.action == "thanks.delete")
-                                           & (AuditEntry.record_id == str(made["id"]))).run()
+    assert (
+        await AuditEntry.exists()
+        .where((AuditEntry.action == "thanks.delete") & (AuditEntry.record_id == str(made["id"])))
+        .run()
+    )
     r = await world.api.delete(f"/api/v1/thank-yous/{made['id']}", headers=world.h)
     assert r.status_code == 404
