@@ -17,6 +17,7 @@ from piccolo.engine.base import Engine
 
 from crm import ROOT, db
 from crm.accounts.api import AccountsAPI
+from crm.accounts.auth import AuthMiddleware, login_required
 from crm.accounts.controllers import AccountController, AdminTokensController, AdminUsersController, LoginController
 from crm.advocacy.api import AdvocacyAPI
 from crm.advocacy.controllers import SupportiveController
@@ -25,6 +26,7 @@ from crm.briefings.api import BriefingsAPI
 from crm.briefings.controllers import BriefingsController
 from crm.clock import Clock, utc_now
 from crm.dashboard.controllers import DashboardController
+from crm.dependencies import DEPENDENCIES
 from crm.faq.api import FaqAPI
 from crm.faq.controllers import FaqController, PublicFaqController
 from crm.health import healthz
@@ -36,14 +38,7 @@ from crm.members.controllers import MembersController
 from crm.preferences.controllers import SettingsController
 from crm.questions.api import LateQuestionsAPI
 from crm.questions.controllers import QuestionsController
-from crm.security import (
-    CSRF_COOKIE,
-    CSRF_HEADER,
-    AuthMiddleware,
-    BearerAwareCSRFMiddleware,
-    login_required,
-    security_headers,
-)
+from crm.security import CSRF_COOKIE, CSRF_HEADER, BearerAwareCSRFMiddleware, security_headers
 from crm.settings import Settings
 from crm.templating import configure_environment
 from crm.thanks.api import ThanksAPI
@@ -124,6 +119,7 @@ def create_app(
         ],
         middleware=[DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf), AuthMiddleware],
         guards=[login_required],
+        dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=TemplateConfig(
             directory=ROOT / "templates",

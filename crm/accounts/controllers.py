@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, Request, get, post
@@ -10,10 +11,12 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from crm.accounts import queries, service, sessions, tokens
+from crm.accounts.auth import requires
 from crm.accounts.roles import DESCRIPTIONS, Role
+from crm.audit.service import Actor
 from crm.errors import Conflict, InvalidInput, NotFound, Throttled
 from crm.forms import client_ip, read_form, safe_next, session_cookie
-from crm.security import SESSION_COOKIE, requires
+from crm.security import SESSION_COOKIE
 from crm.web import page, redirect
 
 ADMIN_USERS = requires("users.manage", "manage users")
@@ -32,7 +35,7 @@ class LoginController(Controller):
         return page(request, "accounts/login.html", next=safe_next(next_), errors={}, email="")
 
     @post("/login", opt={"public": True})
-    async def login(self, request: Request) -> Template | Redirect:
+    async def login(self, request: Request, now: datetime) -> Template | Redirect:
         form = await read_form(request)
         target = safe_next(form.get("next"))
         try:
@@ -41,7 +44,7 @@ class LoginController(Controller):
                 password=form.get("password", ""),
                 ip=client_ip(request),
                 user_agent=request.headers.get("user-agent"),
-                now=request.app.state.clock(),
+                now=now,
                 lifetime=request.app.state.settings.session_lifetime,
             )
         except (InvalidInput, Throttled) as exc:
@@ -58,10 +61,10 @@ class LoginController(Controller):
         return response
 
     @post("/logout")
-    async def logout(self, request: Request) -> Redirect:
+    async def logout(self, request: Request, now: datetime) -> Redirect:
         token = request.cookies.get(SESSION_COOKIE)
         if token and request.scope.get("auth") == "session":
-            await sessions.logout(token=token, user=request.user, ip=client_ip(request), now=request.app.state.clock())
+            await sessions.logout(token=token, user=request.user, ip=client_ip(request), now=now)
         response = redirect(request, "/login", flash="You are signed out.")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -76,7 +79,7 @@ class AccountController(Controller):
         return page(request, "accounts/account.html", errors={}, role_description=DESCRIPTIONS[Role(request.user.role)])
 
     @post("/password")
-    async def change_password(self, request: Request) -> Template | Redirect:
+    async def change_password(self, request: Request, now: datetime) -> Template | Redirect:
         form = await read_form(request)
         errors = {}
         if form.get("new_password", "") != form.get("confirm_password", ""):
@@ -89,7 +92,7 @@ class AccountController(Controller):
                     new_password=form.get("new_password", ""),
                     ip=client_ip(request),
                     user_agent=request.headers.get("user-agent"),
-                    now=request.app.state.clock(),
+                    now=now,
                     lifetime=request.app.state.settings.session_lifetime,
                 )
             except InvalidInput as exc:
@@ -123,7 +126,7 @@ class AdminUsersController(Controller):
         return page(request, "admin/user_new.html", roles=list(Role), values={"role": "agent"}, errors={})
 
     @post("/")
-    async def create(self, request: Request) -> Template:
+    async def create(self, request: Request, now: datetime, actor: Actor) -> Template:
         form = await read_form(request)
         password = form.get("password") or _generated_password()
         try:
@@ -132,8 +135,8 @@ class AdminUsersController(Controller):
                 name=form.get("name", ""),
                 role=form.get("role", ""),
                 password=password,
-                actor=request.user.actor(client_ip(request)),
-                now=request.app.state.clock(),
+                actor=actor,
+                now=now,
             )
         except (InvalidInput, Conflict) as exc:
             return page(
@@ -156,9 +159,10 @@ class AdminUsersController(Controller):
         return page(request, "admin/user_edit.html", target=target, roles=list(Role), errors={})
 
     @post("/{user_id:int}")
-    async def update(self, request: Request, user_id: FromPath[int]) -> Template | Redirect:
+    async def update(
+        self, request: Request, now: datetime, actor: Actor, user_id: FromPath[int]
+    ) -> Template | Redirect:
         form = await read_form(request)
-        actor, now = request.user.actor(client_ip(request)), request.app.state.clock()
         try:
             if form.get("action") == "reset_password":
                 password = _generated_password()
@@ -203,14 +207,14 @@ class AdminTokensController(Controller):
         )
 
     @post("/")
-    async def create(self, request: Request) -> Template:
+    async def create(self, request: Request, now: datetime, actor: Actor) -> Template:
         form = await read_form(request)
         try:
             summary, token = await tokens.create_token(
                 email=form.get("email", ""),
                 label=form.get("label", ""),
-                actor=request.user.actor(client_ip(request)),
-                now=request.app.state.clock(),
+                actor=actor,
+                now=now,
             )
         except (InvalidInput, Conflict) as exc:
             return page(
@@ -225,10 +229,8 @@ class AdminTokensController(Controller):
         return page(request, "admin/token_created.html", summary=summary, token=token)
 
     @post("/{token_id:int}/revoke")
-    async def revoke(self, request: Request, token_id: FromPath[int]) -> Redirect:
-        await tokens.revoke_token(
-            token_id=token_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
-        )
+    async def revoke(self, request: Request, now: datetime, actor: Actor, token_id: FromPath[int]) -> Redirect:
+        await tokens.revoke_token(token_id=token_id, actor=actor, now=now)
         return redirect(request, "/admin/tokens", flash="Token revoked.")
 
 

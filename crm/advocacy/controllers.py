@@ -7,13 +7,13 @@ import csv
 import io
 from datetime import datetime
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get
 from litestar.response import Template
 
 from crm.advocacy import service
 from crm.errors import InvalidInput
-from crm.forms import local_zone
 from crm.members.controllers import csv_cell
 from crm.web import page
 
@@ -52,10 +52,9 @@ class SupportiveController(Controller):
     path = "/thanks"
     include_in_schema = False
 
-    async def _page(self, request: Request, sort: str, only: bool) -> Template:
-        now = request.app.state.clock()
+    async def _page(self, request: Request, sort: str, only: bool, *, now: datetime, zone: ZoneInfo) -> Template:
         try:
-            rows = await service.supportive(now, sort=sort, only_warnings=only, zone=local_zone(request))
+            rows = await service.supportive(now, sort=sort, only_warnings=only, zone=zone)
             errors: dict[str, str] = {}
             status = 200
         except InvalidInput as exc:
@@ -81,19 +80,18 @@ class SupportiveController(Controller):
         )
 
     @get("/supportive")
-    async def supportive(self, request: Request) -> Template:
+    async def supportive(self, request: Request, now: datetime, zone: ZoneInfo) -> Template:
         sort, only = _view(request)
-        return await self._page(request, sort, only)
+        return await self._page(request, sort, only, now=now, zone=zone)
 
     @get("/supportive.csv")
-    async def export_csv(self, request: Request) -> Response | Template:
+    async def export_csv(self, request: Request, now: datetime, zone: ZoneInfo) -> Response | Template:
         """The current view (same sort and filter); cells that would run as formulas are made plain text."""
         sort, only = _view(request)
-        now = request.app.state.clock()
         try:
-            rows = await service.supportive(now, sort=sort, only_warnings=only, zone=local_zone(request))
+            rows = await service.supportive(now, sort=sort, only_warnings=only, zone=zone)
         except InvalidInput:
-            return await self._page(request, sort, only)
+            return await self._page(request, sort, only, now=now, zone=zone)
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)

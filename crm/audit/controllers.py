@@ -8,8 +8,8 @@ from litestar import Controller, Request, get
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Template
 
+from crm.accounts.auth import requires
 from crm.audit.queries import AuditFilter, distinct_actions, list_entries
-from crm.security import requires
 from crm.web import page
 
 
@@ -24,14 +24,14 @@ class AuditController(Controller):
         request: Request,
         action: FromQuery[str] = "",
         entity: FromQuery[str] = "",
-        actor: FromQuery[str] = "",
+        actor_: Annotated[str, QueryParameter(name="actor")] = "",  # "actor" is the injected acting user
         record_id: FromQuery[str] = "",
         before: Annotated[int | None, QueryParameter(ge=1)] = None,
     ) -> Template:
         filters = AuditFilter(
             action=action.strip(),
             entity=entity.strip(),
-            actor=actor.strip(),
+            actor=actor_.strip(),
             record_id=record_id.strip(),
             before_id=before,
         )

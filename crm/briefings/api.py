@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
+from crm.accounts.auth import requires
+from crm.audit.service import Actor
 from crm.briefings import service, suggestions
 from crm.briefings.schemas import (
     BriefingCreate,
@@ -19,8 +23,6 @@ from crm.briefings.schemas import (
     briefing_read,
 )
 from crm.errors import InvalidInput
-from crm.forms import client_ip
-from crm.security import requires
 
 WRITE = requires("briefings.write", "brief members")
 
@@ -33,6 +35,7 @@ class BriefingsAPI(Controller):
     async def suggestions(
         self,
         request: Request,
+        now: datetime,
         incident_id: FromPath[int],
         limit: FromQuery[int] = 20,
         include_excluded: FromQuery[bool] = False,
@@ -40,7 +43,7 @@ class BriefingsAPI(Controller):
         if not 1 <= limit <= 200:
             raise InvalidInput({"limit": "Between 1 and 200."})
         incident = await service.incident_or_404(incident_id)
-        ranking = await suggestions.rank(incident, now=request.app.state.clock(), include_excluded=include_excluded)
+        ranking = await suggestions.rank(incident, now=now, include_excluded=include_excluded)
         items = [
             SuggestionRead(member_id=s.member_id, name=s.name, score=s.score, factors=s.factors, reasons=s.reasons)
             for s in ranking.items[:limit]
@@ -58,14 +61,20 @@ class BriefingsAPI(Controller):
         summary="Accept, skip or mark a suggestion as not a good fit",
     )
     async def feedback(
-        self, request: Request, incident_id: FromPath[int], member_id: FromPath[int], data: JSONBody[FeedbackRequest]
+        self,
+        request: Request,
+        now: datetime,
+        actor: Actor,
+        incident_id: FromPath[int],
+        member_id: FromPath[int],
+        data: JSONBody[FeedbackRequest],
     ) -> dict:
         await service.give_feedback(
             incident_id=incident_id,
             member_id=member_id,
             verdict=data.verdict,
-            actor=request.user.actor(client_ip(request)),
-            now=request.app.state.clock(),
+            actor=actor,
+            now=now,
         )
         return {"member_id": member_id, "verdict": data.verdict}
 
@@ -74,27 +83,29 @@ class BriefingsAPI(Controller):
         guards=[WRITE],
         summary="Brief a member with the approved talking points (409 when not allowed)",
     )
-    async def brief(self, request: Request, incident_id: FromPath[int], data: JSONBody[BriefingCreate]) -> BriefingRead:
+    async def brief(
+        self, request: Request, now: datetime, actor: Actor, incident_id: FromPath[int], data: JSONBody[BriefingCreate]
+    ) -> BriefingRead:
         row = await service.brief(
             incident_id=incident_id,
             member_id=data.member_id,
             channel=data.channel,
             note=data.note,
-            actor=request.user.actor(client_ip(request)),
-            now=request.app.state.clock(),
+            actor=actor,
+            now=now,
         )
         return briefing_read(row)
 
     @patch("/briefings/{briefing_id:int}", guards=[WRITE], summary="Record what came of a briefing")
     async def outcome(
-        self, request: Request, briefing_id: FromPath[int], data: JSONBody[BriefingUpdate]
+        self, request: Request, now: datetime, actor: Actor, briefing_id: FromPath[int], data: JSONBody[BriefingUpdate]
     ) -> BriefingRead:
         row = await service.set_outcome(
             briefing_id=briefing_id,
             outcome=data.outcome,
             evidence=data.evidence_interaction_ids,
-            actor=request.user.actor(client_ip(request)),
-            now=request.app.state.clock(),
+            actor=actor,
+            now=now,
         )
         return briefing_read(row)
 

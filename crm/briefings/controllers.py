@@ -26,16 +26,17 @@ from litestar.response import Redirect, Template
 
 from crm import db
 from crm.accounts import queries as accounts_queries
+from crm.accounts.auth import requires
+from crm.audit.service import Actor
 from crm.briefings import service, suggestions
 from crm.errors import Conflict, InvalidInput, NotFound
-from crm.forms import client_ip, is_id, read_form
+from crm.forms import is_id, read_form
 from crm.incidents import talking_points
 from crm.incidents.controllers import duration
 from crm.incidents.vocab import OPEN_STATUSES
 from crm.members import queries as member_queries
 from crm.members.controllers import csv_cell
 from crm.members.tables import Member
-from crm.security import requires
 from crm.web import page, redirect
 
 WRITE = requires("briefings.write", "brief members")
@@ -206,8 +207,8 @@ async def _suggestions_page(
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
     status_code: int = 200,
+    now: datetime,
 ) -> Template:
-    now = request.app.state.clock()
     ranking = await suggestions.rank(incident, now=now)
     params = request.query_params
     show_all = params.get("all") == "1"
@@ -266,12 +267,14 @@ class BriefingsController(Controller):
     include_in_schema = False
 
     @get("/incidents/{incident_id:int}/suggestions")
-    async def suggestions_page(self, request: Request, incident_id: FromPath[int]) -> Template:
+    async def suggestions_page(self, request: Request, now: datetime, incident_id: FromPath[int]) -> Template:
         incident = await _incident(incident_id)
-        return await _suggestions_page(request, incident)
+        return await _suggestions_page(request, incident, now=now)
 
     @post("/incidents/{incident_id:int}/suggestions/{member_id:int}/feedback", guards=[WRITE])
-    async def feedback(self, request: Request, incident_id: FromPath[int], member_id: FromPath[int]) -> Redirect:
+    async def feedback(
+        self, request: Request, now: datetime, actor: Actor, incident_id: FromPath[int], member_id: FromPath[int]
+    ) -> Redirect:
         await _incident(incident_id)
         member = await member_queries.get_member(member_id)
         if member is None:
@@ -281,8 +284,8 @@ class BriefingsController(Controller):
             incident_id=incident_id,
             member_id=member_id,
             verdict=verdict,
-            actor=request.user.actor(client_ip(request)),
-            now=request.app.state.clock(),
+            actor=actor,
+            now=now,
         )
         message = {
             "accepted": f"{member['name']}: accepted. They stay in the list, ticked.",
@@ -292,7 +295,7 @@ class BriefingsController(Controller):
         return redirect(request, f"/incidents/{incident_id}/suggestions", flash=message)
 
     @post("/incidents/{incident_id:int}/briefings", guards=[WRITE])
-    async def brief(self, request: Request, incident_id: FromPath[int]) -> Template:
+    async def brief(self, request: Request, now: datetime, actor: Actor, incident_id: FromPath[int]) -> Template:
         incident = await _incident(incident_id)
         form_data = await request.form()
         raw = [v.strip() for v in form_data.getall("member_id", []) if isinstance(v, str)]
@@ -316,10 +319,8 @@ class BriefingsController(Controller):
             errors["form"] = "No talking points are approved for this incident yet: approve a version first."
         if errors:
             return await _suggestions_page(
-                request, incident, errors=errors, values=values, status_code=409 if "form" in errors else 422
+                request, incident, errors=errors, values=values, status_code=409 if "form" in errors else 422, now=now
             )
-        actor = request.user.actor(client_ip(request))
-        now = request.app.state.clock()
         briefed, refused = [], []
         for member_id in ids:
             try:
@@ -332,7 +333,7 @@ class BriefingsController(Controller):
                 if briefed:
                     raise
                 return await _suggestions_page(
-                    request, incident, errors=exc.fields, values=values, status_code=exc.status_code
+                    request, incident, errors=exc.fields, values=values, status_code=exc.status_code, now=now
                 )
             except (Conflict, NotFound) as exc:
                 member = await Member.select(Member.name).where(Member.id == member_id).first().run()
@@ -379,14 +380,14 @@ class BriefingsController(Controller):
         )
 
     @post("/briefings/{briefing_id:int}/outcome", guards=[WRITE])
-    async def outcome(self, request: Request, briefing_id: FromPath[int]) -> Redirect:
+    async def outcome(self, request: Request, now: datetime, actor: Actor, briefing_id: FromPath[int]) -> Redirect:
         before = await service.get(briefing_id)
         outcome = (await read_form(request)).get("outcome", "")
         row = await service.set_outcome(
             briefing_id=briefing_id,
             outcome=outcome,
-            actor=request.user.actor(client_ip(request)),
-            now=request.app.state.clock(),
+            actor=actor,
+            now=now,
         )
         member = await Member.select(Member.name).where(Member.id == row["member"]).first().run()
         name = member["name"] if member else f"member {row['member']}"
@@ -397,7 +398,7 @@ class BriefingsController(Controller):
         )
 
     @get("/incidents/{incident_id:int}/briefings.csv")
-    async def export_csv(self, request: Request, incident_id: FromPath[int]) -> Response:
+    async def export_csv(self, request: Request, now: datetime, incident_id: FromPath[int]) -> Response:
         await _incident(incident_id)
         names = await _user_names()
         buffer = io.StringIO()
@@ -420,7 +421,7 @@ class BriefingsController(Controller):
                     )
                 ]
             )
-        stamp = request.app.state.clock().strftime("%Y%m%d-%H%M")
+        stamp = now.strftime("%Y%m%d-%H%M")
         return Response(
             buffer.getvalue(),
             media_type="text/csv; charset=utf-8",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from litestar import Controller, Request, get
 from litestar.response import Template
 
@@ -20,8 +22,7 @@ class DashboardController(Controller):
     include_in_schema = False
 
     @get("/")
-    async def dashboard(self, request: Request) -> Template:
-        now = request.app.state.clock()
+    async def dashboard(self, request: Request, now: datetime) -> Template:
         going_quiet = {}
         for tier in GOING_QUIET_TIERS:
             items, more = await member_read.list_page(

@@ -7,11 +7,11 @@ from datetime import datetime
 from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from crm.accounts.auth import requires
+from crm.audit.service import Actor
 from crm.errors import InvalidInput, PermissionDenied
 from crm.faq import search, service
 from crm.faq.schemas import FaqCreate, FaqRead, FaqUpdate, SearchItem, SearchResults, faq_read
-from crm.forms import client_ip
-from crm.security import requires
 from crm.web import sent_fields
 
 WRITE = requires("faq.write", "change FAQ entries")
@@ -35,15 +35,17 @@ class FaqAPI(Controller):
         guards=[PROPOSE],
         summary="Add a FAQ entry to an incident (agents may only propose drafts)",
     )
-    async def create(self, request: Request, incident_id: FromPath[int], data: JSONBody[FaqCreate]) -> FaqRead:
+    async def create(
+        self, request: Request, now: datetime, actor: Actor, incident_id: FromPath[int], data: JSONBody[FaqCreate]
+    ) -> FaqRead:
         entry = await service.create_entry(
             incident_id=incident_id,
             values=sent_fields(data),
-            actor=request.user.actor(client_ip(request)),
-            now=request.app.state.clock(),
+            actor=actor,
+            now=now,
             may_publish=request.user.can("faq.write"),
         )
-        return await entry_read(entry["id"], request.app.state.clock())
+        return await entry_read(entry["id"], now)
 
     @get(
         "/faq/search",
@@ -53,6 +55,7 @@ class FaqAPI(Controller):
     async def search(
         self,
         request: Request,
+        now: datetime,
         q: FromQuery[str] = "",
         incident_id: FromQuery[int | None] = None,
         tag: FromQuery[str] = "",
@@ -72,7 +75,6 @@ class FaqAPI(Controller):
             raise InvalidInput(errors)
         if drafts and not request.user.can("faq.write"):
             raise PermissionDenied("Only managers and admins see draft FAQ entries.")
-        now = request.app.state.clock()
         due = service.due_before(now, await service.review_days()) if review_due else None
         rows = await search.search(
             q, incident_id=incident_id, tag=tag or None, include_drafts=drafts, due_before=due, limit=limit
@@ -80,18 +82,20 @@ class FaqAPI(Controller):
         return SearchResults(items=[SearchItem(**r) for r in rows])
 
     @get("/faq/{entry_id:int}", summary="A FAQ entry with its change history")
-    async def show(self, request: Request, entry_id: FromPath[int]) -> FaqRead:
+    async def show(self, request: Request, now: datetime, entry_id: FromPath[int]) -> FaqRead:
         entry = await service.get(entry_id)
         if not service.may_see(entry, can_write=request.user.can("faq.write"), user_id=request.user.id):
             raise PermissionDenied("This entry is a draft that has not been approved yet.")
-        return await entry_read(entry_id, request.app.state.clock())
+        return await entry_read(entry_id, now)
 
     @patch("/faq/{entry_id:int}", guards=[WRITE], summary="Change, publish, retire or mark reviewed a FAQ entry")
-    async def update(self, request: Request, entry_id: FromPath[int], data: JSONBody[FaqUpdate]) -> FaqRead:
+    async def update(
+        self, request: Request, now: datetime, actor: Actor, entry_id: FromPath[int], data: JSONBody[FaqUpdate]
+    ) -> FaqRead:
         await service.update_entry(
             entry_id=entry_id,
             values=sent_fields(data),
-            actor=request.user.actor(client_ip(request)),
-            now=request.app.state.clock(),
+            actor=actor,
+            now=now,
         )
-        return await entry_read(entry_id, request.app.state.clock())
+        return await entry_read(entry_id, now)

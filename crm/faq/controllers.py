@@ -16,14 +16,15 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from crm.accounts import queries as accounts_queries
+from crm.accounts.auth import requires
+from crm.audit.service import Actor
 from crm.errors import InvalidInput, NotFound, PermissionDenied
 from crm.faq import queries, search, service
 from crm.faq.api import MAX_QUERY
-from crm.forms import client_ip, is_id, local_zone, read_form, safe_next
+from crm.forms import is_id, read_form, safe_next
 from crm.incidents import queries as incidents
 from crm.incidents.record import record_since
 from crm.markdown import render
-from crm.security import requires
 from crm.web import page, redirect
 
 WRITE = requires("faq.write", "change FAQ entries")
@@ -188,8 +189,9 @@ def _history(rows: list[dict], names: dict[int, str], zone: ZoneInfo) -> list[di
     return out
 
 
-async def _entry_page(request: Request, entry: dict, *, alert: str | None = None, status_code: int = 200) -> Template:
-    now = request.app.state.clock()
+async def _entry_page(
+    request: Request, entry: dict, *, alert: str | None = None, status_code: int = 200, now: datetime, zone: ZoneInfo
+) -> Template:
     days = await service.review_days()
     names = await _names()
     incident = await incidents.snapshot(entry["incident"])
@@ -205,7 +207,7 @@ async def _entry_page(request: Request, entry: dict, *, alert: str | None = None
         days=days,
         review_due=service.review_due(entry, now=now, days=days),
         alert=alert,
-        history=_history(await service.history(entry["id"]), names, local_zone(request)),
+        history=_history(await service.history(entry["id"]), names, zone),
         can_write=_can_write(request),
     )
 
@@ -218,7 +220,7 @@ class FaqController(Controller):
     include_in_schema = False
 
     @get("/faq")
-    async def index(self, request: Request) -> Template:
+    async def index(self, request: Request, now: datetime) -> Template:
         """Search (best first) or, with no words, browse the filtered entries (newest first)."""
         params = request.query_params
         can_write = _can_write(request)
@@ -239,7 +241,6 @@ class FaqController(Controller):
                 incident_id = int(incident_raw)
             else:
                 errors["incident_id"] = "Choose an incident from the list."
-        now = request.app.state.clock()
         days = await service.review_days()
         results: list[dict] = []
         searching = bool(search.words(q))
@@ -280,7 +281,7 @@ class FaqController(Controller):
         )
 
     @post("/faq", guards=[PROPOSE])
-    async def create(self, request: Request) -> Template | Redirect:
+    async def create(self, request: Request, now: datetime, actor: Actor) -> Template | Redirect:
         can_write = _can_write(request)
         values, shown, errors = _entry_form(await read_form(request), can_write=can_write)
         incident_raw = shown["incident_id"].strip()
@@ -292,8 +293,8 @@ class FaqController(Controller):
             entry = await service.create_entry(
                 incident_id=int(incident_raw),
                 values=values,
-                actor=request.user.actor(client_ip(request)),
-                now=request.app.state.clock(),
+                actor=actor,
+                now=now,
                 may_publish=can_write,
             )
         except InvalidInput as exc:
@@ -315,8 +316,8 @@ class FaqController(Controller):
         return redirect(request, f"/faq/{entry['id']}", flash=flash)
 
     @get("/faq/{entry_id:int}")
-    async def show(self, request: Request, entry_id: FromPath[int]) -> Template:
-        return await _entry_page(request, await _visible(request, entry_id))
+    async def show(self, request: Request, now: datetime, zone: ZoneInfo, entry_id: FromPath[int]) -> Template:
+        return await _entry_page(request, await _visible(request, entry_id), now=now, zone=zone)
 
     @get("/faq/{entry_id:int}/edit", guards=[WRITE])
     async def edit(self, request: Request, entry_id: FromPath[int]) -> Template:
@@ -324,7 +325,9 @@ class FaqController(Controller):
         return await _form_page(request, values=_shown_entry(entry), errors={}, entry=entry)
 
     @post("/faq/{entry_id:int}/edit", guards=[WRITE])
-    async def update(self, request: Request, entry_id: FromPath[int]) -> Template | Redirect:
+    async def update(
+        self, request: Request, now: datetime, actor: Actor, entry_id: FromPath[int]
+    ) -> Template | Redirect:
         entry = await service.get(entry_id)
         values, shown, errors = _entry_form(await read_form(request), can_write=True)
         shown["incident_id"] = str(entry["incident"])
@@ -334,50 +337,57 @@ class FaqController(Controller):
             await service.update_entry(
                 entry_id=entry_id,
                 values=values,
-                actor=request.user.actor(client_ip(request)),
-                now=request.app.state.clock(),
+                actor=actor,
+                now=now,
             )
         except InvalidInput as exc:
             return await _form_page(request, values=shown, errors=exc.fields, entry=entry, status_code=exc.status_code)
         return redirect(request, f"/faq/{entry_id}", flash="Saved.")
 
     @post("/faq/{entry_id:int}/status", guards=[WRITE])
-    async def set_status(self, request: Request, entry_id: FromPath[int]) -> Template | Redirect:
+    async def set_status(
+        self, request: Request, zone: ZoneInfo, now: datetime, actor: Actor, entry_id: FromPath[int]
+    ) -> Template | Redirect:
         entry = await service.get(entry_id)
         status = (await read_form(request)).get("status", "")
         try:
             await service.update_entry(
                 entry_id=entry_id,
                 values={"status": status},
-                actor=request.user.actor(client_ip(request)),
-                now=request.app.state.clock(),
+                actor=actor,
+                now=now,
             )
         except InvalidInput as exc:
             return await _entry_page(
-                request, entry, alert=exc.fields.get("status", exc.message), status_code=exc.status_code
+                request,
+                entry,
+                alert=exc.fields.get("status", exc.message),
+                status_code=exc.status_code,
+                now=now,
+                zone=zone,
             )
         return redirect(request, f"/faq/{entry_id}", flash=STATUS_FLASH[status])
 
     @post("/faq/{entry_id:int}/reviewed", guards=[WRITE])
-    async def mark_reviewed(self, request: Request, entry_id: FromPath[int]) -> Redirect:
+    async def mark_reviewed(self, request: Request, now: datetime, actor: Actor, entry_id: FromPath[int]) -> Redirect:
         await service.update_entry(
             entry_id=entry_id,
             values={"reviewed": True},
-            actor=request.user.actor(client_ip(request)),
-            now=request.app.state.clock(),
+            actor=actor,
+            now=now,
         )
         next_page = safe_next((await read_form(request)).get("next"))  # back to the review-due list, say
         target = next_page if next_page.startswith("/faq") else f"/faq/{entry_id}"
         return redirect(request, target, flash="Marked reviewed: the answer is still right.")
 
     @post("/incidents/{incident_id:int}/faq/public", guards=[PUBLICISE])
-    async def set_public(self, request: Request, incident_id: FromPath[int]) -> Redirect:
+    async def set_public(self, request: Request, now: datetime, actor: Actor, incident_id: FromPath[int]) -> Redirect:
         public = _flag((await read_form(request)).get("public"))
         await service.set_public(
             incident_id=incident_id,
             public=public,
-            actor=request.user.actor(client_ip(request)),
-            now=request.app.state.clock(),
+            actor=actor,
+            now=now,
         )
         flash = (
             "Its published answers are now on the public FAQ page." if public else "Removed from the public FAQ page."
@@ -392,25 +402,29 @@ class PublicFaqController(Controller):
     include_in_schema = False
 
     @get("/", opt={"public": True})
-    async def index(self, request: Request) -> Template:
+    async def index(self, request: Request, now: datetime, zone: ZoneInfo) -> Template:
         shown = await queries.public_incidents()
         entries = await queries.published_for([i["id"] for i in shown])
-        sections = [await _public_section(request, i, entries[i["id"]]) for i in shown if entries[i["id"]]]
+        sections = [
+            await _public_section(request, i, entries[i["id"]], now=now, zone=zone) for i in shown if entries[i["id"]]
+        ]
         return page(request, "faq/public_index.html", title="Questions and answers", sections=sections, user=None)
 
     @get("/{incident_id:int}", opt={"public": True})
-    async def show(self, request: Request, incident_id: FromPath[int]) -> Template:
+    async def show(self, request: Request, now: datetime, zone: ZoneInfo, incident_id: FromPath[int]) -> Template:
         incident = await queries.public_incident(incident_id)
         if incident is None:
             raise NotFound("There is no public FAQ for this incident.")
         entries = (await queries.published_for([incident_id]))[incident_id]
-        section = await _public_section(request, incident, entries)
+        section = await _public_section(request, incident, entries, now=now, zone=zone)
         return page(request, "faq/public_show.html", title=incident["title"], section=section, user=None)
 
 
-async def _public_section(request: Request, incident: dict, entries: list[dict]) -> dict[str, Any]:
+async def _public_section(
+    request: Request, incident: dict, entries: list[dict], *, now: datetime, zone: ZoneInfo
+) -> dict[str, Any]:
     """Only what the public may see: the title, the date, the record-since sentence, the answers."""
-    since = await record_since(incident, now=request.app.state.clock(), zone=local_zone(request))
+    since = await record_since(incident, now=now, zone=zone)
     return {
         "id": incident["id"],
         "title": incident["title"],

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import msgspec
 from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
+from crm.accounts.auth import requires
+from crm.audit.service import Actor
 from crm.errors import InvalidInput, NotFound
-from crm.forms import client_ip, local_zone
 from crm.incidents import queries, service, talking_points
 from crm.incidents.record import record_since
 from crm.incidents.schemas import (
@@ -23,7 +27,6 @@ from crm.incidents.schemas import (
     talking_points_read,
 )
 from crm.incidents.vocab import SEVERITIES, STATUSES
-from crm.security import requires
 from crm.web import sent_fields
 
 WRITE = requires("incidents.write", "change incidents")
@@ -61,27 +64,26 @@ class IncidentsAPI(Controller):
     tags = ["incidents"]
 
     @post("/incidents", guards=[WRITE], summary="Open an incident")
-    async def create(self, request: Request, data: JSONBody[IncidentCreate]) -> IncidentRead:
-        now = request.app.state.clock()
-        created = await service.create_incident(
-            values=sent_fields(data), actor=request.user.actor(client_ip(request)), now=now
-        )
+    async def create(
+        self, request: Request, now: datetime, actor: Actor, data: JSONBody[IncidentCreate]
+    ) -> IncidentRead:
+        created = await service.create_incident(values=sent_fields(data), actor=actor, now=now)
         return await incident_read(created["id"], now)
 
     @get(
         "/incidents/{incident_id:int}",
         summary="An incident with its response clock, linked-interaction counts and record since it was resolved",
     )
-    async def show(self, request: Request, incident_id: FromPath[int]) -> IncidentRead:
-        now = request.app.state.clock()
+    async def show(self, request: Request, now: datetime, zone: ZoneInfo, incident_id: FromPath[int]) -> IncidentRead:
         read = await incident_read(incident_id, now)
-        read.record_since = await record_since(await queries.snapshot(incident_id), now=now, zone=local_zone(request))
+        read.record_since = await record_since(await queries.snapshot(incident_id), now=now, zone=zone)
         return read
 
     @get("/incidents", summary="Incidents, newest first")
     async def index(
         self,
         request: Request,
+        now: datetime,
         status: FromQuery[str] = "",
         severity: FromQuery[str] = "",
         open: FromQuery[bool | None] = None,
@@ -93,18 +95,14 @@ class IncidentsAPI(Controller):
             errors["severity"] = f"Choose one of: {', '.join(SEVERITIES)}."
         if errors:
             raise InvalidInput(errors)
-        now = request.app.state.clock()
         rows = await queries.list_incidents(status=status, severity=severity, open_=open)
         return [await incident_read(r["id"], now) for r in rows]
 
     @patch("/incidents/{incident_id:int}", guards=[WRITE], summary="Change an incident or its review")
     async def update(
-        self, request: Request, incident_id: FromPath[int], data: JSONBody[IncidentUpdate]
+        self, request: Request, now: datetime, actor: Actor, incident_id: FromPath[int], data: JSONBody[IncidentUpdate]
     ) -> IncidentRead:
-        now = request.app.state.clock()
-        await service.update_incident(
-            incident_id=incident_id, values=sent_fields(data), actor=request.user.actor(client_ip(request)), now=now
-        )
+        await service.update_incident(incident_id=incident_id, values=sent_fields(data), actor=actor, now=now)
         return await incident_read(incident_id, now)
 
     @post(
@@ -114,12 +112,14 @@ class IncidentsAPI(Controller):
         summary="Move the incident along its workflow (409 with the allowed moves otherwise)",
     )
     async def transition(
-        self, request: Request, incident_id: FromPath[int], data: JSONBody[TransitionRequest]
+        self,
+        request: Request,
+        now: datetime,
+        actor: Actor,
+        incident_id: FromPath[int],
+        data: JSONBody[TransitionRequest],
     ) -> IncidentRead:
-        now = request.app.state.clock()
-        await service.transition(
-            incident_id=incident_id, to=data.to, actor=request.user.actor(client_ip(request)), now=now
-        )
+        await service.transition(incident_id=incident_id, to=data.to, actor=actor, now=now)
         return await incident_read(incident_id, now)
 
     @post(
@@ -128,12 +128,14 @@ class IncidentsAPI(Controller):
         status_code=HTTP_200_OK,
         summary="Link interactions to the incident",
     )
-    async def link(self, request: Request, incident_id: FromPath[int], data: JSONBody[LinkRequest]) -> dict:
+    async def link(
+        self, request: Request, now: datetime, actor: Actor, incident_id: FromPath[int], data: JSONBody[LinkRequest]
+    ) -> dict:
         linked = await service.link_interactions(
             incident_id=incident_id,
             interaction_ids=data.interaction_ids,
-            actor=request.user.actor(client_ip(request)),
-            now=request.app.state.clock(),
+            actor=actor,
+            now=now,
         )
         return {"linked": linked}
 
@@ -143,20 +145,26 @@ class IncidentsAPI(Controller):
         status_code=HTTP_200_OK,
         summary="Lift the promotion freeze of an incident (recorded)",
     )
-    async def lift_freeze(self, request: Request, incident_id: FromPath[int]) -> IncidentRead:
-        now = request.app.state.clock()
-        await service.lift_freeze(incident_id=incident_id, actor=request.user.actor(client_ip(request)), now=now)
+    async def lift_freeze(
+        self, request: Request, now: datetime, actor: Actor, incident_id: FromPath[int]
+    ) -> IncidentRead:
+        await service.lift_freeze(incident_id=incident_id, actor=actor, now=now)
         return await incident_read(incident_id, now)
 
     @post("/incidents/{incident_id:int}/talking-points", guards=[WRITE], summary="Write a new talking-points draft")
     async def new_talking_points(
-        self, request: Request, incident_id: FromPath[int], data: JSONBody[TalkingPointsCreate]
+        self,
+        request: Request,
+        now: datetime,
+        actor: Actor,
+        incident_id: FromPath[int],
+        data: JSONBody[TalkingPointsCreate],
     ) -> TalkingPointsRead:
         row = await talking_points.create_draft(
             incident_id=incident_id,
             values=msgspec.structs.asdict(data),
-            actor=request.user.actor(client_ip(request)),
-            now=request.app.state.clock(),
+            actor=actor,
+            now=now,
         )
         return talking_points_read(row)
 
@@ -166,12 +174,14 @@ class IncidentsAPI(Controller):
         status_code=HTTP_200_OK,
         summary="Approve a draft (the previous approved version is superseded)",
     )
-    async def approve(self, request: Request, incident_id: FromPath[int], version: FromPath[int]) -> TalkingPointsRead:
+    async def approve(
+        self, request: Request, now: datetime, actor: Actor, incident_id: FromPath[int], version: FromPath[int]
+    ) -> TalkingPointsRead:
         row = await talking_points.approve(
             incident_id=incident_id,
             version=version,
-            actor=request.user.actor(client_ip(request)),
-            now=request.app.state.clock(),
+            actor=actor,
+            now=now,
         )
         return talking_points_read(row)
 

@@ -9,7 +9,7 @@ one-click buttons sit on the incident page. Every write goes through the same se
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,8 +18,10 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from crm.accounts import queries as accounts_queries
+from crm.accounts.auth import requires
+from crm.audit.service import Actor
 from crm.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from crm.forms import client_ip, is_id, local_input, local_zone, parse_local, read_form
+from crm.forms import is_id, local_input, parse_local, read_form
 from crm.incidents import queries, review, service, talking_points
 from crm.incidents.vocab import (
     FREEZING_STATUSES,
@@ -30,7 +32,6 @@ from crm.incidents.vocab import (
     TRANSITIONS,
 )
 from crm.members.vocab import PLATFORMS
-from crm.security import requires
 from crm.web import page, redirect
 
 WRITE = requires("incidents.write", "change incidents")
@@ -165,8 +166,9 @@ async def _incident_page(
     status_code: int = 200,
     review_values: dict | None = None,
     review_errors: dict | None = None,
+    now: datetime,
+    zone: ZoneInfo,
 ) -> Template:
-    now = request.app.state.clock()
     incident = await _incident(incident_id)
     clock = await queries.clock(incident, now)
     counts = await queries.sentiment_counts(incident)
@@ -205,8 +207,8 @@ async def _incident_page(
         refresh=REFRESH_SECONDS if is_open else None,
         advocates=await advocates_panel(incident, now),
         faq=await faq_panel(incident, request.user, now),
-        thank_helpers=await incident_helpers(incident_id, now, local_zone(request)),
-        late_questions=await late_questions_panel(request, incident),
+        thank_helpers=await incident_helpers(incident_id, now, zone),
+        late_questions=await late_questions_panel(request, incident, now=now, zone=zone),
     )
     if is_open:
         response.headers["Refresh"] = str(REFRESH_SECONDS)
@@ -274,7 +276,7 @@ class IncidentsController(Controller):
     include_in_schema = False
 
     @get("/incidents")
-    async def index(self, request: Request) -> Template:
+    async def index(self, request: Request, now: datetime) -> Template:
         params = request.query_params
         filters = {key: (params.get(key) or "").strip() for key in ("status", "severity", "state")}
         errors: dict[str, str] = {}
@@ -286,7 +288,6 @@ class IncidentsController(Controller):
             errors["state"] = "Choose open or closed."
         rows = []
         if not errors:
-            now = request.app.state.clock()
             open_ = {"open": True, "closed": False}.get(filters["state"])
             for incident in await queries.list_incidents(
                 status=filters["status"], severity=filters["severity"], open_=open_
@@ -313,25 +314,23 @@ class IncidentsController(Controller):
         )
 
     @get("/incidents/new", guards=[WRITE])
-    async def new(self, request: Request) -> Template:
-        now = request.app.state.clock()
+    async def new(self, request: Request, now: datetime, zone: ZoneInfo) -> Template:
         return await _new_page(
             request,
             values={
                 "severity": "high",
                 "freeze": "default",
                 "platforms": [],
-                "detected_at": local_input(now, local_zone(request)),
+                "detected_at": local_input(now, zone),
             },
             errors={},
         )
 
     @post("/incidents", guards=[WRITE])
-    async def create(self, request: Request) -> Template | Redirect:
+    async def create(self, request: Request, now: datetime, actor: Actor, zone: ZoneInfo) -> Template | Redirect:
         form_data = await request.form()
         platforms = [p for p in form_data.getall("platforms", []) if isinstance(p, str)]
-        values, shown, errors = _incident_form(await read_form(request), platforms, local_zone(request))
-        now = request.app.state.clock()
+        values, shown, errors = _incident_form(await read_form(request), platforms, zone)
         try:
             if errors:
                 found: dict[str, str] = {}  # the service's own messages for the other fields; nothing written
@@ -339,41 +338,45 @@ class IncidentsController(Controller):
                     {k: v for k, v in values.items() if k != "detected_at"}, now, found, partial=False
                 )
                 raise InvalidInput({**found, **errors})
-            created = await service.create_incident(
-                values=values, actor=request.user.actor(client_ip(request)), now=now
-            )
+            created = await service.create_incident(values=values, actor=actor, now=now)
         except InvalidInput as exc:
             return await _new_page(request, values=shown, errors=_list_errors(exc.fields), status_code=exc.status_code)
         return redirect(request, f"/incidents/{created['id']}", flash="Incident opened. The clock is running.")
 
     @get("/incidents/{incident_id:int}")
-    async def show(self, request: Request, incident_id: FromPath[int]) -> Template:
-        return await _incident_page(request, incident_id)
+    async def show(self, request: Request, now: datetime, zone: ZoneInfo, incident_id: FromPath[int]) -> Template:
+        return await _incident_page(request, incident_id, now=now, zone=zone)
 
     @post("/incidents/{incident_id:int}/transition", guards=[WRITE])
-    async def transition(self, request: Request, incident_id: FromPath[int]) -> Template | Redirect:
+    async def transition(
+        self, request: Request, zone: ZoneInfo, now: datetime, actor: Actor, incident_id: FromPath[int]
+    ) -> Template | Redirect:
         await _incident(incident_id)
         to = (await read_form(request)).get("to", "")
         try:
             after = await service.transition(
                 incident_id=incident_id,
                 to=to,
-                actor=request.user.actor(client_ip(request)),
-                now=request.app.state.clock(),
+                actor=actor,
+                now=now,
             )
         except Conflict as exc:
-            return await _incident_page(request, incident_id, alert=exc.message, status_code=exc.status_code)
+            return await _incident_page(
+                request, incident_id, alert=exc.message, status_code=exc.status_code, now=now, zone=zone
+            )
         return redirect(request, f"/incidents/{incident_id}", flash=f"The incident is now {after['status']}.")
 
     @post("/incidents/{incident_id:int}/freeze/lift", guards=[WRITE])
-    async def lift_freeze(self, request: Request, incident_id: FromPath[int]) -> Template | Redirect:
+    async def lift_freeze(
+        self, request: Request, zone: ZoneInfo, now: datetime, actor: Actor, incident_id: FromPath[int]
+    ) -> Template | Redirect:
         await _incident(incident_id)
         try:
-            await service.lift_freeze(
-                incident_id=incident_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
-            )
+            await service.lift_freeze(incident_id=incident_id, actor=actor, now=now)
         except Conflict as exc:
-            return await _incident_page(request, incident_id, alert=exc.message, status_code=exc.status_code)
+            return await _incident_page(
+                request, incident_id, alert=exc.message, status_code=exc.status_code, now=now, zone=zone
+            )
         return redirect(
             request, f"/incidents/{incident_id}", flash="The promotion freeze is lifted (recorded). Back to business."
         )
@@ -395,7 +398,9 @@ class IncidentsController(Controller):
         )
 
     @post("/incidents/{incident_id:int}/statements", guards=[WRITE])
-    async def add_statement(self, request: Request, incident_id: FromPath[int]) -> Template | Redirect:
+    async def add_statement(
+        self, request: Request, now: datetime, actor: Actor, incident_id: FromPath[int]
+    ) -> Template | Redirect:
         incident = await _incident(incident_id)
         form = await read_form(request)
         values = {k: form.get(k, "") for k in ("kind", "text", "signed_by")}
@@ -403,8 +408,8 @@ class IncidentsController(Controller):
             await service.add_statement(
                 incident_id=incident_id,
                 values=values,
-                actor=request.user.actor(client_ip(request)),
-                now=request.app.state.clock(),
+                actor=actor,
+                now=now,
             )
         except InvalidInput as exc:
             return page(
@@ -425,17 +430,23 @@ class IncidentsController(Controller):
 
     @post("/incidents/{incident_id:int}/statements/{statement_id:int}/publish", guards=[WRITE])
     async def publish_statement(
-        self, request: Request, incident_id: FromPath[int], statement_id: FromPath[int]
+        self,
+        request: Request,
+        zone: ZoneInfo,
+        now: datetime,
+        actor: Actor,
+        incident_id: FromPath[int],
+        statement_id: FromPath[int],
     ) -> Template | Redirect:
         await _incident(incident_id)
         if statement_id not in {s["id"] for s in await queries.statements(incident_id)}:
             raise NotFound(f"Incident {incident_id} has no statement {statement_id}.")
         try:
-            await service.publish_statement(
-                statement_id=statement_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
-            )
+            await service.publish_statement(statement_id=statement_id, actor=actor, now=now)
         except Conflict as exc:
-            return await _incident_page(request, incident_id, alert=exc.message, status_code=exc.status_code)
+            return await _incident_page(
+                request, incident_id, alert=exc.message, status_code=exc.status_code, now=now, zone=zone
+            )
         return redirect(request, f"/incidents/{incident_id}#statements", flash="Statement marked as published.")
 
     # -- corrective actions --
@@ -446,7 +457,9 @@ class IncidentsController(Controller):
         return await _action_page(request, incident, values={"owner": str(request.user.id)}, errors={})
 
     @post("/incidents/{incident_id:int}/actions", guards=[WRITE])
-    async def add_action(self, request: Request, incident_id: FromPath[int]) -> Template | Redirect:
+    async def add_action(
+        self, request: Request, now: datetime, actor: Actor, incident_id: FromPath[int]
+    ) -> Template | Redirect:
         incident = await _incident(incident_id)
         form = await read_form(request)
         shown = {k: form.get(k, "").strip() for k in ("what", "owner", "due_on")}
@@ -470,8 +483,8 @@ class IncidentsController(Controller):
             await service.add_action(
                 incident_id=incident_id,
                 values=values,
-                actor=request.user.actor(client_ip(request)),
-                now=request.app.state.clock(),
+                actor=actor,
+                now=now,
             )
         except InvalidInput as exc:
             return await _action_page(request, incident, values=shown, errors=exc.fields, status_code=exc.status_code)
@@ -479,7 +492,13 @@ class IncidentsController(Controller):
 
     @post("/incidents/{incident_id:int}/actions/{action_id:int}/status", guards=[WRITE])
     async def action_status(
-        self, request: Request, incident_id: FromPath[int], action_id: FromPath[int]
+        self,
+        request: Request,
+        zone: ZoneInfo,
+        now: datetime,
+        actor: Actor,
+        incident_id: FromPath[int],
+        action_id: FromPath[int],
     ) -> Template | Redirect:
         await _incident(incident_id)
         if action_id not in {a["id"] for a in await queries.actions(incident_id)}:
@@ -489,12 +508,17 @@ class IncidentsController(Controller):
             await service.set_action_status(
                 action_id=action_id,
                 status=status,
-                actor=request.user.actor(client_ip(request)),
-                now=request.app.state.clock(),
+                actor=actor,
+                now=now,
             )
         except InvalidInput as exc:
             return await _incident_page(
-                request, incident_id, alert=exc.fields.get("status", exc.message), status_code=exc.status_code
+                request,
+                incident_id,
+                alert=exc.fields.get("status", exc.message),
+                status_code=exc.status_code,
+                now=now,
+                zone=zone,
             )
         return redirect(
             request,
@@ -505,12 +529,16 @@ class IncidentsController(Controller):
     # -- linked interactions --
 
     @get("/incidents/{incident_id:int}/interactions")
-    async def find_interactions(self, request: Request, incident_id: FromPath[int]) -> Template:
+    async def find_interactions(
+        self, request: Request, now: datetime, zone: ZoneInfo, incident_id: FromPath[int]
+    ) -> Template:
         incident = await _incident(incident_id)
-        return await _interactions_page(request, incident)
+        return await _interactions_page(request, incident, now=now, zone=zone)
 
     @post("/incidents/{incident_id:int}/interactions", guards=[WRITE])
-    async def link_interactions(self, request: Request, incident_id: FromPath[int]) -> Template | Redirect:
+    async def link_interactions(
+        self, request: Request, zone: ZoneInfo, now: datetime, actor: Actor, incident_id: FromPath[int]
+    ) -> Template | Redirect:
         incident = await _incident(incident_id)
         form = await request.form()
         raw = [v for v in form.getall("ids", []) if isinstance(v, str)]
@@ -521,8 +549,8 @@ class IncidentsController(Controller):
             linked = await service.link_interactions(
                 incident_id=incident_id,
                 interaction_ids=ids,
-                actor=request.user.actor(client_ip(request)),
-                now=request.app.state.clock(),
+                actor=actor,
+                now=now,
             )
         except InvalidInput as exc:
             return await _interactions_page(
@@ -530,6 +558,8 @@ class IncidentsController(Controller):
                 incident,
                 link_error=exc.fields.get("interaction_ids", exc.message),
                 status_code=exc.status_code,
+                now=now,
+                zone=zone,
             )
         return redirect(
             request,
@@ -557,7 +587,9 @@ class IncidentsController(Controller):
         )
 
     @post("/incidents/{incident_id:int}/talking-points", guards=[WRITE])
-    async def create_talking_points(self, request: Request, incident_id: FromPath[int]) -> Template | Redirect:
+    async def create_talking_points(
+        self, request: Request, now: datetime, actor: Actor, incident_id: FromPath[int]
+    ) -> Template | Redirect:
         incident = await _incident(incident_id)
         form = await read_form(request)
         shown = {k: form.get(k, "") for k in ("points", "avoid", "links")}
@@ -565,8 +597,8 @@ class IncidentsController(Controller):
             row = await talking_points.create_draft(
                 incident_id=incident_id,
                 values={k: _lines(v) for k, v in shown.items()},
-                actor=request.user.actor(client_ip(request)),
-                now=request.app.state.clock(),
+                actor=actor,
+                now=now,
             )
         except InvalidInput as exc:
             return page(
@@ -613,7 +645,7 @@ class IncidentsController(Controller):
 
     @post("/incidents/{incident_id:int}/talking-points/{version:int}/edit", guards=[WRITE])
     async def update_talking_points(
-        self, request: Request, incident_id: FromPath[int], version: FromPath[int]
+        self, request: Request, now: datetime, actor: Actor, incident_id: FromPath[int], version: FromPath[int]
     ) -> Template | Redirect:
         incident = await _incident(incident_id)
         form = await read_form(request)
@@ -623,8 +655,8 @@ class IncidentsController(Controller):
                 incident_id=incident_id,
                 version=version,
                 values={k: _lines(v) for k, v in shown.items()},
-                actor=request.user.actor(client_ip(request)),
-                now=request.app.state.clock(),
+                actor=actor,
+                now=now,
             )
         except (InvalidInput, Conflict) as exc:
             errors = _list_errors(exc.fields)
@@ -645,18 +677,26 @@ class IncidentsController(Controller):
 
     @post("/incidents/{incident_id:int}/talking-points/{version:int}/approve", guards=[APPROVE])
     async def approve_talking_points(
-        self, request: Request, incident_id: FromPath[int], version: FromPath[int]
+        self,
+        request: Request,
+        zone: ZoneInfo,
+        now: datetime,
+        actor: Actor,
+        incident_id: FromPath[int],
+        version: FromPath[int],
     ) -> Template | Redirect:
         await _incident(incident_id)
         try:
             await talking_points.approve(
                 incident_id=incident_id,
                 version=version,
-                actor=request.user.actor(client_ip(request)),
-                now=request.app.state.clock(),
+                actor=actor,
+                now=now,
             )
         except (PermissionDenied, Conflict) as exc:
-            return await _incident_page(request, incident_id, alert=exc.message, status_code=exc.status_code)
+            return await _incident_page(
+                request, incident_id, alert=exc.message, status_code=exc.status_code, now=now, zone=zone
+            )
         return redirect(
             request,
             f"/incidents/{incident_id}#talking-points",
@@ -703,7 +743,9 @@ class IncidentsController(Controller):
     # -- review --
 
     @post("/incidents/{incident_id:int}/review", guards=[WRITE])
-    async def save_review(self, request: Request, incident_id: FromPath[int]) -> Template | Redirect:
+    async def save_review(
+        self, request: Request, zone: ZoneInfo, now: datetime, actor: Actor, incident_id: FromPath[int]
+    ) -> Template | Redirect:
         await _incident(incident_id)
         form = await read_form(request)
         values = {k: form.get(k, "") for k in REVIEW_FIELDS}
@@ -711,21 +753,29 @@ class IncidentsController(Controller):
             await service.update_incident(
                 incident_id=incident_id,
                 values=values,
-                actor=request.user.actor(client_ip(request)),
-                now=request.app.state.clock(),
+                actor=actor,
+                now=now,
             )
         except Conflict as exc:
-            return await _incident_page(request, incident_id, alert=exc.message, status_code=exc.status_code)
+            return await _incident_page(
+                request, incident_id, alert=exc.message, status_code=exc.status_code, now=now, zone=zone
+            )
         except InvalidInput as exc:
             return await _incident_page(
-                request, incident_id, status_code=exc.status_code, review_values=values, review_errors=exc.fields
+                request,
+                incident_id,
+                status_code=exc.status_code,
+                review_values=values,
+                review_errors=exc.fields,
+                now=now,
+                zone=zone,
             )
         return redirect(request, f"/incidents/{incident_id}#review", flash="Review saved.")
 
     @get("/incidents/{incident_id:int}/review.md")
-    async def review_markdown(self, request: Request, incident_id: FromPath[int]) -> Response:
+    async def review_markdown(self, request: Request, now: datetime, incident_id: FromPath[int]) -> Response:
         incident = await _incident(incident_id)
-        text = await review.markdown(incident, request.app.state.clock(), request.app.state.settings.timezone)
+        text = await review.markdown(incident, now, request.app.state.settings.timezone)
         return Response(
             text,
             media_type="text/markdown; charset=utf-8",
@@ -755,11 +805,15 @@ async def _action_page(
 
 
 async def _interactions_page(
-    request: Request, incident: dict, *, link_error: str | None = None, status_code: int = 200
+    request: Request,
+    incident: dict,
+    *,
+    link_error: str | None = None,
+    status_code: int = 200,
+    now: datetime,
+    zone: ZoneInfo,
 ) -> Template:
     """Find interactions by platform, time window and text; the results come with checkboxes to link in bulk."""
-    now = request.app.state.clock()
-    zone = local_zone(request)
     params = request.query_params
     errors: dict[str, str] = {}
     since_default, until_default = queries.window(incident, now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -9,8 +10,9 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from crm.accounts.auth import requires
+from crm.audit.service import Actor
 from crm.errors import InvalidInput, NotFound
-from crm.forms import client_ip
 from crm.members import erasure, interactions, merge, queries, read, service
 from crm.members.schemas import (
     InteractionCreate,
@@ -23,7 +25,6 @@ from crm.members.schemas import (
     MergeRequest,
     interaction_read,
 )
-from crm.security import requires
 from crm.web import sent_fields
 
 WRITE = requires("members.write", "change members or log interactions")
@@ -43,21 +44,19 @@ class MembersAPI(Controller):
     tags = ["members"]
 
     @post("/members", guards=[WRITE], summary="Add a member")
-    async def create(self, request: Request, data: JSONBody[MemberCreate]) -> MemberRead:
-        now = request.app.state.clock()
-        created = await service.create_member(
-            values=_values(data), actor=request.user.actor(client_ip(request)), now=now
-        )
+    async def create(self, request: Request, now: datetime, actor: Actor, data: JSONBody[MemberCreate]) -> MemberRead:
+        created = await service.create_member(values=_values(data), actor=actor, now=now)
         return await read.member_read(created["id"], now)
 
     @get("/members/{member_id:int}", summary="A member with handles and engagement")
-    async def show(self, request: Request, member_id: FromPath[int]) -> MemberRead:
-        return await read.member_read(member_id, request.app.state.clock())
+    async def show(self, request: Request, now: datetime, member_id: FromPath[int]) -> MemberRead:
+        return await read.member_read(member_id, now)
 
     @get("/members", summary="Search and filter members (keyset pages)")
     async def index(
         self,
         request: Request,
+        now: datetime,
         q: FromQuery[str] = "",
         tier: FromQuery[str] = "",
         topic: FromQuery[str] = "",
@@ -71,24 +70,21 @@ class MembersAPI(Controller):
         filters = queries.MemberFilter(
             q=q, tier=tier, topic=topic, platform=platform, consent=consent, state=state_, sort=sort
         )
-        items, next_cursor = await read.list_page(filters, now=request.app.state.clock(), cursor=cursor, limit=limit)
+        items, next_cursor = await read.list_page(filters, now=now, cursor=cursor, limit=limit)
         return MemberPage(items=items, next=next_cursor)
 
     @patch("/members/{member_id:int}", guards=[WRITE], summary="Change a member (only the fields sent)")
-    async def update(self, request: Request, member_id: FromPath[int], data: JSONBody[MemberUpdate]) -> MemberRead:
-        now = request.app.state.clock()
-        await service.update_member(
-            member_id=member_id, values=_values(data), actor=request.user.actor(client_ip(request)), now=now
-        )
+    async def update(
+        self, request: Request, now: datetime, actor: Actor, member_id: FromPath[int], data: JSONBody[MemberUpdate]
+    ) -> MemberRead:
+        await service.update_member(member_id=member_id, values=_values(data), actor=actor, now=now)
         return await read.member_read(member_id, now)
 
     @delete("/members/{member_id:int}", guards=[WRITE], summary="Delete a member (soft: kept for the record)")
-    async def remove(self, request: Request, member_id: FromPath[int]) -> None:
+    async def remove(self, request: Request, now: datetime, actor: Actor, member_id: FromPath[int]) -> None:
         if await queries.get_member(member_id) is None:
             raise NotFound(f"No member with id {member_id}.")
-        await service.delete_member(
-            member_id=member_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
-        )
+        await service.delete_member(member_id=member_id, actor=actor, now=now)
 
     @post(
         "/members/{member_id:int}/erase",
@@ -96,10 +92,8 @@ class MembersAPI(Controller):
         status_code=HTTP_200_OK,
         summary="GDPR erasure (admin): personal data and interaction text removed for good",
     )
-    async def erase(self, request: Request, member_id: FromPath[int]) -> dict:
-        await erasure.erase_member(
-            member_id=member_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
-        )
+    async def erase(self, request: Request, now: datetime, actor: Actor, member_id: FromPath[int]) -> dict:
+        await erasure.erase_member(member_id=member_id, actor=actor, now=now)
         return {"erased": member_id}
 
     @post(
@@ -108,11 +102,8 @@ class MembersAPI(Controller):
         status_code=HTTP_200_OK,
         summary="Merge a duplicate into the member to keep (undoable)",
     )
-    async def merge(self, request: Request, data: JSONBody[MergeRequest]) -> MemberRead:
-        now = request.app.state.clock()
-        await merge.merge_members(
-            keep_id=data.keep, merge_id=data.merge, actor=request.user.actor(client_ip(request)), now=now
-        )
+    async def merge(self, request: Request, now: datetime, actor: Actor, data: JSONBody[MergeRequest]) -> MemberRead:
+        await merge.merge_members(keep_id=data.keep, merge_id=data.merge, actor=actor, now=now)
         return await read.member_read(data.keep, now)
 
     @get("/members/{member_id:int}/interactions", summary="A member's interactions, newest first")
@@ -138,8 +129,8 @@ class MembersAPI(Controller):
         summary="Log an interaction (an external_id seen before returns the existing one with 200)",
         responses=None,
     )
-    async def log(self, request: Request, data: JSONBody[InteractionCreate]) -> Response[InteractionRead]:
-        row, created = await interactions.log_interaction(
-            values=_values(data), actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
-        )
+    async def log(
+        self, request: Request, now: datetime, actor: Actor, data: JSONBody[InteractionCreate]
+    ) -> Response[InteractionRead]:
+        row, created = await interactions.log_interaction(values=_values(data), actor=actor, now=now)
         return Response(interaction_read(row), status_code=HTTP_201_CREATED if created else HTTP_200_OK)

@@ -17,12 +17,13 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
 from crm.accounts import queries as accounts_queries
+from crm.accounts.auth import requires
 from crm.advocacy import service as advocacy
+from crm.audit.service import Actor
 from crm.errors import Conflict, InvalidInput, NotFound
-from crm.forms import client_ip, is_id, local_input, local_zone, parse_local, read_form
+from crm.forms import is_id, local_input, parse_local, read_form
 from crm.members import charts, engagement, erasure, interactions, merge, queries, read, service, timeline
 from crm.members.vocab import KINDS, PLATFORMS, SENTIMENTS, TIERS
-from crm.security import requires
 from crm.web import page, redirect
 
 WRITE = requires("members.write", "change members or log interactions")
@@ -283,9 +284,9 @@ async def _member_page(
     log_values: dict | None = None,
     log_errors: dict | None = None,
     status_code: int = 200,
+    now: datetime,
+    zone: ZoneInfo,
 ) -> Template:
-    now = request.app.state.clock()
-    zone = local_zone(request)
     member, eng, days = await read.member_with_engagement(member_id, now)
     try:
         events, older = await timeline.page(member_id, cursor=before, limit=TIMELINE_PAGE)
@@ -335,13 +336,11 @@ class MembersController(Controller):
     include_in_schema = False
 
     @get("/members")
-    async def index(self, request: Request) -> Template:
+    async def index(self, request: Request, now: datetime) -> Template:
         filters = _filters(request)
         cursor = request.query_params.get("cursor") or None
         try:
-            items, next_cursor = await read.list_page(
-                filters, now=request.app.state.clock(), cursor=cursor, limit=LIST_PAGE
-            )
+            items, next_cursor = await read.list_page(filters, now=now, cursor=cursor, limit=LIST_PAGE)
         except InvalidInput as exc:
             return _list_page(
                 request,
@@ -355,7 +354,7 @@ class MembersController(Controller):
         return _list_page(request, filters, items=items, next_cursor=next_cursor, cursor=cursor, errors={})
 
     @get("/members.csv")
-    async def export_csv(self, request: Request) -> Stream | Template:
+    async def export_csv(self, request: Request, now: datetime) -> Stream | Template:
         """The whole current view (every page of it), in the list's order."""
         filters = _filters(request)
         try:
@@ -370,7 +369,6 @@ class MembersController(Controller):
                 errors={**exc.fields, "form": exc.message},
                 status_code=exc.status_code,
             )
-        now = request.app.state.clock()
 
         async def lines():
             buffer = io.StringIO()
@@ -415,15 +413,13 @@ class MembersController(Controller):
         return await _form_page(request, "members/new.html", values=values, errors={}, title="Add member")
 
     @post("/members", guards=[WRITE])
-    async def create(self, request: Request) -> Template | Redirect:
+    async def create(self, request: Request, now: datetime, actor: Actor) -> Template | Redirect:
         values, shown, index_map, errors = _member_form(await read_form(request))
         try:
             if errors:
                 _dry_validate(values, errors, index_map, partial=False)
                 raise InvalidInput(errors)
-            created = await service.create_member(
-                values=values, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
-            )
+            created = await service.create_member(values=values, actor=actor, now=now)
         except (InvalidInput, Conflict) as exc:
             return await _form_page(
                 request,
@@ -436,8 +432,10 @@ class MembersController(Controller):
         return redirect(request, f"/members/{created['id']}", flash=f"{created['name']} was added.")
 
     @get("/members/{member_id:int}")
-    async def show(self, request: Request, member_id: FromPath[int]) -> Template:
-        return await _member_page(request, member_id, before=request.query_params.get("before") or None)
+    async def show(self, request: Request, now: datetime, zone: ZoneInfo, member_id: FromPath[int]) -> Template:
+        return await _member_page(
+            request, member_id, before=request.query_params.get("before") or None, now=now, zone=zone
+        )
 
     @get("/members/{member_id:int}/edit", guards=[WRITE])
     async def edit(self, request: Request, member_id: FromPath[int]) -> Template:
@@ -452,7 +450,9 @@ class MembersController(Controller):
         )
 
     @post("/members/{member_id:int}/edit", guards=[WRITE])
-    async def update(self, request: Request, member_id: FromPath[int]) -> Template | Redirect:
+    async def update(
+        self, request: Request, now: datetime, actor: Actor, member_id: FromPath[int]
+    ) -> Template | Redirect:
         member = await _live(member_id)
         values, shown, index_map, errors = _member_form(await read_form(request))
         try:
@@ -462,8 +462,8 @@ class MembersController(Controller):
             await service.update_member(
                 member_id=member_id,
                 values=values,
-                actor=request.user.actor(client_ip(request)),
-                now=request.app.state.clock(),
+                actor=actor,
+                now=now,
             )
         except (InvalidInput, Conflict) as exc:
             return await _form_page(
@@ -478,17 +478,18 @@ class MembersController(Controller):
         return redirect(request, f"/members/{member_id}", flash="Saved.")
 
     @post("/members/{member_id:int}/interactions", guards=[WRITE])
-    async def log_interaction(self, request: Request, member_id: FromPath[int]) -> Template | Redirect:
+    async def log_interaction(
+        self, request: Request, now: datetime, actor: Actor, zone: ZoneInfo, member_id: FromPath[int]
+    ) -> Template | Redirect:
         await _live(member_id)
         form = await read_form(request)
-        now = request.app.state.clock()
-        values, errors = _interaction_form(form, member_id, local_zone(request))
+        values, errors = _interaction_form(form, member_id, zone)
         try:
             if errors:
                 found: dict[str, str] = {}  # the service's own messages for the other fields, nothing written
                 interactions.clean({**values, "occurred_at": now}, now, found)
                 raise InvalidInput({**found, **errors})
-            await interactions.log_interaction(values=values, actor=request.user.actor(client_ip(request)), now=now)
+            await interactions.log_interaction(values=values, actor=actor, now=now)
         except InvalidInput as exc:
             shown = {key: form.get(key, "") for key in ("platform", "kind", "sentiment", "occurred_at", "text", "url")}
             shown["troll"] = _flag(form, "troll")
@@ -498,6 +499,8 @@ class MembersController(Controller):
                 log_values=shown,
                 status_code=exc.status_code,
                 log_errors={**exc.fields, "form": "The interaction was not logged: see the fields marked below."},
+                now=now,
+                zone=zone,
             )
         return redirect(request, f"/members/{member_id}#engagement", flash="Interaction logged.")
 
@@ -507,11 +510,9 @@ class MembersController(Controller):
         return page(request, "members/confirm.html", member=member, action="delete", title=f"Delete {member['name']}")
 
     @post("/members/{member_id:int}/delete", guards=[WRITE])
-    async def delete(self, request: Request, member_id: FromPath[int]) -> Redirect:
+    async def delete(self, request: Request, now: datetime, actor: Actor, member_id: FromPath[int]) -> Redirect:
         member = await _live(member_id)
-        await service.delete_member(
-            member_id=member_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
-        )
+        await service.delete_member(member_id=member_id, actor=actor, now=now)
         return redirect(request, "/members", flash=f"{member['name']} was deleted.")
 
     @get("/members/{member_id:int}/erase", guards=[ERASE])
@@ -520,15 +521,13 @@ class MembersController(Controller):
         return page(request, "members/confirm.html", member=member, action="erase", title=f"Erase {member['name']}")
 
     @post("/members/{member_id:int}/erase", guards=[ERASE])
-    async def erase(self, request: Request, member_id: FromPath[int]) -> Redirect:
+    async def erase(self, request: Request, now: datetime, actor: Actor, member_id: FromPath[int]) -> Redirect:
         await _live(member_id)
-        await erasure.erase_member(
-            member_id=member_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
-        )
+        await erasure.erase_member(member_id=member_id, actor=actor, now=now)
         return redirect(request, "/members", flash=f"Member {member_id} was erased: their personal data is gone.")
 
     @post("/members/{member_id:int}/merge", guards=[WRITE])
-    async def merge(self, request: Request, member_id: FromPath[int]) -> Redirect:
+    async def merge(self, request: Request, now: datetime, actor: Actor, member_id: FromPath[int]) -> Redirect:
         form = await read_form(request)
         other = form.get("merge_id", "").strip()
         if not is_id(other):
@@ -537,8 +536,8 @@ class MembersController(Controller):
         await merge.merge_members(
             keep_id=member_id,
             merge_id=int(other),
-            actor=request.user.actor(client_ip(request)),
-            now=request.app.state.clock(),
+            actor=actor,
+            now=now,
         )
         return redirect(
             request,
@@ -547,12 +546,12 @@ class MembersController(Controller):
         )
 
     @post("/members/{member_id:int}/merges/{merge_id:int}/undo", guards=[WRITE])
-    async def undo_merge(self, request: Request, member_id: FromPath[int], merge_id: FromPath[int]) -> Redirect:
+    async def undo_merge(
+        self, request: Request, now: datetime, actor: Actor, member_id: FromPath[int], merge_id: FromPath[int]
+    ) -> Redirect:
         if merge_id not in {row["id"] for row in await merge.merges_into(member_id)}:
             raise NotFound(f"No merge {merge_id} into member {member_id}.")
-        await merge.undo_merge(
-            merge_id=merge_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
-        )
+        await merge.undo_merge(merge_id=merge_id, actor=actor, now=now)
         return redirect(request, f"/members/{member_id}", flash="The merge was undone.")
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
+from crm.accounts.auth import requires
+from crm.audit.service import Actor
 from crm.errors import InvalidInput
-from crm.forms import client_ip, read_form
+from crm.forms import read_form
 from crm.preferences import service
-from crm.security import requires
 from crm.web import page, redirect
 
 SETTINGS = requires("settings.manage", "change settings")
@@ -48,7 +51,7 @@ class SettingsController(Controller):
         return _page(request, values=await service.all_values(), errors={})
 
     @post("/")
-    async def update(self, request: Request) -> Template | Redirect:
+    async def update(self, request: Request, now: datetime, actor: Actor) -> Template | Redirect:
         form = await read_form(request)
         # An unticked checkbox is simply absent, so booleans are always read; a number missing from the
         # form (an older page, a partial post) keeps its stored value rather than being refused.
@@ -58,9 +61,7 @@ class SettingsController(Controller):
             if isinstance(pref.default, bool) or key in form
         }
         try:
-            await service.update(
-                values=values, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
-            )
+            await service.update(values=values, actor=actor, now=now)
         except InvalidInput as exc:
             shown = {
                 key: (value == "on" if isinstance(service.PREFERENCES[key].default, bool) else value)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from crm.accounts.auth import requires
+from crm.audit.service import Actor
 from crm.errors import InvalidInput
 from crm.faq.schemas import SearchItem
-from crm.forms import client_ip, local_zone
 from crm.incidents.record import Record, record
 from crm.questions import queries, service
 from crm.questions.schemas import (
@@ -19,7 +23,6 @@ from crm.questions.schemas import (
     question_fields,
     question_read,
 )
-from crm.security import requires
 from crm.web import sent_fields
 
 WRITE = requires("questions.write", "log or answer late questions")
@@ -35,10 +38,10 @@ class LateQuestionsAPI(Controller):
         guards=[WRITE],
         summary="Log a late question; returns it with the matching published FAQ entries, best first",
     )
-    async def create(self, request: Request, data: JSONBody[LateQuestionCreate]) -> LateQuestionCreated:
-        row, suggestions = await service.log_question(
-            values=sent_fields(data), actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
-        )
+    async def create(
+        self, request: Request, now: datetime, actor: Actor, data: JSONBody[LateQuestionCreate]
+    ) -> LateQuestionCreated:
+        row, suggestions = await service.log_question(values=sent_fields(data), actor=actor, now=now)
         related = [] if suggestions else await service.related(row["text"], incident_id=row["incident"])
         return LateQuestionCreated(
             **question_fields(row),
@@ -56,22 +59,26 @@ class LateQuestionsAPI(Controller):
         summary="Record the answer sent (a published FAQ entry and/or free text); marks it answered",
     )
     async def answer(
-        self, request: Request, question_id: FromPath[int], data: JSONBody[LateQuestionAnswer]
+        self,
+        request: Request,
+        now: datetime,
+        actor: Actor,
+        zone: ZoneInfo,
+        question_id: FromPath[int],
+        data: JSONBody[LateQuestionAnswer],
     ) -> LateQuestionRead:
         row = await service.answer_question(
             question_id=question_id,
             values=sent_fields(data),
-            actor=request.user.actor(client_ip(request)),
-            now=request.app.state.clock(),
-            zone=local_zone(request),
+            actor=actor,
+            now=now,
+            zone=zone,
         )
         return question_read(row)
 
     @delete("/late-questions/{question_id:int}", guards=[WRITE], summary="Delete a late question (soft)")
-    async def remove(self, request: Request, question_id: FromPath[int]) -> None:
-        await service.delete_question(
-            question_id=question_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
-        )
+    async def remove(self, request: Request, now: datetime, actor: Actor, question_id: FromPath[int]) -> None:
+        await service.delete_question(question_id=question_id, actor=actor, now=now)
 
     @get("/late-questions", summary="Late questions, most recently asked first")
     async def index(
@@ -88,5 +95,5 @@ class LateQuestionsAPI(Controller):
         return LateQuestionList(items=[question_read(r) for r in rows])
 
     @get("/record", summary="Our record: when the last incident of any kind was detected, and how many days ago")
-    async def our_record(self, request: Request) -> Record:
-        return await record(now=request.app.state.clock())
+    async def our_record(self, request: Request, now: datetime) -> Record:
+        return await record(now=now)

@@ -25,17 +25,18 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from crm import db
+from crm.accounts.auth import requires
+from crm.audit.service import Actor
 from crm.errors import InvalidInput, NotFound
 from crm.faq import search
 from crm.faq import service as faq_service
-from crm.forms import client_ip, is_id, local_zone, parse_local, read_form
+from crm.forms import is_id, parse_local, read_form
 from crm.incidents import queries as incident_queries
 from crm.incidents.record import RecordSince, record_since
 from crm.markdown import render
 from crm.members import charts
 from crm.members.vocab import PLATFORMS
 from crm.questions import queries, service
-from crm.security import requires
 from crm.web import page, redirect
 
 WRITE = requires("questions.write", "log or answer late questions")
@@ -185,9 +186,10 @@ async def _question_page(
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
     status_code: int = 200,
+    now: datetime,
+    zone: ZoneInfo,
 ) -> Template:
     question = await service.get(question_id)
-    now, zone = request.app.state.clock(), local_zone(request)
     incident = await incident_queries.snapshot(question["incident"]) if question["incident"] else None
     stored, withdrawn = await _stored_suggestions(question, request)
     shown = [e["id"] for e in stored]
@@ -225,11 +227,11 @@ async def _question_page(
 # ---- the incident page's section and the report --------------------------------------------------------
 
 
-async def late_questions_panel(request: Request, incident: dict) -> dict[str, Any]:
+async def late_questions_panel(request: Request, incident: dict, *, now: datetime, zone: ZoneInfo) -> dict[str, Any]:
     """What the incident page's "Late questions" section shows: the record-since sentence and the counts."""
     rows = await queries.of_incident(incident["id"])
     return {
-        "record": await _record(incident, request.app.state.clock(), local_zone(request)),
+        "record": await _record(incident, now, zone),
         "total": len(rows),
         "unanswered": sum(1 for r in rows if r["answered_at"] is None),
         "gaps": sum(1 for r in rows if queries.is_gap(r)),
@@ -297,11 +299,9 @@ class QuestionsController(Controller):
         return await _new_page(request, values=values, errors={})
 
     @post("/questions", guards=[WRITE])
-    async def create(self, request: Request) -> Template | Redirect:
+    async def create(self, request: Request, now: datetime, actor: Actor, zone: ZoneInfo) -> Template | Redirect:
         form = await read_form(request)
-        now = request.app.state.clock()
-        values, errors = _question_form(form, local_zone(request))
-        actor = request.user.actor(client_ip(request))
+        values, errors = _question_form(form, zone)
         try:
             if errors:
                 try:  # the service's own messages for the other fields; nothing is written
@@ -317,7 +317,7 @@ class QuestionsController(Controller):
                         values={"faq_id": values["faq_id"]},
                         actor=actor,
                         now=now,
-                        zone=local_zone(request),
+                        zone=zone,
                     )
         except InvalidInput as exc:
             shown = {key: form.get(key, "") for key in FORM_FIELDS}
@@ -336,11 +336,13 @@ class QuestionsController(Controller):
         return redirect(request, f"/questions/{question['id']}", flash=message)
 
     @get("/questions/{question_id:int}")
-    async def show(self, request: Request, question_id: FromPath[int]) -> Template:
-        return await _question_page(request, question_id)
+    async def show(self, request: Request, now: datetime, zone: ZoneInfo, question_id: FromPath[int]) -> Template:
+        return await _question_page(request, question_id, now=now, zone=zone)
 
     @post("/questions/{question_id:int}/answer", guards=[WRITE])
-    async def answer(self, request: Request, question_id: FromPath[int]) -> Template | Redirect:
+    async def answer(
+        self, request: Request, now: datetime, actor: Actor, zone: ZoneInfo, question_id: FromPath[int]
+    ) -> Template | Redirect:
         await service.get(question_id)
         form = await read_form(request)
         errors: dict[str, str] = {}
@@ -352,9 +354,9 @@ class QuestionsController(Controller):
             await service.answer_question(
                 question_id=question_id,
                 values={k: values[k] for k in ("answer_text", "faq_id")},
-                actor=request.user.actor(client_ip(request)),
-                now=request.app.state.clock(),
-                zone=local_zone(request),
+                actor=actor,
+                now=now,
+                zone=zone,
             )
         except InvalidInput as exc:
             return await _question_page(
@@ -363,13 +365,14 @@ class QuestionsController(Controller):
                 values=values,
                 status_code=exc.status_code,
                 errors={**exc.fields, "form": "The answer was not recorded: " + " ".join(exc.fields.values())},
+                now=now,
+                zone=zone,
             )
         return redirect(request, f"/questions/{question_id}#answer", flash="Answer recorded.")
 
     @get("/incidents/{incident_id:int}/questions")
-    async def report(self, request: Request, incident_id: FromPath[int]) -> Template:
+    async def report(self, request: Request, now: datetime, zone: ZoneInfo, incident_id: FromPath[int]) -> Template:
         incident = await _incident_or_404(incident_id)
-        now, zone = request.app.state.clock(), local_zone(request)
         rows = await queries.of_incident(incident_id)
         resolved = incident["resolved_at"] is not None
         since = incident["resolved_at"] or incident["detected_at"]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
+from crm.accounts.auth import requires
+from crm.audit.service import Actor
 from crm.errors import NotFound
-from crm.forms import client_ip, local_zone
 from crm.members import queries as member_queries
-from crm.security import requires
 from crm.thanks import queries, service
 from crm.thanks.schemas import (
     DismissalRead,
@@ -35,15 +38,15 @@ class ThanksAPI(Controller):
         status_code=HTTP_201_CREATED,
         summary="Record a thank-you (409 for a do-not-contact member)",
     )
-    async def create(self, request: Request, data: JSONBody[ThankYouCreate]) -> ThankYouRead:
-        row = await service.record_thanks(
-            **sent_fields(data), actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
-        )
+    async def create(
+        self, request: Request, now: datetime, actor: Actor, data: JSONBody[ThankYouCreate]
+    ) -> ThankYouRead:
+        row = await service.record_thanks(**sent_fields(data), actor=actor, now=now)
         return thank_you_read(row)
 
     @get("/thank-yous/due", summary="Thank-yous due, most overdue first, each saying why")
-    async def due(self, request: Request) -> DueList:
-        items = await queries.due_items(now=request.app.state.clock(), zone=local_zone(request))
+    async def due(self, request: Request, now: datetime, zone: ZoneInfo) -> DueList:
+        items = await queries.due_items(now=now, zone=zone)
         return DueList(items=[due_item(i) for i in items])
 
     @post(
@@ -52,13 +55,15 @@ class ThanksAPI(Controller):
         status_code=HTTP_201_CREATED,
         summary="Decide not to send a due thank-you, with a reason (409 when nothing is due for the pair)",
     )
-    async def dismiss(self, request: Request, data: JSONBody[DismissRequest]) -> DismissalRead:
+    async def dismiss(
+        self, request: Request, now: datetime, actor: Actor, data: JSONBody[DismissRequest]
+    ) -> DismissalRead:
         done = await service.dismiss(
             member_id=data.member_id,
             incident_id=data.incident_id,
             reason=data.reason,
-            actor=request.user.actor(client_ip(request)),
-            now=request.app.state.clock(),
+            actor=actor,
+            now=now,
         )
         return DismissalRead(**done)
 
@@ -71,10 +76,8 @@ class ThanksAPI(Controller):
         guards=[WRITE],
         summary="Remove a thank-you recorded in error (kept for the record; the help is due again)",
     )
-    async def remove(self, request: Request, thank_you_id: FromPath[int]) -> None:
-        await service.delete_thanks(
-            thank_you_id=thank_you_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
-        )
+    async def remove(self, request: Request, now: datetime, actor: Actor, thank_you_id: FromPath[int]) -> None:
+        await service.delete_thanks(thank_you_id=thank_you_id, actor=actor, now=now)
 
     @get("/members/{member_id:int}/thank-yous", summary="A member's thank-yous, newest first")
     async def of_member(self, member_id: FromPath[int]) -> list[ThankYouRead]:

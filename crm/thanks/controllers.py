@@ -22,13 +22,14 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from crm.accounts.auth import requires
+from crm.audit.service import Actor
 from crm.briefings.tables import Briefing
 from crm.errors import Conflict, InvalidInput, NotFound
-from crm.forms import client_ip, is_id, local_zone, parse_local, read_form, safe_next
+from crm.forms import is_id, parse_local, read_form, safe_next
 from crm.incidents import queries as incident_queries
 from crm.members import queries as member_queries
 from crm.preferences import service as preferences
-from crm.security import requires
 from crm.thanks import queries, service, vocab
 from crm.web import page, redirect
 
@@ -136,9 +137,10 @@ async def _queue_page(
     dismiss_errors: dict[str, str] | None = None,
     dismiss_values: dict[str, str] | None = None,
     status_code: int = 200,
+    now: datetime,
+    zone: ZoneInfo,
 ) -> Template:
-    now = request.app.state.clock()
-    items = _with_timing(await queries.due_items(now=now, zone=local_zone(request)), now, QUEUE_PATH)
+    items = _with_timing(await queries.due_items(now=now, zone=zone), now, QUEUE_PATH)
     return page(
         request,
         "thanks/queue.html",
@@ -229,11 +231,11 @@ class ThanksController(Controller):
     include_in_schema = False
 
     @get("/thanks")
-    async def queue(self, request: Request) -> Template:
-        return await _queue_page(request)
+    async def queue(self, request: Request, now: datetime, zone: ZoneInfo) -> Template:
+        return await _queue_page(request, now=now, zone=zone)
 
     @post("/thanks/dismiss", guards=[WRITE])
-    async def dismiss(self, request: Request) -> Template | Redirect:
+    async def dismiss(self, request: Request, zone: ZoneInfo, now: datetime, actor: Actor) -> Template | Redirect:
         form = await read_form(request)
         member_raw, incident_raw = form.get("member_id", "").strip(), form.get("incident_id", "").strip()
         if not (is_id(member_raw) and is_id(incident_raw)):
@@ -244,8 +246,8 @@ class ThanksController(Controller):
                 member_id=int(member_raw),
                 incident_id=int(incident_raw),
                 reason=form.get("reason", ""),
-                actor=request.user.actor(client_ip(request)),
-                now=request.app.state.clock(),
+                actor=actor,
+                now=now,
             )
         except InvalidInput as exc:
             return await _queue_page(
@@ -253,6 +255,8 @@ class ThanksController(Controller):
                 dismiss_errors={key: exc.fields.get("reason", exc.message)},
                 dismiss_values={key: form.get("reason", "")},
                 status_code=exc.status_code,
+                now=now,
+                zone=zone,
             )
         return redirect(request, QUEUE_PATH, flash="Dismissed: it leaves the queue, and the reason is on record.")
 
@@ -289,7 +293,7 @@ class ThanksController(Controller):
         return await _form_page(request, member, values=values, errors={})
 
     @post("/thanks/new", guards=[WRITE])
-    async def record(self, request: Request) -> Template | Redirect:
+    async def record(self, request: Request, now: datetime, actor: Actor, zone: ZoneInfo) -> Template | Redirect:
         form = await read_form(request)
         member = await _member_or_404(form.get("member_id"))
         shown = {
@@ -310,8 +314,7 @@ class ThanksController(Controller):
         errors: dict[str, str] = {}
         incident_id = _optional_id(form.get("incident_id"), "incident_id", errors)
         briefing_id = _optional_id(form.get("briefing_id"), "briefing_id", errors)
-        sent_at = parse_local(form.get("sent_at", ""), local_zone(request), "sent_at", errors)
-        now = request.app.state.clock()
+        sent_at = parse_local(form.get("sent_at", ""), zone, "sent_at", errors)
         try:
             if errors:  # the service's own messages for the other fields too; nothing is written
                 service.clean(
@@ -333,7 +336,7 @@ class ThanksController(Controller):
                 gift=form.get("gift", ""),
                 gift_value=form.get("gift_value", ""),
                 sent_at=sent_at,
-                actor=request.user.actor(client_ip(request)),
+                actor=actor,
                 now=now,
             )
         except InvalidInput as exc:
@@ -343,11 +346,9 @@ class ThanksController(Controller):
         return redirect(request, target, flash=f"Thank-you to {member['name']}{about} recorded.")
 
     @post("/thanks/{thank_you_id:int}/delete", guards=[WRITE])
-    async def remove(self, request: Request, thank_you_id: FromPath[int]) -> Redirect:
+    async def remove(self, request: Request, now: datetime, actor: Actor, thank_you_id: FromPath[int]) -> Redirect:
         form = await read_form(request)
-        row = await service.delete_thanks(
-            thank_you_id=thank_you_id, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
-        )
+        row = await service.delete_thanks(thank_you_id=thank_you_id, actor=actor, now=now)
         target = safe_next(form.get("next")) if form.get("next") else QUEUE_PATH
         return redirect(
             request, target, flash=f"The thank-you to {row['member_name']} was removed (kept in the audit log)."
@@ -358,13 +359,11 @@ class ThanksController(Controller):
         return await _templates_page(request)
 
     @post("/thanks/templates", guards=[TEMPLATES])
-    async def save_templates(self, request: Request) -> Template | Redirect:
+    async def save_templates(self, request: Request, now: datetime, actor: Actor) -> Template | Redirect:
         form = await read_form(request)
         bodies = {c: form[f"body_{c}"] for c in vocab.CHANNELS if f"body_{c}" in form}
         try:
-            await service.update_templates(
-                bodies=bodies, actor=request.user.actor(client_ip(request)), now=request.app.state.clock()
-            )
+            await service.update_templates(bodies=bodies, actor=actor, now=now)
         except InvalidInput as exc:
             return await _templates_page(request, values=bodies, errors=exc.fields, status_code=exc.status_code)
         return redirect(request, "/thanks/templates", flash="Templates saved.")
