@@ -1,0 +1,1 @@
+"""Pages that gather several domains, composed above them."""
