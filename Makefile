@@ -1,10 +1,10 @@
-# Advocate CRM. `make run` to try it, `make test` to check it.
+# Advocate CRM. `make run` to try it, `make test` to test it, `make check` for lint, format and layer contracts.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test clean
+.PHONY: install run test check format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,16 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# ruff (lint and format) and import-linter (the layer contracts in pyproject.toml); CI runs this before the tests.
+check: install
+	$(BIN)/ruff check crm tests piccolo_conf.py
+	$(BIN)/ruff format --check crm tests piccolo_conf.py
+	$(BIN)/lint-imports --no-cache
+
+format: install
+	$(BIN)/ruff check --fix crm tests piccolo_conf.py
+	$(BIN)/ruff format crm tests piccolo_conf.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

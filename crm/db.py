@@ -58,9 +58,9 @@ def make_engine(database: DatabaseURL) -> Engine:
 
 
 def table_classes() -> list:
-    from crm.piccolo_app import APP_CONFIG
-
-    return [*APP_CONFIG.table_classes, Migration]
+    """Every table of the app, found the way Piccolo finds them: through piccolo_conf's APP_REGISTRY (which names
+    crm.piccolo_app), so this engine module does not import the domains that sit above it."""
+    return [*_piccolo_conf().APP_REGISTRY.get_app_config("crm").table_classes, Migration]
 
 
 def bind(engine: Engine) -> None:
@@ -69,9 +69,7 @@ def bind(engine: Engine) -> None:
     _engine = engine
     for table in table_classes():
         table._meta.db = engine
-    piccolo_conf = _piccolo_conf()
-
-    piccolo_conf.DB = engine
+    _piccolo_conf().DB = engine
 
 
 def engine() -> Engine:
@@ -82,8 +80,9 @@ def engine() -> Engine:
 
 
 def _piccolo_conf():
-    """Piccolo's migration machinery finds the engine in piccolo_conf.DB, so it
-    must be importable from wherever `crm` runs, and follow bind()."""
+    """Piccolo's migration machinery finds the engine in piccolo_conf.DB, so it must be importable from wherever
+    `crm` runs, and follow bind(). piccolo_conf imports this module for make_engine, and this module imports
+    piccolo_conf here, when first called: the one tie Piccolo's configuration-by-module needs."""
     from crm import ROOT
 
     if str(ROOT) not in sys.path:
