@@ -87,7 +87,8 @@ async def engine(database, settings):
     engine = db.make_engine(database)
     db.bind(engine)
     await empty_all_tables()
-    return engine
+    yield engine
+    await db.stop(engine)  # SQLite's idle connections end with the test's engine
 
 
 @pytest.fixture
