@@ -36,7 +36,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-async def record(
+async def log_change(
     *,
     actor: Actor,
     action: str,
@@ -49,7 +49,7 @@ async def record(
     """Write one audit entry. Must run inside the caller's write transaction,
     so the change and its audit entry commit (or roll back) together."""
     if not db.in_transaction():
-        raise RuntimeError("audit.record must be called inside db.transaction()")
+        raise RuntimeError("audit.log_change must be called inside db.transaction()")
     await AuditEntry.insert(
         AuditEntry(
             at=at,

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from crm import db, validation
-from crm.audit.service import Actor, record
+from crm.audit.service import Actor, log_change
 from crm.briefings.tables import Briefing, SuggestionFeedback
 from crm.errors import Conflict, InvalidInput, NotFound
 from crm.incidents import queries as incident_queries
@@ -88,7 +88,7 @@ async def brief(*, incident_id: int, member_id: int, channel: str, note: str = "
             outcome="sent",
         )
         await row.save().run()
-        await record(
+        await log_change(
             actor=actor,
             action="briefing.create",
             entity="briefing",
@@ -129,7 +129,7 @@ async def set_outcome(
         if evidence is not None:
             changes[Briefing.evidence] = json.dumps(ids)
         await Briefing.update(changes).where(Briefing.id == briefing_id).run()
-        await record(
+        await log_change(
             actor=actor,
             action="briefing.outcome",
             entity="briefing",
@@ -169,7 +169,7 @@ async def give_feedback(*, incident_id: int, member_id: int, verdict: str, actor
                     incident=incident_id, member=member_id, key=key, verdict=verdict, by=actor.user_id, at=now
                 )
             ).run()
-        await record(
+        await log_change(
             actor=actor,
             action="suggestion.feedback",
             entity="incident",

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from crm import db, validation
-from crm.audit.service import Actor, record
+from crm.audit.service import Actor, log_change
 from crm.errors import InvalidInput, NotFound, PermissionDenied
 from crm.faq import search
 from crm.faq.tables import FaqEntry, FaqRevision
@@ -195,7 +195,7 @@ async def create_entry(
             .save()
             .run()
         )
-        await record(
+        await log_change(
             actor=actor,
             action="faq.create",
             entity="faq_entry",
@@ -238,7 +238,7 @@ async def update_entry(*, entry_id: int, values: dict[str, Any], actor: Actor, n
             .save()
             .run()
         )
-        await record(
+        await log_change(
             actor=actor,
             action=f"faq.{action}",
             entity="faq_entry",
@@ -275,7 +275,7 @@ async def set_public(*, incident_id: int, public: bool, actor: Actor, now: datet
             raise NotFound(f"No incident with id {incident_id}.")
         if bool(row["faq_public"]) != public:
             await Incident.update({Incident.faq_public: public}).where(Incident.id == incident_id).run()
-            await record(
+            await log_change(
                 actor=actor,
                 action="incident.faq_public",
                 entity="incident",

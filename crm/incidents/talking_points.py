@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from crm import db, validation
-from crm.audit.service import Actor, record
+from crm.audit.service import Actor, log_change
 from crm.audit.tables import AuditEntry
 from crm.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from crm.incidents import service
@@ -75,7 +75,7 @@ async def create_draft(*, incident_id: int, values: dict[str, Any], actor: Actor
             **{k: json.dumps(v) for k, v in cleaned.items()},
         )
         await row.save().run()
-        await record(
+        await log_change(
             actor=actor,
             action="talking_points.create",
             entity="talking_points",
@@ -113,7 +113,7 @@ async def update_draft(*, incident_id: int, version: int, values: dict[str, Any]
             .where(TalkingPoints.id == current["id"])
             .run()
         )
-        await record(
+        await log_change(
             actor=actor,
             action="talking_points.update",
             entity="talking_points",
@@ -159,7 +159,7 @@ async def approve(*, incident_id: int, version: int, actor: Actor, now: datetime
             .where(TalkingPoints.id == current["id"])
             .run()
         )
-        await record(
+        await log_change(
             actor=actor,
             action="talking_points.approve",
             entity="talking_points",

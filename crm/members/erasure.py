@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime
 
 from crm import db
-from crm.audit.service import Actor, record
+from crm.audit.service import Actor, log_change
 from crm.audit.tables import AuditEntry
 from crm.errors import Conflict, NotFound
 from crm.members import records
@@ -123,7 +123,7 @@ async def erase_member(*, member_id: int, actor: Actor, now: datetime) -> None:
                 .where((AuditEntry.entity == "interaction") & AuditEntry.record_id.is_in(ids[start : start + 1000]))
                 .run()
             )
-        await record(
+        await log_change(
             actor=actor,
             action="member.erase",
             entity="member",

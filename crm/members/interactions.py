@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from crm import db, validation
-from crm.audit.service import Actor, record
+from crm.audit.service import Actor, log_change
 from crm.errors import Conflict, InvalidInput, NotFound
 from crm.members import engagement, erasure, queries
 from crm.members.service import handle_key
@@ -69,7 +69,7 @@ async def _resolve_member(
     member = Member(name=handle, tier="member", created_at=now, updated_at=now)
     await member.save().run()
     await Handle.insert(Handle(member=member.id, platform=platform, handle=handle, key=key)).run()
-    await record(
+    await log_change(
         actor=actor,
         action="member.create",
         entity="member",
@@ -114,7 +114,7 @@ async def log_interaction(*, values: dict[str, Any], actor: Actor, now: datetime
                     at=cleaned["occurred_at"],
                 )
                 created = await _by_id(row.id)
-                await record(
+                await log_change(
                     actor=actor,
                     action="interaction.create",
                     entity="interaction",
@@ -152,7 +152,7 @@ async def set_troll(*, interaction_id: int, troll: bool, actor: Actor, now: date
                 from_column="troll" if row["troll"] else row["sentiment"],
                 to_column="troll" if troll else row["sentiment"],
             )
-            await record(
+            await log_change(
                 actor=actor,
                 action="interaction.troll",
                 entity="interaction",

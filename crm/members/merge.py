@@ -8,7 +8,7 @@ from datetime import datetime
 from piccolo.columns.combination import WhereRaw
 
 from crm import db
-from crm.audit.service import Actor, record
+from crm.audit.service import Actor, log_change
 from crm.errors import Conflict, InvalidInput, NotFound
 from crm.members import engagement, queries, records
 from crm.members.service import refresh_reach
@@ -56,7 +56,7 @@ async def merge_members(*, keep_id: int, merge_id: int, actor: Actor, now: datet
             merged_at=now,
         )
         await row.save().run()
-        await record(
+        await log_change(
             actor=actor,
             action="member.merge",
             entity="member",
@@ -110,7 +110,7 @@ async def undo_merge(*, merge_id: int, actor: Actor, now: datetime) -> None:
             await engagement.rebuild_member(member_id)
             await refresh_reach(member_id)
         await MemberMerge.update({MemberMerge.undone_at: now}).where(MemberMerge.id == merge_id).run()
-        await record(
+        await log_change(
             actor=actor,
             action="member.merge_undo",
             entity="member",

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from crm import db
-from crm.audit.service import Actor, record
+from crm.audit.service import Actor, log_change
 from crm.errors import InvalidInput
 from crm.preferences.tables import AppSetting
 
@@ -118,5 +118,7 @@ async def update(*, values: dict[str, Any], actor: Actor, now: datetime) -> dict
                 await AppSetting.insert(AppSetting(key=stored, value=json.dumps(value))).run()
         after = await all_values()
         if after != before:
-            await record(actor=actor, action="settings.update", entity="settings", before=before, after=after, at=now)
+            await log_change(
+                actor=actor, action="settings.update", entity="settings", before=before, after=after, at=now
+            )
     return after
