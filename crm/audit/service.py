@@ -1,7 +1,9 @@
-"""The one helper every write uses to leave an audit entry in its own transaction."""
+"""Writing the audit log: the one helper every write uses to leave an entry in its own transaction, and the
+scrub an erasure uses to drop what earlier entries said about the person."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -63,3 +65,20 @@ async def log_change(
             ip=actor.ip,
         )
     ).run()
+
+
+SCRUB_CHUNK = 1000  # record ids per statement: well under the engines' bound-parameter limits
+
+
+async def scrub(*, entity: str, record_ids: Iterable[Any]) -> None:
+    """Drop what the entries about these records said (their before and after), keeping that they happened: the
+    GDPR erasure of a person. Runs inside the erasure's transaction, like ``log_change``."""
+    if not db.in_transaction():
+        raise RuntimeError("audit.scrub must be called inside db.transaction()")
+    ids = [str(i) for i in record_ids]
+    for start in range(0, len(ids), SCRUB_CHUNK):
+        await (
+            AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None})
+            .where((AuditEntry.entity == entity) & AuditEntry.record_id.is_in(ids[start : start + SCRUB_CHUNK]))
+            .run()
+        )

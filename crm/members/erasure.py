@@ -8,8 +8,7 @@ import secrets
 from datetime import datetime
 
 from crm import db
-from crm.audit.service import Actor, log_change
-from crm.audit.tables import AuditEntry
+from crm.audit.service import Actor, log_change, scrub
 from crm.errors import Conflict, NotFound
 from crm.members import records
 from crm.members.tables import ErasedIdentity, Handle, Interaction, Member, MemberTopic
@@ -107,22 +106,11 @@ async def erase_member(*, member_id: int, actor: Actor, now: datetime) -> None:
             .run()
         )
         await records.erase(member_id)  # briefings, thank-yous, dismissals, late questions
-        # Earlier audit entries held this person's details: keep that they happened, drop what they said.
-        await (
-            AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None})
-            .where((AuditEntry.entity == "member") & (AuditEntry.record_id == str(member_id)))
-            .run()
-        )
-        # ... and so did the entries of their interactions (the external ids erased above).
-        ids = [
-            str(r["id"]) for r in await Interaction.select(Interaction.id).where(Interaction.member == member_id).run()
-        ]
-        for start in range(0, len(ids), 1000):  # stay under the engines' bound-parameter limits
-            await (
-                AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None})
-                .where((AuditEntry.entity == "interaction") & AuditEntry.record_id.is_in(ids[start : start + 1000]))
-                .run()
-            )
+        # Earlier audit entries held this person's details, and so did the entries of their interactions (the
+        # external ids erased above): keep that they happened, drop what they said.
+        await scrub(entity="member", record_ids=[member_id])
+        ids = [r["id"] for r in await Interaction.select(Interaction.id).where(Interaction.member == member_id).run()]
+        await scrub(entity="interaction", record_ids=ids)
         await log_change(
             actor=actor,
             action="member.erase",

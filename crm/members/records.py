@@ -4,7 +4,7 @@ imported inside the functions (members must not import them at module level)."""
 
 from __future__ import annotations
 
-from crm.audit.tables import AuditEntry
+from crm.audit.service import scrub
 
 
 def _movable():
@@ -83,20 +83,11 @@ async def erase(member_id: int) -> None:
         .run()
     )
     for entity, table in (("thank_you", ThankYou), ("late_question", LateQuestion), ("briefing", Briefing)):
-        ids = [str(r["id"]) for r in await table.select(table.id).where(table.member == member_id).run()]
-        for start in range(0, len(ids), 1000):  # stay under the engines' bound-parameter limits
-            await (
-                AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None})
-                .where((AuditEntry.entity == entity) & AuditEntry.record_id.is_in(ids[start : start + 1000]))
-                .run()
-            )
+        ids = [r["id"] for r in await table.select(table.id).where(table.member == member_id).run()]
+        await scrub(entity=entity, record_ids=ids)
+    # Dismissals are audited under their "<incident>:<member>" key.
     keys = [
         r["key"]
         for r in await ThanksDismissal.select(ThanksDismissal.key).where(ThanksDismissal.member == member_id).run()
     ]
-    if keys:  # dismissals are audited under their "<incident>:<member>" key
-        await (
-            AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None})
-            .where((AuditEntry.entity == "thanks_dismissal") & AuditEntry.record_id.is_in(keys))
-            .run()
-        )
+    await scrub(entity="thanks_dismissal", record_ids=keys)
