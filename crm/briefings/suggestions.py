@@ -26,7 +26,7 @@ from crm.incidents import talking_points
 from crm.members import engagement
 from crm.members import queries as member_queries
 from crm.members.tables import Handle, Interaction, Member, MemberTopic
-from crm.preferences import service as preferences
+from crm.preferences import queries as preferences
 
 WEIGHTS = {
     "conversation": 4.0,

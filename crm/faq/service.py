@@ -20,7 +20,7 @@ from crm.errors import InvalidInput, NotFound, PermissionDenied
 from crm.faq import search
 from crm.faq.tables import FaqEntry, FaqRevision
 from crm.incidents.tables import Incident, TalkingPoints
-from crm.preferences import service as preferences
+from crm.preferences import queries as preferences
 
 STATUSES = ["draft", "published", "retired"]
 MAX_QUESTION = 500

@@ -11,7 +11,7 @@ from crm import db
 from crm.incidents.tables import CorrectiveAction, Incident, Statement
 from crm.incidents.vocab import FREEZING_STATUSES, OPEN_STATUSES
 from crm.members.tables import Interaction
-from crm.preferences import service as preferences
+from crm.preferences import queries as preferences
 
 JSON_FIELDS = ("topics", "platforms", "links")
 

@@ -13,7 +13,7 @@ from crm.audit.tables import AuditEntry
 from crm.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from crm.incidents import service
 from crm.incidents.tables import TalkingPoints
-from crm.preferences import service as preferences
+from crm.preferences import queries as preferences
 
 MAX_ITEMS = 50
 

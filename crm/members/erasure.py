@@ -12,23 +12,15 @@ from crm.audit.service import Actor, log_change, scrub
 from crm.errors import Conflict, NotFound
 from crm.members import records
 from crm.members.tables import ErasedIdentity, Handle, Interaction, Member, MemberTopic
-from crm.preferences.tables import AppSetting
+from crm.preferences.queries import kept_value
+from crm.preferences.service import keep_value_once
 
 SALT_KEY = "erasure_salt"
 
 
 async def _salt() -> str:
-    row = await AppSetting.select(AppSetting.value).where(AppSetting.key == SALT_KEY).first().run()
-    if row:
-        return row["value"]
-    salt = secrets.token_hex(32)
-    try:
-        await AppSetting.insert(AppSetting(key=SALT_KEY, value=salt)).run()
-    except Exception as exc:
-        if not db.is_unique_violation(exc):
-            raise
-        return (await AppSetting.select(AppSetting.value).where(AppSetting.key == SALT_KEY).first().run())["value"]
-    return salt
+    """Made at the first erasure and kept: the same identifier must always give the same digest."""
+    return await keep_value_once(key=SALT_KEY, value=secrets.token_hex(32))
 
 
 def _digest(salt: str, identifier: str) -> str:
@@ -37,10 +29,10 @@ def _digest(salt: str, identifier: str) -> str:
 
 async def is_erased(identifier: str) -> bool:
     """``identifier`` is a handle key ("x:jane") or "email:jane@example.com"."""
-    row = await AppSetting.select(AppSetting.value).where(AppSetting.key == SALT_KEY).first().run()
-    if row is None:  # nobody was ever erased
+    salt = await kept_value(SALT_KEY)
+    if salt is None:  # nobody was ever erased
         return False
-    return await ErasedIdentity.exists().where(ErasedIdentity.digest == _digest(row["value"], identifier)).run()
+    return await ErasedIdentity.exists().where(ErasedIdentity.digest == _digest(salt, identifier)).run()
 
 
 async def erase_member(*, member_id: int, actor: Actor, now: datetime) -> None:
