@@ -10,7 +10,7 @@ from datetime import datetime
 from crm import db
 from crm.audit.service import Actor, log_change, scrub
 from crm.errors import Conflict, NotFound
-from crm.members import records
+from crm.members import follow
 from crm.members.tables import ErasedIdentity, Handle, Interaction, Member, MemberTopic
 from crm.preferences.queries import kept_value
 from crm.preferences.service import keep_value_once
@@ -97,7 +97,7 @@ async def erase_member(*, member_id: int, actor: Actor, now: datetime) -> None:
             .where(Interaction.member == member_id)
             .run()
         )
-        await records.erase(member_id)  # briefings, thank-yous, dismissals, late questions
+        await follow.erase(member_id)  # what later domains keep about them (crm/members/follow.py)
         # Earlier audit entries held this person's details, and so did the entries of their interactions (the
         # external ids erased above): keep that they happened, drop what they said.
         await scrub(entity="member", record_ids=[member_id])

@@ -10,15 +10,15 @@ from piccolo.columns.combination import WhereRaw
 from crm import db
 from crm.audit.service import Actor, log_change
 from crm.errors import Conflict, InvalidInput, NotFound
-from crm.members import engagement, queries, records
+from crm.members import engagement, follow, queries
 from crm.members.service import refresh_reach
 from crm.members.tables import Handle, Interaction, Member, MemberMerge, MemberTopic
 from crm.members.vocab import PLATFORMS
 
 
 async def merge_members(*, keep_id: int, merge_id: int, actor: Actor, now: datetime) -> int:
-    """Move the duplicate's handles, interactions, topics, briefings, thank-yous, dismissals and late questions
-    to ``keep_id``; returns the merge id."""
+    """Move the duplicate's handles, interactions and topics to ``keep_id``, and what follows the person in later
+    domains (crm/members/follow.py: briefings, thank-yous, dismissals, late questions); returns the merge id."""
     if keep_id == merge_id:
         raise InvalidInput({"merge": "Choose two different members."})
     async with db.transaction():
@@ -40,7 +40,7 @@ async def merge_members(*, keep_id: int, merge_id: int, actor: Actor, now: datet
             await MemberTopic.insert(
                 *[MemberTopic(member=keep_id, topic=t, key=f"{keep_id}:{t}") for t in new_topics]
             ).run()
-        moved = await records.move(from_id=merge_id, to_id=keep_id)
+        moved = await follow.move(from_id=merge_id, to_id=keep_id)
         await Member.update({Member.merged_into: keep_id, Member.updated_at: now}).where(Member.id == merge_id).run()
         for member_id in (keep_id, merge_id):
             await engagement.rebuild_member(member_id)
@@ -104,7 +104,7 @@ async def undo_merge(*, merge_id: int, actor: Actor, now: datetime) -> None:
             )
         if topics:
             await MemberTopic.delete().where((MemberTopic.member == kept) & MemberTopic.topic.is_in(topics)).run()
-        await records.move_back(json.loads(row["moved_records"] or "{}"), from_id=kept, to_id=merged)
+        await follow.move_back(json.loads(row["moved_records"] or "{}"), from_id=kept, to_id=merged)
         await Member.update({Member.merged_into: None, Member.updated_at: now}).where(Member.id == merged).run()
         for member_id in (kept, merged):
             await engagement.rebuild_member(member_id)

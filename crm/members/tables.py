@@ -103,7 +103,7 @@ class MemberMerge(Table, tablename="member_merge"):
     moved_handle_ids = JSON(default="[]")
     moved_interaction_ids = JSON(default="[]")
     moved_topics = JSON(default="[]")
-    moved_records = JSON(default="{}")  # {"briefing": [ids], "thank_you": [...], ...}: what follows the person
+    moved_records = JSON(default="{}")  # {"briefing": [ids], "thank_you": [...], ...}: crm/members/follow.py
     merged_by = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
     merged_at = Timestamptz(default=TimestamptzNow())
     undone_at = Timestamptz(null=True, default=None)
