@@ -4,7 +4,8 @@ down). ``connect()`` runs before any service does: in crm.app.create_app, the cr
 from __future__ import annotations
 
 from crm.briefings.follow import BRIEFINGS
-from crm.members import follow
+from crm.incidents.queries import exists as incident_exists
+from crm.members import follow, links
 from crm.questions.follow import LATE_QUESTIONS
 from crm.thanks.follow import DISMISSALS, THANK_YOUS
 
@@ -17,3 +18,4 @@ def connect() -> None:
     follow.register("thank_you", THANK_YOUS)
     follow.register("late_question", LATE_QUESTIONS)
     follow.register("thanks_dismissal", DISMISSALS)
+    links.register_incident_check(incident_exists)

@@ -20,6 +20,11 @@ def _load(row: dict) -> dict:
     return {**row, **{k: json.loads(row[k]) if isinstance(row[k], str) else row[k] for k in JSON_FIELDS}}
 
 
+async def exists(incident_id: int) -> bool:
+    """Members ask this when an interaction names an incident (registered by crm/wiring.py)."""
+    return await Incident.exists().where(Incident.id == incident_id).run()
+
+
 async def snapshot(incident_id: int) -> dict | None:
     row = await Incident.select().where(Incident.id == incident_id).first().run()
     return _load(row) if row else None

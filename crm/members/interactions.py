@@ -8,7 +8,7 @@ from typing import Any
 from crm import db, validation
 from crm.audit.service import Actor, log_change
 from crm.errors import Conflict, InvalidInput, NotFound
-from crm.members import engagement, erasure, queries
+from crm.members import engagement, erasure, links, queries
 from crm.members.service import handle_key
 from crm.members.tables import Handle, Interaction, Member
 from crm.members.vocab import KINDS, PLATFORMS, SENTIMENTS
@@ -171,11 +171,9 @@ async def _usual_platform(member_id: int) -> str:
 
 
 async def _incident_exists(incident_id: Any) -> bool:
-    from crm.incidents.tables import Incident  # incidents build on members, not the other way round
-
     if not isinstance(incident_id, int) or isinstance(incident_id, bool):
         return False
-    return await Incident.exists().where(Incident.id == incident_id).run()
+    return await links.incident_exists(incident_id)  # the incidents domain's check (crm/members/links.py)
 
 
 async def _by_id(interaction_id: int) -> dict | None:
