@@ -155,7 +155,7 @@ async def likely_duplicates(member_id: int) -> list[dict]:
                 note(row["member"], f"same handle @{handle['handle']} on {row['platform']}")
     same_name = (
         await Member.select(Member.id)
-        .where(queries.LIVE & (Member.id != member_id))
+        .where(queries.live() & (Member.id != member_id))
         .where(WhereRaw("LOWER(name) = {}", member["name"].lower()))
         .run()
     )
@@ -164,7 +164,7 @@ async def likely_duplicates(member_id: int) -> list[dict]:
     live = {
         r["id"]: r
         for r in await Member.select(Member.id, Member.name, Member.tier)
-        .where(queries.LIVE & Member.id.is_in(list(found) or [-1]))
+        .where(queries.live() & Member.id.is_in(list(found) or [-1]))
         .run()
     }
     return [

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from crm.members.queries import live, live_sql
 from crm.preferences import queries as preferences
 from crm.thanks.tables import ThankYou
 
@@ -41,13 +42,13 @@ SELECT h.member_id, m.name AS member_name, h.incident_id, inc.title AS incident_
 FROM help h
 JOIN member m ON m.id = h.member_id
 JOIN incident inc ON inc.id = h.incident_id
-WHERE m.deleted_at IS NULL AND m.erased_at IS NULL AND m.merged_into IS NULL AND m.do_not_contact = {}
+WHERE {live} AND m.do_not_contact = {}
   AND NOT EXISTS (SELECT 1 FROM thank_you t
                   WHERE t.member = h.member_id AND t.incident = h.incident_id AND t.deleted_at IS NULL)
   AND NOT EXISTS (SELECT 1 FROM thanks_dismissal d WHERE d.member = h.member_id AND d.incident = h.incident_id)
   {filters}
 GROUP BY h.member_id, m.name, h.incident_id, inc.title, h.kind
-"""
+""".replace("{live}", live_sql("m"))
 
 KIND_WORDS = {
     "reply": ("reply", "replies"),
@@ -152,6 +153,8 @@ async def due_counts(now: datetime) -> dict[str, int]:
 
 
 # ---- recorded thank-yous -------------------------------------------------------------------------
+# A deleted, erased or merged-away member's thank-yous (and their messages, which name them) are listed nowhere:
+# live(ThankYou.member).
 
 
 def _columns():
@@ -163,17 +166,10 @@ def _columns():
     )
 
 
-# The member's live condition, as the due queue says it: a deleted, erased or merged-away member's thank-yous (and
-# their messages, which name them) are listed nowhere.
-MEMBER_LIVE = (
-    ThankYou.member.deleted_at.is_null() & ThankYou.member.erased_at.is_null() & ThankYou.member.merged_into.is_null()
-)
-
-
 async def thank_you(thank_you_id: int) -> dict | None:
     return (
         await ThankYou.select(*_columns())
-        .where((ThankYou.id == thank_you_id) & ThankYou.deleted_at.is_null() & MEMBER_LIVE)
+        .where((ThankYou.id == thank_you_id) & ThankYou.deleted_at.is_null() & live(ThankYou.member))
         .first()
         .run()
     )
@@ -195,7 +191,7 @@ async def thanks_of_member(
 async def recent_thanks(limit: int = 20) -> list[dict]:
     return (
         await ThankYou.select(*_columns())
-        .where(ThankYou.deleted_at.is_null() & MEMBER_LIVE)
+        .where(ThankYou.deleted_at.is_null() & live(ThankYou.member))
         .order_by(ThankYou.sent_at, ascending=False)
         .order_by(ThankYou.id, ascending=False)
         .limit(limit)
