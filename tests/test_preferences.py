@@ -3,7 +3,6 @@ audited, and only what was sent changes. On both engines."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -37,7 +36,13 @@ async def stored() -> dict:
 
 
 async def settings_audit() -> list[dict]:
-    return await AuditEntry.select().where(AuditEntry.action == "settings.update").order_by(AuditEntry.id).run()
+    return (
+        await AuditEntry.select()
+        .where(AuditEntry.action == "settings.update")
+        .order_by(AuditEntry.id)
+        .output(load_json=True)
+        .run()
+    )
 
 
 async def test_the_defaults(engine):
@@ -72,7 +77,7 @@ async def test_an_update_changes_only_what_was_sent_and_is_audited(admin, users,
     assert [e["actor"] for e in entries] == [users["alice"]["id"]] * 2
     assert [e["at"] for e in entries] == [START, START + timedelta(minutes=5)]
     # The second entry shows the change from the first's result.
-    before, last = (json.loads(v) if isinstance(v, str) else v for v in (entries[1]["before"], entries[1]["after"]))
+    before, last = entries[1]["before"], entries[1]["after"]
     assert before["ack_target_minutes.high"] == 30 and before["ack_target_minutes.low"] == 1440
     assert last["ack_target_minutes.low"] == 100 and last["two_person_approval"] is False
     # Saving the same values again changes nothing and records nothing.

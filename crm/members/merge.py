@@ -77,7 +77,7 @@ async def merge_members(*, keep_id: int, merge_id: int, actor: Actor, now: datet
 
 async def undo_merge(*, merge_id: int, actor: Actor, now: datetime) -> None:
     async with db.transaction():
-        row = await MemberMerge.select().where(MemberMerge.id == merge_id).first().run()
+        row = await MemberMerge.select().where(MemberMerge.id == merge_id).output(load_json=True).first().run()
         if row is None:
             raise NotFound(f"No merge with id {merge_id}.")
         if row["undone_at"] is not None:
@@ -87,9 +87,8 @@ async def undo_merge(*, merge_id: int, actor: Actor, now: datetime) -> None:
             raise Conflict(f"Member {merged} was erased since the merge; it cannot be undone.")
         if await queries.get_member(kept) is None:
             raise Conflict(f"Member {kept} was deleted or erased since the merge; it cannot be undone.")
-        handle_ids = json.loads(row["moved_handle_ids"])
-        interaction_ids = json.loads(row["moved_interaction_ids"])
-        topics = json.loads(row["moved_topics"])
+        handle_ids, interaction_ids = row["moved_handle_ids"], row["moved_interaction_ids"]
+        topics = row["moved_topics"]
         if handle_ids:
             await (
                 Handle.update({Handle.member: merged})
@@ -104,7 +103,7 @@ async def undo_merge(*, merge_id: int, actor: Actor, now: datetime) -> None:
             )
         if topics:
             await MemberTopic.delete().where((MemberTopic.member == kept) & MemberTopic.topic.is_in(topics)).run()
-        await follow.move_back(json.loads(row["moved_records"] or "{}"), from_id=kept, to_id=merged)
+        await follow.move_back(row["moved_records"], from_id=kept, to_id=merged)
         await Member.update({Member.merged_into: None, Member.updated_at: now}).where(Member.id == merged).run()
         for member_id in (kept, merged):
             await engagement.rebuild_member(member_id)
