@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from piccolo.table import Table
+
 Moved = dict[str, list[Any]]  # handler name -> what its move returned (stored in member_merge.moved_records)
 
 
@@ -61,16 +63,16 @@ async def erase(member_id: int) -> None:
 # The common case for a handler: rows of ``table`` that belong to a member through its ``member`` column.
 
 
-async def move_rows(table: Any, from_id: int, to_id: int) -> list[int]:
-    ids = [r["id"] for r in await table.select(table.id).where(table.member == from_id).run()]
+async def ids_of(table: type[Table], member_id: int) -> list[int]:
+    return [r["id"] for r in await table.select(table.id).where(table.member == member_id).run()]
+
+
+async def move_rows(table: type[Table], from_id: int, to_id: int) -> list[int]:
+    ids = await ids_of(table, from_id)
     if ids:
         await table.update({table.member: to_id}).where(table.id.is_in(ids)).run()
     return ids
 
 
-async def move_rows_back(table: Any, ids: list[int], from_id: int, to_id: int) -> None:
+async def move_rows_back(table: type[Table], ids: list[int], from_id: int, to_id: int) -> None:
     await table.update({table.member: to_id}).where(table.id.is_in(ids) & (table.member == from_id)).run()
-
-
-async def ids_of(table: Any, member_id: int) -> list[int]:
-    return [r["id"] for r in await table.select(table.id).where(table.member == member_id).run()]

@@ -24,6 +24,7 @@ THANK_YOUS = Handler(
 
 
 async def _give(row: dict, member_id: int) -> None:
+    """The dismissal now belongs to ``member_id``, and so does its key."""
     await (
         ThanksDismissal.update(
             {ThanksDismissal.member: member_id, ThanksDismissal.key: f"{row['incident']}:{member_id}"}
