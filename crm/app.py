@@ -15,7 +15,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from piccolo.engine.base import Engine
 
-from crm import ROOT, db
+from crm import ROOT, db, wiring
 from crm.accounts.api import AccountsAPI
 from crm.accounts.auth import AuthMiddleware, login_required
 from crm.accounts.controllers import AccountController, AdminTokensController, AdminUsersController, LoginController
@@ -80,7 +80,7 @@ async def load_freeze_banner(request: Request) -> None:
     """Every page shows the promotion freeze (playbook step 9); API calls use /api/v1/status."""
     if not request.url.path.startswith(("/api/", "/static/", "/healthz", "/schema")):
         request.state.freeze = await freezing_incidents()
-        if request.scope.get("user") is not None:  # the nav's "Thank-yous" badge: one statement, signed-in pages only
+        if request.scope.get("user") is not None:  # the nav's "Thank-yous" badge, signed-in pages only
             request.state.thanks_due = await due_counts(request.app.state.clock())
 
 
@@ -91,6 +91,7 @@ def create_app(
     clock: Clock = utc_now,
     manage_pool: bool = True,
 ) -> Litestar:
+    wiring.connect()
     settings = settings or Settings.from_env()
     engine = engine or db.make_engine(settings.database)
     db.bind(engine)

@@ -20,8 +20,9 @@ def _connect() -> Settings:
 
 
 async def _with_engine(coro):
-    from crm import db
+    from crm import db, wiring
 
+    wiring.connect()  # every command that runs services runs it through here
     await db.start(db.engine(), pool=False)
     try:
         return await coro

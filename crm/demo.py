@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from crm import wiring
 from crm.accounts import queries, service
 from crm.advocacy import demo as advocacy_demo
 from crm.audit.service import Actor
@@ -24,6 +25,7 @@ DEMO_USERS = [
 
 
 async def load_demo() -> list[str]:
+    wiring.connect()  # also when loaded without the app or the crm command
     report: list[str] = []
     actor = Actor.system("demo")
     now = utc_now()

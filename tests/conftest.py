@@ -14,7 +14,7 @@ import pytest
 from argon2 import PasswordHasher
 from piccolo.engine.postgres import PostgresEngine
 
-from crm import db
+from crm import db, wiring
 from crm.accounts import passwords
 from crm.app import create_app
 from crm.clock import FrozenClock
@@ -35,6 +35,13 @@ def postgres_url_or_skip() -> str:
     if os.environ.get("CRM_REQUIRE_POSTGRES") == "1":
         pytest.fail("CRM_REQUIRE_POSTGRES=1 but CRM_TEST_POSTGRES_URL is not set")
     pytest.skip("PostgreSQL not configured: set CRM_TEST_POSTGRES_URL to run these tests on PostgreSQL too")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def wired() -> None:
+    """The start-up registrations (crm/wiring.py), as create_app and the crm command make them, also for tests that
+    call services without an app."""
+    wiring.connect()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])

@@ -11,7 +11,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from crm import db
 from crm.accounts.tables import LoginFailure
-from crm.audit.service import Actor, record
+from crm.audit.service import Actor, log_change
 from crm.audit.tables import AuditEntry
 from crm.piccolo_app import APP_CONFIG
 from tests.conftest import make_client
@@ -59,7 +59,7 @@ async def test_it_survives_32_concurrent_writers_without_locking_errors(engine):
         async with db.transaction():
             count = await LoginFailure.count().run()
             await LoginFailure.insert(LoginFailure(key=f"writer:{n}:{count}", at=now)).run()
-            await record(actor=Actor.system(f"writer {n}"), action="test.write", entity="test", at=now)
+            await log_change(actor=Actor.system(f"writer {n}"), action="test.write", entity="test", at=now)
 
     results = await asyncio.gather(*(writer(n) for n in range(32)), return_exceptions=True)
     assert [r for r in results if isinstance(r, BaseException)] == []
@@ -83,7 +83,7 @@ async def test_it_rolls_back_the_change_and_its_audit_entry_together(engine):
     with pytest.raises(RuntimeError, match="boom"):
         async with db.transaction():
             await LoginFailure.insert(LoginFailure(key="half", at=now)).run()
-            await record(actor=Actor.system(), action="test.half", entity="test", at=now)
+            await log_change(actor=Actor.system(), action="test.half", entity="test", at=now)
             raise RuntimeError("boom")
     assert await LoginFailure.count().where(LoginFailure.key == "half").run() == 0
     assert await AuditEntry.count().where(AuditEntry.action == "test.half").run() == 0
@@ -91,7 +91,7 @@ async def test_it_rolls_back_the_change_and_its_audit_entry_together(engine):
 
 async def test_it_refuses_an_audit_entry_outside_a_transaction(engine):
     with pytest.raises(RuntimeError, match="inside db.transaction"):
-        await record(actor=Actor.system(), action="test.loose", entity="test", at=datetime.now(UTC))
+        await log_change(actor=Actor.system(), action="test.loose", entity="test", at=datetime.now(UTC))
     assert await AuditEntry.count().run() == 0
 
 

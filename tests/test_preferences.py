@@ -3,7 +3,6 @@ audited, and only what was sent changes. On both engines."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from crm.audit.service import Actor
 from crm.audit.tables import AuditEntry
 from crm.errors import InvalidInput
-from crm.preferences import service as preferences
+from crm.preferences import queries, service
 from crm.preferences.tables import AppSetting
 from tests.conftest import START
 
@@ -37,22 +36,28 @@ async def stored() -> dict:
 
 
 async def settings_audit() -> list[dict]:
-    return await AuditEntry.select().where(AuditEntry.action == "settings.update").order_by(AuditEntry.id).run()
+    return (
+        await AuditEntry.select()
+        .where(AuditEntry.action == "settings.update")
+        .order_by(AuditEntry.id)
+        .output(load_json=True)
+        .run()
+    )
 
 
 async def test_the_defaults(engine):
-    assert await preferences.all_values() == DEFAULTS
+    assert await queries.all_values() == DEFAULTS
     for key, value in DEFAULTS.items():
-        assert await preferences.get(key) == value
+        assert await queries.get(key) == value
     assert await stored() == {}
 
 
 async def test_an_update_changes_only_what_was_sent_and_is_audited(admin, users, clock):
-    after = await preferences.update(values={"ack_target_minutes.high": "30"}, actor=admin, now=clock())
+    after = await service.update(values={"ack_target_minutes.high": "30"}, actor=admin, now=clock())
     assert after == {**DEFAULTS, "ack_target_minutes.high": 30}
-    assert await preferences.get("ack_target_minutes.high") == 30
+    assert await queries.get("ack_target_minutes.high") == 30
     clock.advance(minutes=5)
-    after = await preferences.update(
+    after = await service.update(
         values={"ack_target_minutes.low": 100, "two_person_approval": False}, actor=admin, now=clock()
     )
     assert after == {
@@ -61,7 +66,7 @@ async def test_an_update_changes_only_what_was_sent_and_is_audited(admin, users,
         "ack_target_minutes.low": 100,
         "two_person_approval": False,
     }
-    assert await preferences.all_values() == after
+    assert await queries.all_values() == after
     assert set(await stored()) == {
         "pref:ack_target_minutes.high",
         "pref:ack_target_minutes.low",
@@ -72,11 +77,11 @@ async def test_an_update_changes_only_what_was_sent_and_is_audited(admin, users,
     assert [e["actor"] for e in entries] == [users["alice"]["id"]] * 2
     assert [e["at"] for e in entries] == [START, START + timedelta(minutes=5)]
     # The second entry shows the change from the first's result.
-    before, last = (json.loads(v) if isinstance(v, str) else v for v in (entries[1]["before"], entries[1]["after"]))
+    before, last = entries[1]["before"], entries[1]["after"]
     assert before["ack_target_minutes.high"] == 30 and before["ack_target_minutes.low"] == 1440
     assert last["ack_target_minutes.low"] == 100 and last["two_person_approval"] is False
     # Saving the same values again changes nothing and records nothing.
-    await preferences.update(values={"ack_target_minutes.low": 100}, actor=admin, now=clock())
+    await service.update(values={"ack_target_minutes.low": 100}, actor=admin, now=clock())
     assert len(await settings_audit()) == 2
 
 
@@ -99,15 +104,15 @@ async def test_an_update_changes_only_what_was_sent_and_is_audited(admin, users,
 )
 async def test_bad_values_are_422_naming_the_key_and_store_nothing(admin, clock, values, key):
     with pytest.raises(InvalidInput) as refused:
-        await preferences.update(values=values, actor=admin, now=clock())
+        await service.update(values=values, actor=admin, now=clock())
     assert refused.value.status_code == 422
     assert key in refused.value.fields, refused.value.fields
     assert await stored() == {} and await settings_audit() == []
-    assert await preferences.all_values() == DEFAULTS
+    assert await queries.all_values() == DEFAULTS
 
 
 async def test_the_limits_themselves_are_accepted(admin, clock):
-    after = await preferences.update(
+    after = await service.update(
         values={
             "ack_target_minutes.critical": 1,
             "ack_target_minutes.low": 10_080,
@@ -132,6 +137,16 @@ async def test_the_switch_reads_form_values(admin, clock):
         (False, False),
         (True, True),
     ]:
-        after = await preferences.update(values={"two_person_approval": raw}, actor=admin, now=clock())
+        after = await service.update(values={"two_person_approval": raw}, actor=admin, now=clock())
         assert after["two_person_approval"] is value, raw
-        assert await preferences.get("two_person_approval") is value
+        assert await queries.get("two_person_approval") is value
+
+
+async def test_a_stored_value_the_page_could_not_have_saved_reads_as_the_default(engine):
+    await AppSetting.insert(
+        AppSetting(key="pref:thanks_due_days", value="soon"),  # not JSON
+        AppSetting(key="pref:two_person_approval", value="0"),  # a number where a switch is kept
+    ).run()
+    assert await queries.get("thanks_due_days") == 2
+    assert await queries.get("two_person_approval") is True
+    assert await queries.all_values() == DEFAULTS

@@ -12,7 +12,7 @@ from crm import db
 from crm.accounts import passwords, queries
 from crm.accounts.roles import Role
 from crm.accounts.tables import AuthSession, User
-from crm.audit.service import Actor, record
+from crm.audit.service import Actor, log_change
 from crm.errors import Conflict, InvalidInput, NotFound
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -76,7 +76,7 @@ async def create_user(*, email: str, name: str, role: str, password: str, actor:
             )
             await row.save().run()
             created = _public(row.to_dict())
-            await record(actor=actor, action="user.create", entity="user", record_id=row.id, after=created, at=now)
+            await log_change(actor=actor, action="user.create", entity="user", record_id=row.id, after=created, at=now)
     except Exception as exc:
         if db.is_unique_violation(exc):  # lost a race with another request
             raise Conflict("A user with this email already exists.", fields={"email": "Already in use."}) from exc
@@ -123,7 +123,9 @@ async def update_user(
             await AuthSession.delete().where(AuthSession.user == user_id).run()
         after = {**before, **changes}
         action = "user.deactivate" if changes.get("is_active") is False else "user.update"
-        await record(actor=actor, action=action, entity="user", record_id=user_id, before=before, after=after, at=now)
+        await log_change(
+            actor=actor, action=action, entity="user", record_id=user_id, before=before, after=after, at=now
+        )
     return after
 
 
@@ -143,4 +145,4 @@ async def set_password(*, user_id: int, password: str, actor: Actor, now: dateti
             .run()
         )
         await AuthSession.delete().where(AuthSession.user == user_id).run()
-        await record(actor=actor, action="user.password", entity="user", record_id=user_id, at=now)
+        await log_change(actor=actor, action="user.password", entity="user", record_id=user_id, at=now)

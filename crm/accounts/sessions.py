@@ -16,7 +16,7 @@ from crm import db
 from crm.accounts import passwords, queries
 from crm.accounts.roles import allowed
 from crm.accounts.tables import AuthSession, LoginFailure, User
-from crm.audit.service import Actor, record
+from crm.audit.service import Actor, log_change
 from crm.errors import InvalidInput, Throttled
 
 THROTTLE_WINDOW = timedelta(minutes=15)
@@ -59,7 +59,7 @@ async def _reserve_attempt(email: str, ip: str | None, actor: Actor, now: dateti
             await LoginFailure.raw("SELECT pg_advisory_xact_lock(hashtext({}))", f"login:{email}").run()
         if await _throttled(email, ip, now):
             throttled = True
-            await record(actor=actor, action="login.throttled", entity="session", at=now)
+            await log_change(actor=actor, action="login.throttled", entity="session", at=now)
         else:
             throttled = False
             await LoginFailure.delete().where(LoginFailure.at < now - THROTTLE_WINDOW).run()
@@ -90,7 +90,7 @@ async def login(
     ok = await passwords.verify_password(user["password_hash"] if user else None, password)
     if not (ok and user and user["is_active"]):
         async with db.transaction():  # the reserved rows stay: they are this failure
-            await record(
+            await log_change(
                 actor=actor, action="login.failed", entity="session", record_id=user["id"] if user else None, at=now
             )
         raise InvalidInput({"password": LOGIN_REFUSED}, message=LOGIN_REFUSED)
@@ -103,7 +103,9 @@ async def login(
             .run()
         )
         token = await _open_session(user_id=current.id, ip=ip, user_agent=user_agent, now=now, lifetime=lifetime)
-        await record(actor=current.actor(ip), action="login.succeeded", entity="session", record_id=current.id, at=now)
+        await log_change(
+            actor=current.actor(ip), action="login.succeeded", entity="session", record_id=current.id, at=now
+        )
     return current, token
 
 
@@ -134,7 +136,7 @@ async def current_user_for(token: str, now: datetime) -> CurrentUser | None:
 async def logout(*, token: str, user: CurrentUser, ip: str | None, now: datetime) -> None:
     async with db.transaction():
         await AuthSession.delete().where(AuthSession.token_hash == hash_token(token)).run()
-        await record(actor=user.actor(ip), action="logout", entity="session", record_id=user.id, at=now)
+        await log_change(actor=user.actor(ip), action="logout", entity="session", record_id=user.id, at=now)
 
 
 async def change_own_password(
@@ -167,5 +169,5 @@ async def change_own_password(
         )
         await AuthSession.delete().where(AuthSession.user == user.id).run()
         token = await _open_session(user_id=user.id, ip=ip, user_agent=user_agent, now=now, lifetime=lifetime)
-        await record(actor=user.actor(ip), action="user.password", entity="user", record_id=user.id, at=now)
+        await log_change(actor=user.actor(ip), action="user.password", entity="user", record_id=user.id, at=now)
     return token

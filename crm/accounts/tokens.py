@@ -9,7 +9,7 @@ from crm import db
 from crm.accounts import queries
 from crm.accounts.sessions import CurrentUser, hash_token
 from crm.accounts.tables import ApiToken
-from crm.audit.service import Actor, record
+from crm.audit.service import Actor, log_change
 from crm.errors import Conflict, InvalidInput, NotFound
 
 TOKEN_PREFIX = "crm_"
@@ -32,7 +32,9 @@ async def create_token(*, email: str, label: str, actor: Actor, now: datetime) -
         row = ApiToken(token_hash=hash_token(token), prefix=prefix, user=user["id"], label=label, created_at=now)
         await row.save().run()
         summary = {"id": row.id, "prefix": prefix, "label": label, "user": user["email"]}
-        await record(actor=actor, action="token.create", entity="api_token", record_id=row.id, after=summary, at=now)
+        await log_change(
+            actor=actor, action="token.create", entity="api_token", record_id=row.id, after=summary, at=now
+        )
     return summary, token
 
 
@@ -44,7 +46,7 @@ async def revoke_token(*, token_id: int, actor: Actor, now: datetime) -> None:
         if row["revoked_at"] is not None:
             raise Conflict("This token is already revoked.")
         await ApiToken.update({ApiToken.revoked_at: now}).where(ApiToken.id == token_id).run()
-        await record(
+        await log_change(
             actor=actor,
             action="token.revoke",
             entity="api_token",

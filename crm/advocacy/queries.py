@@ -14,19 +14,19 @@ from datetime import UTC, date, datetime
 
 from crm.briefings.tables import Briefing
 from crm.incidents.tables import Incident
+from crm.members.queries import live, live_sql
 from crm.members.tables import Interaction, Member, MemberDay
 from crm.members.vocab import Tier
 from crm.thanks.tables import ThankYou
 
 ADVOCATE_TIERS = (Tier.advocate.value, Tier.champion.value)
-LIVE_SQL = "m.deleted_at IS NULL AND m.erased_at IS NULL AND m.merged_into IS NULL"
 
 
 def _scope(member_id: int | None) -> tuple[str, list]:
     """The members in view, on alias ``m``, with its parameters."""
     if member_id is None:
-        return f"{LIVE_SQL} AND m.tier IN ({{}}, {{}})", list(ADVOCATE_TIERS)
-    return f"{LIVE_SQL} AND m.id = {{}}", [member_id]
+        return f"{live_sql('m')} AND m.tier IN ({{}}, {{}})", list(ADVOCATE_TIERS)
+    return f"{live_sql('m')} AND m.id = {{}}", [member_id]
 
 
 def _at(value) -> datetime | None:
@@ -51,12 +51,7 @@ async def advocates() -> list[dict]:
             Member.score_log2,
             Member.reach,
         )
-        .where(
-            Member.deleted_at.is_null()
-            & Member.erased_at.is_null()
-            & Member.merged_into.is_null()
-            & Member.tier.is_in(list(ADVOCATE_TIERS))
-        )
+        .where(live() & Member.tier.is_in(list(ADVOCATE_TIERS)))
         .run()
     )
 

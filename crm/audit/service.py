@@ -1,7 +1,9 @@
-"""The one helper every write uses to leave an audit entry in its own transaction."""
+"""Writing the audit log: the one helper every write uses to leave an entry in its own transaction, and the
+scrub an erasure uses to drop what earlier entries said about the person."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -36,7 +38,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-async def record(
+async def log_change(
     *,
     actor: Actor,
     action: str,
@@ -49,7 +51,7 @@ async def record(
     """Write one audit entry. Must run inside the caller's write transaction,
     so the change and its audit entry commit (or roll back) together."""
     if not db.in_transaction():
-        raise RuntimeError("audit.record must be called inside db.transaction()")
+        raise RuntimeError("audit.log_change must be called inside db.transaction()")
     await AuditEntry.insert(
         AuditEntry(
             at=at,
@@ -63,3 +65,20 @@ async def record(
             ip=actor.ip,
         )
     ).run()
+
+
+SCRUB_CHUNK = 1000  # record ids per statement: well under the engines' bound-parameter limits
+
+
+async def scrub(*, entity: str, record_ids: Iterable[Any]) -> None:
+    """Drop what the entries about these records said (their before and after), keeping that they happened: the
+    GDPR erasure of a person. Runs inside the erasure's transaction, like ``log_change``."""
+    if not db.in_transaction():
+        raise RuntimeError("audit.scrub must be called inside db.transaction()")
+    ids = [str(i) for i in record_ids]
+    for start in range(0, len(ids), SCRUB_CHUNK):
+        await (
+            AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None})
+            .where((AuditEntry.entity == entity) & AuditEntry.record_id.is_in(ids[start : start + SCRUB_CHUNK]))
+            .run()
+        )

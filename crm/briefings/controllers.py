@@ -162,7 +162,7 @@ async def _find_members(text: str) -> list[dict]:
     name = Member.name.like(f"%{text}%") if db.is_sqlite() else Member.name.ilike(f"%{text}%")
     return (
         await Member.select(Member.id, Member.name)
-        .where(name & member_queries.LIVE)
+        .where(name & member_queries.live())
         .order_by(Member.name)
         .limit(WHY_MATCHES + 1)
         .run()

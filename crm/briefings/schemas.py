@@ -63,9 +63,6 @@ class RebriefItem(Struct):
 
 
 def briefing_read(row: dict) -> BriefingRead:
-    import json
-
-    evidence = row["evidence"]
     return BriefingRead(
         id=row["id"],
         member_id=row["member"],
@@ -76,6 +73,6 @@ def briefing_read(row: dict) -> BriefingRead:
         briefed_at=row["briefed_at"],
         briefed_by_id=row["briefed_by"],
         outcome=row["outcome"],
-        evidence_interaction_ids=json.loads(evidence) if isinstance(evidence, str) else evidence,
+        evidence_interaction_ids=row["evidence"],
         message=row["message"],
     )

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from crm import db, validation
-from crm.audit.service import Actor, record
+from crm.audit.service import Actor, log_change
 from crm.briefings.tables import Briefing, SuggestionFeedback
 from crm.errors import Conflict, InvalidInput, NotFound
 from crm.incidents import queries as incident_queries
@@ -88,7 +88,7 @@ async def brief(*, incident_id: int, member_id: int, channel: str, note: str = "
             outcome="sent",
         )
         await row.save().run()
-        await record(
+        await log_change(
             actor=actor,
             action="briefing.create",
             entity="briefing",
@@ -100,10 +100,10 @@ async def brief(*, incident_id: int, member_id: int, channel: str, note: str = "
 
 
 async def get(briefing_id: int) -> dict:
-    row = await Briefing.select().where(Briefing.id == briefing_id).first().run()
+    row = await Briefing.select().where(Briefing.id == briefing_id).output(load_json=True).first().run()
     if row is None:
         raise NotFound(f"No briefing with id {briefing_id}.")
-    return {**row, "evidence": json.loads(row["evidence"]) if isinstance(row["evidence"], str) else row["evidence"]}
+    return row
 
 
 async def set_outcome(
@@ -129,7 +129,7 @@ async def set_outcome(
         if evidence is not None:
             changes[Briefing.evidence] = json.dumps(ids)
         await Briefing.update(changes).where(Briefing.id == briefing_id).run()
-        await record(
+        await log_change(
             actor=actor,
             action="briefing.outcome",
             entity="briefing",
@@ -169,7 +169,7 @@ async def give_feedback(*, incident_id: int, member_id: int, verdict: str, actor
                     incident=incident_id, member=member_id, key=key, verdict=verdict, by=actor.user_id, at=now
                 )
             ).run()
-        await record(
+        await log_change(
             actor=actor,
             action="suggestion.feedback",
             entity="incident",
@@ -180,16 +180,16 @@ async def give_feedback(*, incident_id: int, member_id: int, verdict: str, actor
 
 
 async def briefings_for(incident_id: int) -> list[dict]:
-    rows = (
+    return (
         await Briefing.select(
             *Briefing.all_columns(),
             Briefing.member.name.as_alias("member_name"),
         )
         .where(Briefing.incident == incident_id)
         .order_by(Briefing.briefed_at, Briefing.id)
+        .output(load_json=True)
         .run()
-    )  # several at once
-    return rows
+    )
 
 
 async def rebrief_queue(incident_id: int) -> list[dict]:
@@ -227,10 +227,14 @@ async def briefings_of_member(
 ) -> list[dict]:
     """A member's briefings, newest first; ``since <= briefed_at < before`` when given (the member timeline's
     window, crm/members/timeline.py)."""
-    query = Briefing.select(
-        *Briefing.all_columns(),
-        Briefing.incident.title.as_alias("incident_title"),
-    ).where(Briefing.member == member_id)
+    query = (
+        Briefing.select(
+            *Briefing.all_columns(),
+            Briefing.incident.title.as_alias("incident_title"),
+        )
+        .where(Briefing.member == member_id)
+        .output(load_json=True)
+    )
     if since is not None:
         query = query.where(Briefing.briefed_at >= since)
     if before is not None:

@@ -26,7 +26,7 @@ from crm.incidents import talking_points
 from crm.members import engagement
 from crm.members import queries as member_queries
 from crm.members.tables import Handle, Interaction, Member, MemberTopic
-from crm.preferences import service as preferences
+from crm.preferences import queries as preferences
 
 WEIGHTS = {
     "conversation": 4.0,
@@ -120,10 +120,10 @@ async def _candidates(supportive: dict[int, int], member_ids: list[int] | None) 
         Member.quiet_after,
     )
     if member_ids is not None:
-        return await Member.select(*columns).where(Member.id.is_in(member_ids or [-1]) & member_queries.LIVE).run()
+        return await Member.select(*columns).where(Member.id.is_in(member_ids or [-1]) & member_queries.live()).run()
     top = (
         await Member.select(Member.id)
-        .where(member_queries.LIVE & (Member.interactions_total > 0))
+        .where(member_queries.live() & (Member.interactions_total > 0))
         .order_by(Member.score_log2, ascending=False)
         .limit(CANDIDATES_BY_SCORE)
         .run()
@@ -132,10 +132,10 @@ async def _candidates(supportive: dict[int, int], member_ids: list[int] | None) 
     ids |= {
         r["id"]
         for r in await Member.select(Member.id)
-        .where(member_queries.LIVE & Member.tier.is_in(["advocate", "champion"]))
+        .where(member_queries.live() & Member.tier.is_in(["advocate", "champion"]))
         .run()
     }
-    return await Member.select(*columns).where(Member.id.is_in(sorted(ids) or [-1]) & member_queries.LIVE).run()
+    return await Member.select(*columns).where(Member.id.is_in(sorted(ids) or [-1]) & member_queries.live()).run()
 
 
 async def _grouped(table, column, ids: list[int], *extra) -> dict[int, list[dict]]:

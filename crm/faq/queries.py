@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from crm.faq.service import load
 from crm.faq.tables import FaqEntry
 from crm.incidents import queries as incidents
 from crm.incidents.tables import Incident
@@ -12,34 +11,34 @@ MAX_TAGS_LISTED = 200
 
 async def for_incident(incident_id: int, *, statuses: list[str]) -> list[dict]:
     """The incident's entries with one of ``statuses``, oldest first (the order they were written in)."""
-    rows = (
+    return (
         await FaqEntry.select()
         .where((FaqEntry.incident == incident_id) & FaqEntry.status.is_in(statuses))
         .order_by(FaqEntry.id)
+        .output(load_json=True)
         .run()
     )
-    return [load(r) for r in rows]
 
 
 async def drafts_by(incident_id: int, author_id: int) -> list[dict]:
-    rows = (
+    return (
         await FaqEntry.select()
         .where((FaqEntry.incident == incident_id) & (FaqEntry.status == "draft") & (FaqEntry.author == author_id))
         .order_by(FaqEntry.id)
+        .output(load_json=True)
         .run()
     )
-    return [load(r) for r in rows]
 
 
 async def public_incidents() -> list[dict]:
     """Incidents a manager put on the public FAQ, newest first (topics decoded, as record_since wants)."""
-    rows = (
+    return (
         await Incident.select()
         .where(Incident.faq_public.eq(True))
         .order_by(Incident.detected_at, ascending=False)
+        .output(load_json=True)
         .run()
     )
-    return [incidents._load(r) for r in rows]
 
 
 async def public_incident(incident_id: int) -> dict | None:
@@ -71,11 +70,12 @@ async def tags_in_use(*, include_drafts: bool) -> list[str]:
         .where(FaqEntry.status.is_in(statuses))
         .order_by(FaqEntry.id, ascending=False)
         .limit(1000)
+        .output(load_json=True)
         .run()
     )
     seen: set[str] = set()
     for r in rows:
-        seen.update(load(r)["tags"])
+        seen.update(r["tags"])
     return sorted(seen)[:MAX_TAGS_LISTED]
 
 

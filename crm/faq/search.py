@@ -27,7 +27,6 @@ containment on PostgreSQL), never a text match, so "refund" does not match an en
 from __future__ import annotations
 
 import html
-import json
 import re
 from datetime import datetime
 from typing import Any
@@ -247,6 +246,7 @@ async def _details(ranked: list[dict]) -> list[dict]:
             FaqEntry.reviewed_at,
         )
         .where(FaqEntry.id.is_in([r["id"] for r in ranked]))
+        .output(load_json=True)
         .run()
     )
     by_id = {r["id"]: r for r in rows}
@@ -255,7 +255,6 @@ async def _details(ranked: list[dict]) -> list[dict]:
         d = by_id.get(r["id"])
         if d is None:
             continue
-        tags = d["tags"]
         out.append(
             {
                 "id": d["id"],
@@ -264,7 +263,7 @@ async def _details(ranked: list[dict]) -> list[dict]:
                 "incident_detected_at": d["incident_detected_at"],
                 "question": d["question"],
                 "answer": d["answer"],
-                "tags": json.loads(tags) if isinstance(tags, str) else tags,
+                "tags": d["tags"],
                 "status": d["status"],
                 "created_at": d["created_at"],
                 "reviewed_at": d["reviewed_at"],

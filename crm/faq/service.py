@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from crm import db, validation
-from crm.audit.service import Actor, record
+from crm.audit.service import Actor, log_change
 from crm.errors import InvalidInput, NotFound, PermissionDenied
 from crm.faq import search
 from crm.faq.tables import FaqEntry, FaqRevision
 from crm.incidents.tables import Incident, TalkingPoints
-from crm.preferences import service as preferences
+from crm.preferences import queries as preferences
 
 STATUSES = ["draft", "published", "retired"]
 MAX_QUESTION = 500
@@ -117,15 +117,8 @@ def review_due(entry: dict, *, now: datetime, days: int) -> bool:
     return (entry["reviewed_at"] or entry["created_at"]) <= due_before(now, days)
 
 
-def load(row: dict) -> dict:
-    """The row with its JSON decoded (JSON columns come back as text)."""
-    tags = row["tags"]
-    return {**row, "tags": json.loads(tags) if isinstance(tags, str) else tags}
-
-
 async def get_or_none(entry_id: int) -> dict | None:
-    row = await FaqEntry.select().where(FaqEntry.id == entry_id).first().run()
-    return load(row) if row else None
+    return await FaqEntry.select().where(FaqEntry.id == entry_id).output(load_json=True).first().run()
 
 
 async def get(entry_id: int) -> dict:
@@ -137,20 +130,25 @@ async def get(entry_id: int) -> dict:
 
 async def history(entry_id: int) -> list[dict]:
     """The entry's revisions, oldest first."""
-    rows = await FaqRevision.select().where(FaqRevision.entry == entry_id).order_by(FaqRevision.id).run()
-    return [{**r, "changes": json.loads(r["changes"]) if isinstance(r["changes"], str) else r["changes"]} for r in rows]
+    return (
+        await FaqRevision.select()
+        .where(FaqRevision.entry == entry_id)
+        .order_by(FaqRevision.id)
+        .output(load_json=True)
+        .run()
+    )
 
 
 async def _locked(entry_id: int) -> dict:
     """The entry, its row locked until the transaction ends on PostgreSQL (SQLite's BEGIN IMMEDIATE already
     serialises writers)."""
-    query = FaqEntry.select().where(FaqEntry.id == entry_id)
+    query = FaqEntry.select().where(FaqEntry.id == entry_id).output(load_json=True)
     if not db.is_sqlite():
         query = query.lock_rows()
     row = await query.first().run()
     if row is None:
         raise NotFound(f"No FAQ entry with id {entry_id}.")
-    return load(row)
+    return row
 
 
 async def _check_talking_points(incident_id: int, version: int | None) -> None:
@@ -195,7 +193,7 @@ async def create_entry(
             .save()
             .run()
         )
-        await record(
+        await log_change(
             actor=actor,
             action="faq.create",
             entity="faq_entry",
@@ -238,7 +236,7 @@ async def update_entry(*, entry_id: int, values: dict[str, Any], actor: Actor, n
             .save()
             .run()
         )
-        await record(
+        await log_change(
             actor=actor,
             action=f"faq.{action}",
             entity="faq_entry",
@@ -275,7 +273,7 @@ async def set_public(*, incident_id: int, public: bool, actor: Actor, now: datet
             raise NotFound(f"No incident with id {incident_id}.")
         if bool(row["faq_public"]) != public:
             await Incident.update({Incident.faq_public: public}).where(Incident.id == incident_id).run()
-            await record(
+            await log_change(
                 actor=actor,
                 action="incident.faq_public",
                 entity="incident",

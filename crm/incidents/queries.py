@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 from msgspec import Struct
@@ -11,24 +10,22 @@ from crm import db
 from crm.incidents.tables import CorrectiveAction, Incident, Statement
 from crm.incidents.vocab import FREEZING_STATUSES, OPEN_STATUSES
 from crm.members.tables import Interaction
-from crm.preferences import service as preferences
-
-JSON_FIELDS = ("topics", "platforms", "links")
+from crm.preferences import queries as preferences
 
 
-def _load(row: dict) -> dict:
-    return {**row, **{k: json.loads(row[k]) if isinstance(row[k], str) else row[k] for k in JSON_FIELDS}}
+async def exists(incident_id: int) -> bool:
+    """Members ask this when an interaction names an incident (registered by crm/wiring.py)."""
+    return await Incident.exists().where(Incident.id == incident_id).run()
 
 
 async def snapshot(incident_id: int) -> dict | None:
-    row = await Incident.select().where(Incident.id == incident_id).first().run()
-    return _load(row) if row else None
+    return await Incident.select().where(Incident.id == incident_id).output(load_json=True).first().run()
 
 
 async def list_incidents(
     *, status: str = "", severity: str = "", open_: bool | None = None, limit: int = 200
 ) -> list[dict]:
-    query = Incident.select().order_by(Incident.detected_at, ascending=False).limit(limit)
+    query = Incident.select().order_by(Incident.detected_at, ascending=False).limit(limit).output(load_json=True)
     if status:
         query = query.where(Incident.status == status)
     if severity:
@@ -37,7 +34,7 @@ async def list_incidents(
         query = query.where(Incident.status.is_in(OPEN_STATUSES))
     elif open_ is False:
         query = query.where(Incident.status.not_in(OPEN_STATUSES))
-    return [_load(r) for r in await query.run()]
+    return await query.run()
 
 
 async def statements(incident_id: int) -> list[dict]:

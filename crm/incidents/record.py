@@ -7,7 +7,6 @@ topics counts every later incident as similar, since we cannot tell). Days are w
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -41,11 +40,6 @@ def _days(since: datetime, now: datetime) -> int:
     return max(0, (now - since) // DAY)
 
 
-def _topics(value: str | list) -> list[str]:
-    """The JSON column comes back as text (queries._load decodes whole rows; this select has only topics)."""
-    return json.loads(value) if isinstance(value, str) else value
-
-
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -65,10 +59,11 @@ async def record_since(incident: dict, *, now: datetime, zone: ZoneInfo) -> Reco
     later = (
         await Incident.select(Incident.id, Incident.topics, Incident.detected_at)
         .where((Incident.detected_at > resolved_at) & (Incident.id != incident["id"]))
+        .output(load_json=True)
         .run()
     )
     topics = set(incident["topics"])
-    similar = [r["detected_at"] for r in later if not topics or topics & set(_topics(r["topics"]))]
+    similar = [r["detected_at"] for r in later if not topics or topics & set(r["topics"])]
     days = _days(resolved_at, now)
     since = f"Since this happened on {_date(resolved_at, zone)}"
     if similar:

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from crm import db, validation
-from crm.audit.service import Actor, record
+from crm.audit.service import Actor, log_change
 from crm.errors import Conflict, InvalidInput, NotFound
 from crm.incidents import queries
 from crm.incidents.tables import CorrectiveAction, Incident, Statement
@@ -81,7 +81,9 @@ async def create_incident(*, values: dict[str, Any], actor: Actor, now: datetime
         row = Incident(**cleaned, status="detected", created_by=actor.user_id, created_at=now, updated_at=now)
         await row.save().run()
         after = await queries.snapshot(row.id)
-        await record(actor=actor, action="incident.create", entity="incident", record_id=row.id, after=after, at=now)
+        await log_change(
+            actor=actor, action="incident.create", entity="incident", record_id=row.id, after=after, at=now
+        )
     return after
 
 
@@ -104,7 +106,7 @@ async def update_incident(*, incident_id: int, values: dict[str, Any], actor: Ac
             await Incident.update({**changes, "updated_at": now}).where(Incident.id == incident_id).run()
         after = await queries.snapshot(incident_id)
         if after != before:
-            await record(
+            await log_change(
                 actor=actor,
                 action="incident.update",
                 entity="incident",
@@ -144,7 +146,7 @@ async def transition(*, incident_id: int, to: str, actor: Actor, now: datetime) 
             stamp.update({"resolved_at": None, "resolved_by": None})
         await Incident.update(stamp).where(Incident.id == incident_id).run()
         after = await queries.snapshot(incident_id)
-        await record(
+        await log_change(
             actor=actor,
             action=f"incident.{to}",
             entity="incident",
@@ -173,7 +175,7 @@ async def lift_freeze(*, incident_id: int, actor: Actor, now: datetime) -> dict:
             .where(Incident.id == incident_id)
             .run()
         )
-        await record(
+        await log_change(
             actor=actor,
             action="incident.freeze_lift",
             entity="incident",
@@ -209,7 +211,7 @@ async def add_statement(*, incident_id: int, values: dict[str, Any], actor: Acto
             created_at=now,
         )
         await row.save().run()
-        await record(
+        await log_change(
             actor=actor,
             action="statement.create",
             entity="statement",
@@ -232,7 +234,7 @@ async def publish_statement(*, statement_id: int, actor: Actor, now: datetime) -
             .where(Statement.id == statement_id)
             .run()
         )
-        await record(
+        await log_change(
             actor=actor,
             action="statement.publish",
             entity="statement",
@@ -257,7 +259,7 @@ async def add_action(*, incident_id: int, values: dict[str, Any], actor: Actor, 
             incident=incident_id, what=what, owner=values.get("owner"), due_on=due_on, status="open", created_at=now
         )
         await row.save().run()
-        await record(
+        await log_change(
             actor=actor,
             action="action.create",
             entity="corrective_action",
@@ -284,7 +286,7 @@ async def set_action_status(*, action_id: int, status: str, actor: Actor, now: d
             .where(CorrectiveAction.id == action_id)
             .run()
         )
-        await record(
+        await log_change(
             actor=actor,
             action="action.status",
             entity="corrective_action",
@@ -324,7 +326,7 @@ async def link_interactions(*, incident_id: int, interaction_ids: list[int], act
                 fields={"interaction_ids": "Some are linked to another incident."},
             )
         await Interaction.update({Interaction.incident_id: incident_id}).where(Interaction.id.is_in(ids)).run()
-        await record(
+        await log_change(
             actor=actor,
             action="incident.link",
             entity="incident",

@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from crm import db, validation
-from crm.audit.service import Actor, record
+from crm.audit.service import Actor, log_change
 from crm.audit.tables import AuditEntry
 from crm.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from crm.incidents import service
 from crm.incidents.tables import TalkingPoints
-from crm.preferences import service as preferences
+from crm.preferences import queries as preferences
 
 MAX_ITEMS = 50
 
@@ -44,14 +44,6 @@ def _clean(values: dict[str, Any]) -> dict[str, list[str]]:
     return out
 
 
-def load(row: dict) -> dict:
-    """The row with its lists decoded (JSON columns come back as text)."""
-    return {
-        **row,
-        **{k: json.loads(row[k]) if isinstance(row[k], str) else row[k] for k in ("points", "avoid", "links")},
-    }
-
-
 async def create_draft(*, incident_id: int, values: dict[str, Any], actor: Actor, now: datetime) -> dict:
     cleaned = _clean(values)
     async with db.transaction():
@@ -75,7 +67,7 @@ async def create_draft(*, incident_id: int, values: dict[str, Any], actor: Actor
             **{k: json.dumps(v) for k, v in cleaned.items()},
         )
         await row.save().run()
-        await record(
+        await log_change(
             actor=actor,
             action="talking_points.create",
             entity="talking_points",
@@ -90,12 +82,13 @@ async def get_version(incident_id: int, version: int) -> dict:
     row = (
         await TalkingPoints.select()
         .where((TalkingPoints.incident == incident_id) & (TalkingPoints.version == version))
+        .output(load_json=True)
         .first()
         .run()
     )
     if row is None:
         raise NotFound(f"Incident {incident_id} has no talking points version {version}.")
-    return load(row)
+    return row
 
 
 async def update_draft(*, incident_id: int, version: int, values: dict[str, Any], actor: Actor, now: datetime) -> dict:
@@ -113,7 +106,7 @@ async def update_draft(*, incident_id: int, version: int, values: dict[str, Any]
             .where(TalkingPoints.id == current["id"])
             .run()
         )
-        await record(
+        await log_change(
             actor=actor,
             action="talking_points.update",
             entity="talking_points",
@@ -159,7 +152,7 @@ async def approve(*, incident_id: int, version: int, actor: Actor, now: datetime
             .where(TalkingPoints.id == current["id"])
             .run()
         )
-        await record(
+        await log_change(
             actor=actor,
             action="talking_points.approve",
             entity="talking_points",
@@ -188,23 +181,23 @@ async def _wrote(version: dict, actor: Actor) -> bool:
 
 
 async def current(incident_id: int) -> dict | None:
-    row = (
+    return (
         await TalkingPoints.select()
         .where((TalkingPoints.incident == incident_id) & (TalkingPoints.status == "approved"))
+        .output(load_json=True)
         .first()
         .run()
     )
-    return load(row) if row else None
 
 
 async def versions(incident_id: int) -> list[dict]:
-    rows = (
+    return (
         await TalkingPoints.select()
         .where(TalkingPoints.incident == incident_id)
         .order_by(TalkingPoints.version, ascending=False)
+        .output(load_json=True)
         .run()
     )
-    return [load(r) for r in rows]
 
 
 def diff(old: dict, new: dict) -> dict[str, list[tuple[str, str]]]:

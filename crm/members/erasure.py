@@ -8,28 +8,19 @@ import secrets
 from datetime import datetime
 
 from crm import db
-from crm.audit.service import Actor, record
-from crm.audit.tables import AuditEntry
+from crm.audit.service import Actor, log_change, scrub
 from crm.errors import Conflict, NotFound
-from crm.members import records
+from crm.members import follow
 from crm.members.tables import ErasedIdentity, Handle, Interaction, Member, MemberTopic
-from crm.preferences.tables import AppSetting
+from crm.preferences.queries import kept_value
+from crm.preferences.service import keep_value_once
 
 SALT_KEY = "erasure_salt"
 
 
 async def _salt() -> str:
-    row = await AppSetting.select(AppSetting.value).where(AppSetting.key == SALT_KEY).first().run()
-    if row:
-        return row["value"]
-    salt = secrets.token_hex(32)
-    try:
-        await AppSetting.insert(AppSetting(key=SALT_KEY, value=salt)).run()
-    except Exception as exc:
-        if not db.is_unique_violation(exc):
-            raise
-        return (await AppSetting.select(AppSetting.value).where(AppSetting.key == SALT_KEY).first().run())["value"]
-    return salt
+    """Made at the first erasure and kept: the same identifier must always give the same digest."""
+    return await keep_value_once(key=SALT_KEY, value=secrets.token_hex(32))
 
 
 def _digest(salt: str, identifier: str) -> str:
@@ -38,10 +29,10 @@ def _digest(salt: str, identifier: str) -> str:
 
 async def is_erased(identifier: str) -> bool:
     """``identifier`` is a handle key ("x:jane") or "email:jane@example.com"."""
-    row = await AppSetting.select(AppSetting.value).where(AppSetting.key == SALT_KEY).first().run()
-    if row is None:  # nobody was ever erased
+    salt = await kept_value(SALT_KEY)
+    if salt is None:  # nobody was ever erased
         return False
-    return await ErasedIdentity.exists().where(ErasedIdentity.digest == _digest(row["value"], identifier)).run()
+    return await ErasedIdentity.exists().where(ErasedIdentity.digest == _digest(salt, identifier)).run()
 
 
 async def erase_member(*, member_id: int, actor: Actor, now: datetime) -> None:
@@ -106,24 +97,13 @@ async def erase_member(*, member_id: int, actor: Actor, now: datetime) -> None:
             .where(Interaction.member == member_id)
             .run()
         )
-        await records.erase(member_id)  # briefings, thank-yous, dismissals, late questions
-        # Earlier audit entries held this person's details: keep that they happened, drop what they said.
-        await (
-            AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None})
-            .where((AuditEntry.entity == "member") & (AuditEntry.record_id == str(member_id)))
-            .run()
-        )
-        # ... and so did the entries of their interactions (the external ids erased above).
-        ids = [
-            str(r["id"]) for r in await Interaction.select(Interaction.id).where(Interaction.member == member_id).run()
-        ]
-        for start in range(0, len(ids), 1000):  # stay under the engines' bound-parameter limits
-            await (
-                AuditEntry.update({AuditEntry.before: None, AuditEntry.after: None})
-                .where((AuditEntry.entity == "interaction") & AuditEntry.record_id.is_in(ids[start : start + 1000]))
-                .run()
-            )
-        await record(
+        await follow.erase(member_id)  # what later domains keep about them (crm/members/follow.py)
+        # Earlier audit entries held this person's details, and so did the entries of their interactions (the
+        # external ids erased above): keep that they happened, drop what they said.
+        await scrub(entity="member", record_ids=[member_id])
+        ids = [r["id"] for r in await Interaction.select(Interaction.id).where(Interaction.member == member_id).run()]
+        await scrub(entity="interaction", record_ids=ids)
+        await log_change(
             actor=actor,
             action="member.erase",
             entity="member",

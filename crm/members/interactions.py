@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from crm import db, validation
-from crm.audit.service import Actor, record
+from crm.audit.service import Actor, log_change
 from crm.errors import Conflict, InvalidInput, NotFound
-from crm.members import engagement, erasure, queries
+from crm.members import engagement, erasure, links, queries
 from crm.members.service import handle_key
 from crm.members.tables import Handle, Interaction, Member
 from crm.members.vocab import KINDS, PLATFORMS, SENTIMENTS
@@ -69,7 +69,7 @@ async def _resolve_member(
     member = Member(name=handle, tier="member", created_at=now, updated_at=now)
     await member.save().run()
     await Handle.insert(Handle(member=member.id, platform=platform, handle=handle, key=key)).run()
-    await record(
+    await log_change(
         actor=actor,
         action="member.create",
         entity="member",
@@ -114,7 +114,7 @@ async def log_interaction(*, values: dict[str, Any], actor: Actor, now: datetime
                     at=cleaned["occurred_at"],
                 )
                 created = await _by_id(row.id)
-                await record(
+                await log_change(
                     actor=actor,
                     action="interaction.create",
                     entity="interaction",
@@ -152,7 +152,7 @@ async def set_troll(*, interaction_id: int, troll: bool, actor: Actor, now: date
                 from_column="troll" if row["troll"] else row["sentiment"],
                 to_column="troll" if troll else row["sentiment"],
             )
-            await record(
+            await log_change(
                 actor=actor,
                 action="interaction.troll",
                 entity="interaction",
@@ -171,11 +171,9 @@ async def _usual_platform(member_id: int) -> str:
 
 
 async def _incident_exists(incident_id: Any) -> bool:
-    from crm.incidents.tables import Incident  # incidents build on members, not the other way round
-
     if not isinstance(incident_id, int) or isinstance(incident_id, bool):
         return False
-    return await Incident.exists().where(Incident.id == incident_id).run()
+    return await links.incident_exists(incident_id)  # the incidents domain's check (crm/members/links.py)
 
 
 async def _by_id(interaction_id: int) -> dict | None:

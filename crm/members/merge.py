@@ -8,17 +8,17 @@ from datetime import datetime
 from piccolo.columns.combination import WhereRaw
 
 from crm import db
-from crm.audit.service import Actor, record
+from crm.audit.service import Actor, log_change
 from crm.errors import Conflict, InvalidInput, NotFound
-from crm.members import engagement, queries, records
+from crm.members import engagement, follow, queries
 from crm.members.service import refresh_reach
 from crm.members.tables import Handle, Interaction, Member, MemberMerge, MemberTopic
 from crm.members.vocab import PLATFORMS
 
 
 async def merge_members(*, keep_id: int, merge_id: int, actor: Actor, now: datetime) -> int:
-    """Move the duplicate's handles, interactions, topics, briefings, thank-yous, dismissals and late questions
-    to ``keep_id``; returns the merge id."""
+    """Move the duplicate's handles, interactions and topics to ``keep_id``, and what follows the person in later
+    domains (crm/members/follow.py: briefings, thank-yous, dismissals, late questions); returns the merge id."""
     if keep_id == merge_id:
         raise InvalidInput({"merge": "Choose two different members."})
     async with db.transaction():
@@ -40,7 +40,7 @@ async def merge_members(*, keep_id: int, merge_id: int, actor: Actor, now: datet
             await MemberTopic.insert(
                 *[MemberTopic(member=keep_id, topic=t, key=f"{keep_id}:{t}") for t in new_topics]
             ).run()
-        moved = await records.move(from_id=merge_id, to_id=keep_id)
+        moved = await follow.move(from_id=merge_id, to_id=keep_id)
         await Member.update({Member.merged_into: keep_id, Member.updated_at: now}).where(Member.id == merge_id).run()
         for member_id in (keep_id, merge_id):
             await engagement.rebuild_member(member_id)
@@ -56,7 +56,7 @@ async def merge_members(*, keep_id: int, merge_id: int, actor: Actor, now: datet
             merged_at=now,
         )
         await row.save().run()
-        await record(
+        await log_change(
             actor=actor,
             action="member.merge",
             entity="member",
@@ -77,7 +77,7 @@ async def merge_members(*, keep_id: int, merge_id: int, actor: Actor, now: datet
 
 async def undo_merge(*, merge_id: int, actor: Actor, now: datetime) -> None:
     async with db.transaction():
-        row = await MemberMerge.select().where(MemberMerge.id == merge_id).first().run()
+        row = await MemberMerge.select().where(MemberMerge.id == merge_id).output(load_json=True).first().run()
         if row is None:
             raise NotFound(f"No merge with id {merge_id}.")
         if row["undone_at"] is not None:
@@ -87,9 +87,8 @@ async def undo_merge(*, merge_id: int, actor: Actor, now: datetime) -> None:
             raise Conflict(f"Member {merged} was erased since the merge; it cannot be undone.")
         if await queries.get_member(kept) is None:
             raise Conflict(f"Member {kept} was deleted or erased since the merge; it cannot be undone.")
-        handle_ids = json.loads(row["moved_handle_ids"])
-        interaction_ids = json.loads(row["moved_interaction_ids"])
-        topics = json.loads(row["moved_topics"])
+        handle_ids, interaction_ids = row["moved_handle_ids"], row["moved_interaction_ids"]
+        topics = row["moved_topics"]
         if handle_ids:
             await (
                 Handle.update({Handle.member: merged})
@@ -104,13 +103,13 @@ async def undo_merge(*, merge_id: int, actor: Actor, now: datetime) -> None:
             )
         if topics:
             await MemberTopic.delete().where((MemberTopic.member == kept) & MemberTopic.topic.is_in(topics)).run()
-        await records.move_back(json.loads(row["moved_records"] or "{}"), from_id=kept, to_id=merged)
+        await follow.move_back(row["moved_records"], from_id=kept, to_id=merged)
         await Member.update({Member.merged_into: None, Member.updated_at: now}).where(Member.id == merged).run()
         for member_id in (kept, merged):
             await engagement.rebuild_member(member_id)
             await refresh_reach(member_id)
         await MemberMerge.update({MemberMerge.undone_at: now}).where(MemberMerge.id == merge_id).run()
-        await record(
+        await log_change(
             actor=actor,
             action="member.merge_undo",
             entity="member",
@@ -155,7 +154,7 @@ async def likely_duplicates(member_id: int) -> list[dict]:
                 note(row["member"], f"same handle @{handle['handle']} on {row['platform']}")
     same_name = (
         await Member.select(Member.id)
-        .where(queries.LIVE & (Member.id != member_id))
+        .where(queries.live() & (Member.id != member_id))
         .where(WhereRaw("LOWER(name) = {}", member["name"].lower()))
         .run()
     )
@@ -164,7 +163,7 @@ async def likely_duplicates(member_id: int) -> list[dict]:
     live = {
         r["id"]: r
         for r in await Member.select(Member.id, Member.name, Member.tier)
-        .where(queries.LIVE & Member.id.is_in(list(found) or [-1]))
+        .where(queries.live() & Member.id.is_in(list(found) or [-1]))
         .run()
     }
     return [

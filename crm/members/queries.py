@@ -7,6 +7,7 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
@@ -15,7 +16,23 @@ from crm import db
 from crm.members.engagement import INACTIVE_DAYS, NEW_DAYS
 from crm.members.tables import Handle, Interaction, Member, MemberDay, MemberTopic
 
-LIVE = Member.deleted_at.is_null() & Member.erased_at.is_null() & Member.merged_into.is_null()
+# A live member is one the CRM still shows and works with: each of these columns is set when a member is deleted,
+# erased or merged into another, and a live member has none of them. live() and live_sql() are the only spellings.
+GONE_WHEN_SET = ("deleted_at", "erased_at", "merged_into")
+
+
+def live(member: Any = Member) -> Any:
+    """The live-member condition for a Piccolo query: on ``Member``, or on a foreign key to it so that other
+    tables' rows can be kept to live members (``live(ThankYou.member)``)."""
+    first, *rest = (getattr(member, column).is_null() for column in GONE_WHEN_SET)
+    for condition in rest:
+        first &= condition
+    return first
+
+
+def live_sql(alias: str) -> str:
+    """The live-member condition for raw SQL, on the member table under ``alias`` (no parameters)."""
+    return "(" + " AND ".join(f"{alias}.{column} IS NULL" for column in GONE_WHEN_SET) + ")"
 
 
 async def member_id_by_email(email: str) -> int | None:
@@ -29,12 +46,12 @@ async def member_id_by_handle_key(key: str) -> int | None:
 
 
 async def is_live(member_id: int) -> bool:
-    return await Member.exists().where((Member.id == member_id) & LIVE).run()
+    return await Member.exists().where((Member.id == member_id) & live()).run()
 
 
 async def get_member(member_id: int) -> dict | None:
     """A live member with its topics and handles, or None."""
-    row = await Member.select().where((Member.id == member_id) & LIVE).first().run()
+    row = await Member.select().where((Member.id == member_id) & live()).first().run()
     if row is None:
         return None
     row["topics"] = await topics_of(member_id)
@@ -208,7 +225,7 @@ async def list_members(
         Member.quiet_after,
         Member.consent_private_briefing,
         Member.do_not_contact,
-    ).where(LIVE)
+    ).where(live())
     if filters.q:
         text = filters.q.strip().lower()
         handle_members = Handle.select(Handle.member).where(db.icontains(Handle.key, text.lstrip("@")))

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from crm import db, validation
-from crm.audit.service import Actor, record
+from crm.audit.service import Actor, log_change
 from crm.errors import Conflict, InvalidInput, NotFound
 from crm.members import queries
 from crm.members.tables import Handle, Member, MemberTopic
@@ -179,7 +179,9 @@ async def create_member(*, values: dict[str, Any], actor: Actor, now: datetime) 
             await _write_topics(member.id, topics)
             await _write_handles(member.id, handles)
             after = await queries.member_snapshot(member.id)
-            await record(actor=actor, action="member.create", entity="member", record_id=member.id, after=after, at=now)
+            await log_change(
+                actor=actor, action="member.create", entity="member", record_id=member.id, after=after, at=now
+            )
     except Exception as exc:
         if db.is_unique_violation(exc):
             raise Conflict("A member with this email or handle already exists.") from exc
@@ -217,7 +219,7 @@ async def update_member(*, member_id: int, values: dict[str, Any], actor: Actor,
                 await _write_handles(member_id, handles)
             after = await queries.member_snapshot(member_id)
             if after != before:
-                await record(
+                await log_change(
                     actor=actor,
                     action="member.update",
                     entity="member",
@@ -240,4 +242,6 @@ async def delete_member(*, member_id: int, actor: Actor, now: datetime) -> None:
         if before is None:
             raise NotFound(f"No member with id {member_id}.")
         await Member.update({Member.deleted_at: now, Member.updated_at: now}).where(Member.id == member_id).run()
-        await record(actor=actor, action="member.delete", entity="member", record_id=member_id, before=before, at=now)
+        await log_change(
+            actor=actor, action="member.delete", entity="member", record_id=member_id, before=before, at=now
+        )

@@ -77,7 +77,10 @@ class Interaction(Table, tablename="interaction"):
     url = Varchar(length=500, null=True, default=None)
     external_id = Varchar(length=200, null=True, default=None)
     external_key = Varchar(length=220, null=True, default=None, unique=True)  # "<platform>:<external id>"
-    incident_id = Integer(null=True, default=None, index=True)  # incidents arrive in a later issue
+    incident_id = Integer(null=True, default=None, index=True)
+    """The incident this interaction is about, if any. A plain integer, not a foreign key: members sit below
+    incidents in the layers, so this table cannot name theirs. Logging an interaction checks the id with the check
+    the incidents domain registers (crm/members/links.py); no code deletes an incident, so the link stays good."""
     troll = Boolean(default=False)
     logged_by = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -103,7 +106,7 @@ class MemberMerge(Table, tablename="member_merge"):
     moved_handle_ids = JSON(default="[]")
     moved_interaction_ids = JSON(default="[]")
     moved_topics = JSON(default="[]")
-    moved_records = JSON(default="{}")  # {"briefing": [ids], "thank_you": [...], ...}: what follows the person
+    moved_records = JSON(default="{}")  # {"briefing": [ids], "thank_you": [...], ...}: crm/members/follow.py
     merged_by = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
     merged_at = Timestamptz(default=TimestamptzNow())
     undone_at = Timestamptz(null=True, default=None)

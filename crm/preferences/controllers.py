@@ -11,7 +11,7 @@ from crm.accounts.auth import requires
 from crm.audit.service import Actor
 from crm.errors import InvalidInput
 from crm.forms import read_form
-from crm.preferences import service
+from crm.preferences import queries, service
 from crm.web import page, redirect
 
 SETTINGS = requires("settings.manage", "change settings")
@@ -28,7 +28,7 @@ def _page(request: Request, *, values: dict, errors: dict, status_code: int = 20
             "boolean": isinstance(p.default, bool),
             "default": p.default,
         }
-        for p in service.PREFERENCES.values()
+        for p in queries.PREFERENCES.values()
     ]
     return page(
         request,
@@ -48,7 +48,7 @@ class SettingsController(Controller):
 
     @get("/")
     async def show(self, request: Request) -> Template:
-        return _page(request, values=await service.all_values(), errors={})
+        return _page(request, values=await queries.all_values(), errors={})
 
     @post("/")
     async def update(self, request: Request, now: datetime, actor: Actor) -> Template | Redirect:
@@ -57,14 +57,14 @@ class SettingsController(Controller):
         # form (an older page, a partial post) keeps its stored value rather than being refused.
         values = {
             key: form.get(key, "").strip()
-            for key, pref in service.PREFERENCES.items()
+            for key, pref in queries.PREFERENCES.items()
             if isinstance(pref.default, bool) or key in form
         }
         try:
             await service.update(values=values, actor=actor, now=now)
         except InvalidInput as exc:
             shown = {
-                key: (value == "on" if isinstance(service.PREFERENCES[key].default, bool) else value)
+                key: (value == "on" if isinstance(queries.PREFERENCES[key].default, bool) else value)
                 for key, value in values.items()
             }
             return _page(request, values=shown, errors=exc.fields, status_code=exc.status_code)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,22 +23,21 @@ def _columns() -> tuple:
     )
 
 
-def _load(row: dict) -> dict:
-    """JSON columns come back as text on both engines."""
-    suggested = row["suggested"]
-    return {**row, "suggested": json.loads(suggested) if isinstance(suggested, str) else (suggested or [])}
-
-
 async def get_or_none(question_id: int) -> dict | None:
-    row = await LateQuestion.select(*_columns()).where((LateQuestion.id == question_id) & LIVE).first().run()
-    return _load(row) if row else None
+    return (
+        await LateQuestion.select(*_columns())
+        .where((LateQuestion.id == question_id) & LIVE)
+        .output(load_json=True)
+        .first()
+        .run()
+    )
 
 
 async def list_questions(
     *, incident_id: int | None = None, member_id: int | None = None, answered: bool | None = None, limit: int = 100
 ) -> list[dict]:
     """Live questions, most recently asked first."""
-    query = LateQuestion.select(*_columns()).where(LIVE)
+    query = LateQuestion.select(*_columns()).where(LIVE).output(load_json=True)
     if incident_id is not None:
         query = query.where(LateQuestion.incident == incident_id)
     if member_id is not None:
@@ -48,13 +46,12 @@ async def list_questions(
         query = query.where(LateQuestion.answered_at.is_not_null())
     elif answered is False:
         query = query.where(LateQuestion.answered_at.is_null())
-    rows = (
+    return (
         await query.order_by(LateQuestion.asked_at, ascending=False)
         .order_by(LateQuestion.id, ascending=False)
         .limit(limit)
         .run()
     )
-    return [_load(r) for r in rows]
 
 
 async def of_member(
@@ -62,13 +59,13 @@ async def of_member(
 ) -> list[dict]:
     """What they asked us late, newest first; ``since <= asked_at < before`` when given (the member timeline's
     window, crm/members/timeline.py, which passes ``limit=None``: the window bounds it)."""
-    query = LateQuestion.select(*_columns()).where(LIVE & (LateQuestion.member == member_id))
+    query = LateQuestion.select(*_columns()).where(LIVE & (LateQuestion.member == member_id)).output(load_json=True)
     if since is not None:
         query = query.where(LateQuestion.asked_at >= since)
     if before is not None:
         query = query.where(LateQuestion.asked_at < before)
     query = query.order_by(LateQuestion.asked_at, ascending=False).order_by(LateQuestion.id, ascending=False)
-    return [_load(r) for r in await (query.limit(limit) if limit is not None else query).run()]
+    return await (query.limit(limit) if limit is not None else query).run()
 
 
 async def of_incident(incident_id: int) -> list[dict]:

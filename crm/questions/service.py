@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from crm import db, validation
-from crm.audit.service import Actor, record
+from crm.audit.service import Actor, log_change
 from crm.errors import InvalidInput, NotFound
 from crm.faq import search
 from crm.faq import service as faq_service
@@ -141,7 +141,7 @@ async def log_question(*, values: dict[str, Any], actor: Actor, now: datetime) -
             logged_at=now,
         )
         await row.save().run()
-        await record(
+        await log_change(
             actor=actor,
             action="late_question.create",
             entity="late_question",
@@ -215,7 +215,7 @@ async def answer_question(
             LateQuestion.answered_at: now,
         }
         await LateQuestion.update(update).where(LateQuestion.id == question_id).run()
-        await record(
+        await log_change(
             actor=actor,
             action="late_question.answer",
             entity="late_question",
@@ -237,7 +237,9 @@ async def delete_question(*, question_id: int, actor: Actor, now: datetime) -> N
     async with db.transaction():
         await _locked(question_id)
         await LateQuestion.update({LateQuestion.deleted_at: now}).where(LateQuestion.id == question_id).run()
-        await record(actor=actor, action="late_question.delete", entity="late_question", record_id=question_id, at=now)
+        await log_change(
+            actor=actor, action="late_question.delete", entity="late_question", record_id=question_id, at=now
+        )
 
 
 async def _locked(question_id: int) -> dict:

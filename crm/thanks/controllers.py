@@ -29,7 +29,7 @@ from crm.errors import Conflict, InvalidInput, NotFound
 from crm.forms import is_id, parse_local, read_form, safe_next
 from crm.incidents import queries as incident_queries
 from crm.members import queries as member_queries
-from crm.preferences import service as preferences
+from crm.preferences import queries as preferences
 from crm.thanks import queries, service, vocab
 from crm.web import page, redirect
 

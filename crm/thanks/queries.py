@@ -10,13 +10,13 @@ are do-not-contact, deleted, erased or merged never appear."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from crm.preferences.service import PREFERENCES
+from crm.members.queries import live, live_sql
+from crm.preferences import queries as preferences
 from crm.thanks.tables import ThankYou
 
 UTC = UTC
@@ -24,8 +24,8 @@ DUE_DAYS_KEY = "thanks_due_days"
 
 # Raw SQL: a UNION of two kinds of help grouped per member, incident and kind, which Piccolo's query builder cannot
 # say. Parameters only; on SQLite times are stored as UTC text ("2026-03-02 09:30:00+00:00"), which compares and
-# takes MIN() in time order, so the same statement serves both engines. The setting rides along as a scalar
-# subquery so the nav badge costs one statement.
+# takes MIN() in time order, so the same statement serves both engines. The due days setting is not in it: it is
+# read through crm.preferences (which alone knows how settings are stored) and added to the earliest help.
 DUE_SQL = """
 WITH help AS (
     SELECT b.member AS member_id, b.incident AS incident_id, COALESCE(b.outcome_at, b.briefed_at) AS help_at,
@@ -38,18 +38,17 @@ WITH help AS (
     WHERE i.sentiment = 'positive' AND i.troll = {} AND i.occurred_at >= n.detected_at
 )
 SELECT h.member_id, m.name AS member_name, h.incident_id, inc.title AS incident_title, h.kind,
-       COUNT(*) AS n, MIN(h.help_at) AS helped_at,
-       (SELECT s.value FROM app_setting s WHERE s.key = {}) AS due_days
+       COUNT(*) AS n, MIN(h.help_at) AS helped_at
 FROM help h
 JOIN member m ON m.id = h.member_id
 JOIN incident inc ON inc.id = h.incident_id
-WHERE m.deleted_at IS NULL AND m.erased_at IS NULL AND m.merged_into IS NULL AND m.do_not_contact = {}
+WHERE {live} AND m.do_not_contact = {}
   AND NOT EXISTS (SELECT 1 FROM thank_you t
                   WHERE t.member = h.member_id AND t.incident = h.incident_id AND t.deleted_at IS NULL)
   AND NOT EXISTS (SELECT 1 FROM thanks_dismissal d WHERE d.member = h.member_id AND d.incident = h.incident_id)
   {filters}
 GROUP BY h.member_id, m.name, h.incident_id, inc.title, h.kind
-"""
+""".replace("{live}", live_sql("m"))
 
 KIND_WORDS = {
     "reply": ("reply", "replies"),
@@ -68,15 +67,6 @@ def _utc(value: Any) -> datetime:
     """A time from the raw statement: a datetime on PostgreSQL, UTC text on SQLite."""
     at = datetime.fromisoformat(value) if isinstance(value, str) else value
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
-def _due_days(raw: Any) -> int:
-    default = PREFERENCES[DUE_DAYS_KEY].default
-    try:
-        value = json.loads(raw) if raw is not None else default
-    except (TypeError, ValueError):
-        return default
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
 def _count(n: int, kind: str) -> str:
@@ -107,7 +97,7 @@ def reason(
 
 
 async def _due_rows(*, member_id: int | None = None, incident_id: int | None = None) -> list[dict]:
-    filters, args = [], [False, f"pref:{DUE_DAYS_KEY}", False]
+    filters, args = [], [False, False]
     if member_id is not None:
         filters.append("AND h.member_id = {}")
         args.append(member_id)
@@ -122,6 +112,7 @@ async def due_items(
 ) -> list[dict]:
     """The due queue, most overdue (earliest due) first. Each item: member_id, member_name, incident_id,
     incident_title, kinds ({kind: count}, "briefing" for helped briefings), helped_at, due_at, overdue, reason."""
+    due_after = timedelta(days=await preferences.get(DUE_DAYS_KEY))
     pairs: dict[tuple[int, int], dict] = {}
     kinds: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
     for row in await _due_rows(member_id=member_id, incident_id=incident_id):
@@ -135,14 +126,13 @@ async def due_items(
                 "incident_id": row["incident_id"],
                 "incident_title": row["incident_title"],
                 "helped_at": at,
-                "due_days": _due_days(row["due_days"]),
             },
         )
         item["helped_at"] = min(item["helped_at"], at)
         kinds[key][row["kind"]] = kinds[key].get(row["kind"], 0) + int(row["n"])
     items = []
     for key, item in pairs.items():
-        due_at = item["helped_at"] + timedelta(days=item.pop("due_days"))
+        due_at = item["helped_at"] + due_after
         items.append(
             {
                 **item,
@@ -156,13 +146,15 @@ async def due_items(
 
 
 async def due_counts(now: datetime) -> dict[str, int]:
-    """{"due": every item in the queue, "overdue": those past their due time}: the queue's one statement, counted
-    (the same rule as the queue by construction)."""
+    """{"due": every item in the queue, "overdue": those past their due time}: the queue itself, counted (the same
+    rule as the queue by construction)."""
     items = await due_items(now=now)
     return {"due": len(items), "overdue": sum(1 for item in items if item["overdue"])}
 
 
 # ---- recorded thank-yous -------------------------------------------------------------------------
+# A deleted, erased or merged-away member's thank-yous (and their messages, which name them) are listed nowhere:
+# live(ThankYou.member).
 
 
 def _columns():
@@ -174,17 +166,10 @@ def _columns():
     )
 
 
-# The member's live condition, as the due queue says it: a deleted, erased or merged-away member's thank-yous (and
-# their messages, which name them) are listed nowhere.
-MEMBER_LIVE = (
-    ThankYou.member.deleted_at.is_null() & ThankYou.member.erased_at.is_null() & ThankYou.member.merged_into.is_null()
-)
-
-
 async def thank_you(thank_you_id: int) -> dict | None:
     return (
         await ThankYou.select(*_columns())
-        .where((ThankYou.id == thank_you_id) & ThankYou.deleted_at.is_null() & MEMBER_LIVE)
+        .where((ThankYou.id == thank_you_id) & ThankYou.deleted_at.is_null() & live(ThankYou.member))
         .first()
         .run()
     )
@@ -206,7 +191,7 @@ async def thanks_of_member(
 async def recent_thanks(limit: int = 20) -> list[dict]:
     return (
         await ThankYou.select(*_columns())
-        .where(ThankYou.deleted_at.is_null() & MEMBER_LIVE)
+        .where(ThankYou.deleted_at.is_null() & live(ThankYou.member))
         .order_by(ThankYou.sent_at, ascending=False)
         .order_by(ThankYou.id, ascending=False)
         .limit(limit)

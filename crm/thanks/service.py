@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from crm import db, validation
-from crm.audit.service import Actor, record
+from crm.audit.service import Actor, log_change
 from crm.briefings.tables import Briefing
 from crm.errors import Conflict, InvalidInput, NotFound
 from crm.incidents.tables import Incident
@@ -114,7 +114,7 @@ async def update_templates(*, bodies: dict[str, Any], actor: Actor, now: datetim
                 await ThankYouTemplate.insert(
                     ThankYouTemplate(channel=channel, body=body, updated_by=actor.user_id, updated_at=now)
                 ).run()
-            await record(
+            await log_change(
                 actor=actor,
                 action="thanks.template.update",
                 entity="thank_you_template",
@@ -255,7 +255,7 @@ async def record_thanks(
             created_at=now,
         )
         await row.save().run()
-        await record(
+        await log_change(
             actor=actor,
             action="thanks.create",
             entity="thank_you",
@@ -286,7 +286,7 @@ async def delete_thanks(*, thank_you_id: int, actor: Actor, now: datetime) -> di
     async with db.transaction():
         row = await get(thank_you_id)
         await ThankYou.update({ThankYou.deleted_at: now}).where(ThankYou.id == thank_you_id).run()
-        await record(
+        await log_change(
             actor=actor,
             action="thanks.delete",
             entity="thank_you",
@@ -332,7 +332,7 @@ async def dismiss(*, member_id: int, incident_id: int, reason: str, actor: Actor
             if db.is_unique_violation(exc):
                 raise Conflict("This thank-you was already dismissed.", fields={"member_id": "not_due"}) from None
             raise
-        await record(
+        await log_change(
             actor=actor,
             action="thanks.dismiss",
             entity="thanks_dismissal",

@@ -3,7 +3,6 @@ with evidence, who may do what, and the incident's figures. Both engines."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 from crm.audit.tables import AuditEntry
@@ -32,12 +31,13 @@ def at(value: str) -> datetime:
 
 
 async def entries(action: str) -> list[dict]:
-    rows = await AuditEntry.select().where(AuditEntry.action == action).order_by(AuditEntry.id).run()
-    for row in rows:
-        for key in ("before", "after"):
-            if isinstance(row[key], str):
-                row[key] = json.loads(row[key])
-    return rows
+    return (
+        await AuditEntry.select()
+        .where(AuditEntry.action == action)
+        .order_by(AuditEntry.id)
+        .output(load_json=True)
+        .run()
+    )
 
 
 async def test_a_brief_is_composed_from_the_approved_points(world, users):

@@ -3,16 +3,10 @@ entries, no personal data and no signed-in navigation; the manager's switch with
 
 from __future__ import annotations
 
-import json
-
 from crm.audit.tables import AuditEntry
 from crm.faq import service
 from crm.incidents.tables import Incident
 from tests.conftest import make_client, post_form
-
-
-def load(value):
-    return json.loads(value) if isinstance(value, str) else value
 
 
 async def is_public(incident_id: int) -> bool:
@@ -30,11 +24,17 @@ async def test_managers_switch_the_public_faq_on_and_off_with_an_audit_entry(faq
     assert (await post_form(bob, f"/incidents/{incident}/faq/public", {"public": "1"})).status_code == 303
     await post_form(bob, f"/incidents/{incident}/faq/public", {"public": "0"})
     assert await is_public(incident) is False
-    audit = await AuditEntry.select().where(AuditEntry.action == "incident.faq_public").order_by(AuditEntry.id).run()
+    audit = (
+        await AuditEntry.select()
+        .where(AuditEntry.action == "incident.faq_public")
+        .order_by(AuditEntry.id)
+        .output(load_json=True)
+        .run()
+    )
     assert len(audit) == 2  # setting it to what it already was changes (and records) nothing
     assert audit[0]["actor"] == users["bob"]["id"] and audit[0]["record_id"] == str(incident)
-    assert [load(a["before"]) for a in audit] == [{"faq_public": False}, {"faq_public": True}]
-    assert [load(a["after"]) for a in audit] == [{"faq_public": True}, {"faq_public": False}]
+    assert [a["before"] for a in audit] == [{"faq_public": False}, {"faq_public": True}]
+    assert [a["after"] for a in audit] == [{"faq_public": True}, {"faq_public": False}]
 
 
 async def test_only_managers_and_admins_may_switch_it(faq, as_user):

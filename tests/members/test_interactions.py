@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from crm.audit.service import Actor
 from crm.audit.tables import AuditEntry
-from crm.members import engagement, interactions, read
+from crm.members import engagement, interactions, links, read
 from crm.members.tables import Handle, Interaction, Member, MemberDay
 from tests.members.test_api import counts, create, error, iso, log
 
@@ -280,3 +280,19 @@ async def test_it_refuses_an_unknown_incident_and_logs_by_member_id_alone(api, c
     assert await Interaction.count().run() == 0
     response = await api.post("/api/v1/interactions", json=body)  # no platform: their first handle's
     assert response.status_code == 201 and response.json()["platform"] == "instagram"
+
+
+async def test_the_incident_is_checked_by_the_check_incidents_registered(api, clock, monkeypatch):
+    asked = []
+
+    async def check(incident_id: int) -> bool:  # stands in for crm.incidents.queries.exists (crm/wiring.py)
+        asked.append(incident_id)
+        return incident_id == 7
+
+    monkeypatch.setitem(links._checks, "incident", check)
+    member = await create(api, name="Jane")
+    body = {"member_id": member["id"], "platform": "x", "kind": "comment", "occurred_at": clock().isoformat()}
+    assert (await api.post("/api/v1/interactions", json={**body, "incident_id": 8})).status_code == 422
+    response = await api.post("/api/v1/interactions", json={**body, "incident_id": 7})
+    assert response.status_code == 201 and asked == [8, 7]
+    assert (await Interaction.select(Interaction.incident_id).first().run())["incident_id"] == 7

@@ -3,7 +3,6 @@ speaks unless told otherwise), plus the few steps of their own: a helped briefin
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -82,9 +81,10 @@ async def audit_entries(action: str) -> list[dict]:
     """Audit entries of one action, oldest first, with before/after as dicts on both engines."""
     from crm.audit.tables import AuditEntry
 
-    rows = await AuditEntry.select().where(AuditEntry.action == action).order_by(AuditEntry.id).run()
-    for row in rows:
-        for key in ("before", "after"):
-            if isinstance(row[key], str):
-                row[key] = json.loads(row[key])
-    return rows
+    return (
+        await AuditEntry.select()
+        .where(AuditEntry.action == action)
+        .order_by(AuditEntry.id)
+        .output(load_json=True)
+        .run()
+    )
