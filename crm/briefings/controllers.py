@@ -28,7 +28,7 @@ from crm import db
 from crm.accounts import queries as accounts_queries
 from crm.accounts.auth import requires
 from crm.audit.service import Actor
-from crm.briefings import service, suggestions
+from crm.briefings import queries, service, suggestions
 from crm.errors import Conflict, InvalidInput, NotFound
 from crm.forms import is_id, read_form
 from crm.incidents import talking_points
@@ -77,7 +77,7 @@ CSV_COLUMNS = ("member_id", "member", "version", "channel", "briefed_by", "brief
 
 
 async def _incident(incident_id: int) -> dict:
-    return await service.incident_or_404(incident_id)
+    return await queries.incident_or_404(incident_id)
 
 
 async def _user_names() -> dict[int, str]:
@@ -363,7 +363,7 @@ class BriefingsController(Controller):
     @get("/incidents/{incident_id:int}/briefings/{briefing_id:int}")
     async def show_briefing(self, request: Request, incident_id: FromPath[int], briefing_id: FromPath[int]) -> Template:
         incident = await _incident(incident_id)
-        row = await service.get(briefing_id)
+        row = await queries.get(briefing_id)
         if row["incident"] != incident_id:
             raise NotFound(f"Incident {incident_id} has no briefing {briefing_id}.")
         item = await _result_item(row, incident, await _user_names())
@@ -381,7 +381,7 @@ class BriefingsController(Controller):
 
     @post("/briefings/{briefing_id:int}/outcome", guards=[WRITE])
     async def outcome(self, request: Request, now: datetime, actor: Actor, briefing_id: FromPath[int]) -> Redirect:
-        before = await service.get(briefing_id)
+        before = await queries.get(briefing_id)
         outcome = (await read_form(request)).get("outcome", "")
         row = await service.set_outcome(
             briefing_id=briefing_id,
@@ -404,7 +404,7 @@ class BriefingsController(Controller):
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
-        for row in await service.briefings_for(incident_id):
+        for row in await queries.briefings_for(incident_id):
             writer.writerow(
                 [
                     csv_cell(v)
