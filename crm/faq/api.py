@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from crm.accounts.auth import requires
 from crm.audit.service import Actor
 from crm.errors import InvalidInput, PermissionDenied
-from crm.faq import search, service
+from crm.faq import queries, search, service
 from crm.faq.schemas import FaqCreate, FaqRead, FaqUpdate, SearchItem, SearchResults, faq_read
 from crm.web import sent_fields
 
@@ -21,9 +21,9 @@ MAX_QUERY = 500
 
 
 async def entry_read(entry_id: int, now: datetime) -> FaqRead:
-    entry = await service.get(entry_id)
+    entry = await queries.get(entry_id)
     due = service.review_due(entry, now=now, days=await service.review_days())
-    return faq_read(entry, await service.history(entry_id), review_due=due)
+    return faq_read(entry, await queries.history(entry_id), review_due=due)
 
 
 class FaqAPI(Controller):
@@ -83,7 +83,7 @@ class FaqAPI(Controller):
 
     @get("/faq/{entry_id:int}", summary="A FAQ entry with its change history")
     async def show(self, request: Request, now: datetime, entry_id: FromPath[int]) -> FaqRead:
-        entry = await service.get(entry_id)
+        entry = await queries.get(entry_id)
         if not service.may_see(entry, can_write=request.user.can("faq.write"), user_id=request.user.id):
             raise PermissionDenied("This entry is a draft that has not been approved yet.")
         return await entry_read(entry_id, now)

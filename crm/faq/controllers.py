@@ -59,7 +59,7 @@ def _can_write(request: Request) -> bool:
 
 async def _visible(request: Request, entry_id: int) -> dict:
     """The entry if this user may read it: 404 when missing, 403 for someone else's draft (agents, viewers)."""
-    entry = await service.get(entry_id)
+    entry = await queries.get(entry_id)
     if not service.may_see(entry, can_write=_can_write(request), user_id=request.user.id):
         raise PermissionDenied("This entry is a draft that has not been approved yet.")
     return entry
@@ -207,7 +207,7 @@ async def _entry_page(
         days=days,
         review_due=service.review_due(entry, now=now, days=days),
         alert=alert,
-        history=_history(await service.history(entry["id"]), names, zone),
+        history=_history(await queries.history(entry["id"]), names, zone),
         can_write=_can_write(request),
     )
 
@@ -321,14 +321,14 @@ class FaqController(Controller):
 
     @get("/faq/{entry_id:int}/edit", guards=[WRITE])
     async def edit(self, request: Request, entry_id: FromPath[int]) -> Template:
-        entry = await service.get(entry_id)
+        entry = await queries.get(entry_id)
         return await _form_page(request, values=_shown_entry(entry), errors={}, entry=entry)
 
     @post("/faq/{entry_id:int}/edit", guards=[WRITE])
     async def update(
         self, request: Request, now: datetime, actor: Actor, entry_id: FromPath[int]
     ) -> Template | Redirect:
-        entry = await service.get(entry_id)
+        entry = await queries.get(entry_id)
         values, shown, errors = _entry_form(await read_form(request), can_write=True)
         shown["incident_id"] = str(entry["incident"])
         try:
@@ -348,7 +348,7 @@ class FaqController(Controller):
     async def set_status(
         self, request: Request, zone: ZoneInfo, now: datetime, actor: Actor, entry_id: FromPath[int]
     ) -> Template | Redirect:
-        entry = await service.get(entry_id)
+        entry = await queries.get(entry_id)
         status = (await read_form(request)).get("status", "")
         try:
             await service.update_entry(

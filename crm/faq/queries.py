@@ -1,13 +1,39 @@
-"""Reads for the FAQ pages: an incident's entries, the public incidents, the tags in use."""
+"""Reads for the FAQ: one entry and its history, an incident's entries, the public incidents, the tags in use."""
 
 from __future__ import annotations
 
-from crm.faq.service import load
-from crm.faq.tables import FaqEntry
+import json
+
+from crm.errors import NotFound
+from crm.faq.tables import FaqEntry, FaqRevision
 from crm.incidents import queries as incidents
 from crm.incidents.tables import Incident
 
 MAX_TAGS_LISTED = 200
+
+
+def load(row: dict) -> dict:
+    """The row with its JSON decoded (JSON columns come back as text)."""
+    tags = row["tags"]
+    return {**row, "tags": json.loads(tags) if isinstance(tags, str) else tags}
+
+
+async def get_or_none(entry_id: int) -> dict | None:
+    row = await FaqEntry.select().where(FaqEntry.id == entry_id).first().run()
+    return load(row) if row else None
+
+
+async def get(entry_id: int) -> dict:
+    row = await get_or_none(entry_id)
+    if row is None:
+        raise NotFound(f"No FAQ entry with id {entry_id}.")
+    return row
+
+
+async def history(entry_id: int) -> list[dict]:
+    """The entry's revisions, oldest first."""
+    rows = await FaqRevision.select().where(FaqRevision.entry == entry_id).order_by(FaqRevision.id).run()
+    return [{**r, "changes": json.loads(r["changes"]) if isinstance(r["changes"], str) else r["changes"]} for r in rows]
 
 
 async def for_incident(incident_id: int, *, statuses: list[str]) -> list[dict]:

@@ -17,7 +17,7 @@ from typing import Any
 from crm import db, validation
 from crm.audit.service import Actor, record
 from crm.errors import InvalidInput, NotFound, PermissionDenied
-from crm.faq import search
+from crm.faq import queries, search
 from crm.faq.tables import FaqEntry, FaqRevision
 from crm.incidents.tables import Incident, TalkingPoints
 from crm.preferences import service as preferences
@@ -117,30 +117,6 @@ def review_due(entry: dict, *, now: datetime, days: int) -> bool:
     return (entry["reviewed_at"] or entry["created_at"]) <= due_before(now, days)
 
 
-def load(row: dict) -> dict:
-    """The row with its JSON decoded (JSON columns come back as text)."""
-    tags = row["tags"]
-    return {**row, "tags": json.loads(tags) if isinstance(tags, str) else tags}
-
-
-async def get_or_none(entry_id: int) -> dict | None:
-    row = await FaqEntry.select().where(FaqEntry.id == entry_id).first().run()
-    return load(row) if row else None
-
-
-async def get(entry_id: int) -> dict:
-    row = await get_or_none(entry_id)
-    if row is None:
-        raise NotFound(f"No FAQ entry with id {entry_id}.")
-    return row
-
-
-async def history(entry_id: int) -> list[dict]:
-    """The entry's revisions, oldest first."""
-    rows = await FaqRevision.select().where(FaqRevision.entry == entry_id).order_by(FaqRevision.id).run()
-    return [{**r, "changes": json.loads(r["changes"]) if isinstance(r["changes"], str) else r["changes"]} for r in rows]
-
-
 async def _locked(entry_id: int) -> dict:
     """The entry, its row locked until the transaction ends on PostgreSQL (SQLite's BEGIN IMMEDIATE already
     serialises writers)."""
@@ -150,7 +126,7 @@ async def _locked(entry_id: int) -> dict:
     row = await query.first().run()
     if row is None:
         raise NotFound(f"No FAQ entry with id {entry_id}.")
-    return load(row)
+    return queries.load(row)
 
 
 async def _check_talking_points(incident_id: int, version: int | None) -> None:
@@ -187,7 +163,7 @@ async def create_entry(
             incident=incident_id, author=actor.user_id, created_at=now, updated_at=now, **reviewed, **_stored(cleaned)
         )
         await row.save().run()
-        entry = await get(row.id)
+        entry = await queries.get(row.id)
         await search.reindex(entry)
         changes = {k: {"before": None, "after": entry[k]} for k in EDITABLE if entry.get(k) is not None}
         await (
@@ -227,7 +203,7 @@ async def update_entry(*, entry_id: int, values: dict[str, Any], actor: Actor, n
         if reviewed:
             update.update(reviewed_by=actor.user_id, reviewed_at=now)
         await FaqEntry.update(update).where(FaqEntry.id == entry_id).run()
-        entry = await get(entry_id)
+        entry = await queries.get(entry_id)
         await search.reindex(entry)
         changes = {k: {"before": before[k], "after": entry[k]} for k in changed}
         if reviewed:
