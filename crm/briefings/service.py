@@ -9,15 +9,12 @@ from crm import db, validation
 from crm.audit.service import Actor, record
 from crm.briefings import queries
 from crm.briefings.tables import Briefing, SuggestionFeedback
+from crm.briefings.vocab import CHANNELS, OUTCOMES, VERDICTS
 from crm.errors import Conflict, InvalidInput, NotFound
 from crm.incidents import service as incident_service
 from crm.incidents import talking_points
 from crm.members import queries as member_queries
 from crm.members.tables import Interaction
-
-CHANNELS = ["dm", "email", "phone", "in_person", "other"]
-OUTCOMES = ["sent", "acknowledged", "declined", "no_response", "helped"]
-VERDICTS = ["accepted", "skipped", "bad_fit"]
 
 # The reads live in queries.py. advocates_panel and the member timeline, which another branch is moving to
 # crm/pages, still call these four here: delete them once they call queries.

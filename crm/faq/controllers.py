@@ -21,6 +21,7 @@ from crm.audit.service import Actor
 from crm.errors import InvalidInput, NotFound, PermissionDenied
 from crm.faq import queries, search, service
 from crm.faq.api import MAX_QUERY
+from crm.faq.vocab import ACTION_LABELS, FIELD_LABELS, STATUSES
 from crm.forms import is_id, read_form, safe_next
 from crm.incidents import queries as incidents
 from crm.incidents.record import record_since
@@ -33,15 +34,6 @@ PUBLICISE = requires("faq.publicise", "put an incident's FAQ on the public page"
 
 SEARCH_LIMIT = 20
 ON = ("1", "on", "true", "yes")
-FIELD_LABELS = {
-    "question": "Question",
-    "answer": "Answer",
-    "tags": "Tags",
-    "status": "Status",
-    "talking_points_version": "Talking-points version",
-    "reviewed_at": "Reviewed",
-}
-ACTION_LABELS = {"create": "created", "update": "changed", "retire": "retired"}
 STATUS_FLASH = {
     "published": "Published: agents and search now use this answer.",
     "retired": "Retired: it no longer appears in search or on the public page.",
@@ -131,7 +123,7 @@ async def _form_page(
         errors=errors,
         entry=entry,
         incidents=await queries.incident_choices(),
-        statuses=service.STATUSES,
+        statuses=STATUSES,
         can_write=_can_write(request),
     )
 

@@ -19,10 +19,10 @@ from crm.audit.service import Actor, record
 from crm.errors import InvalidInput, NotFound, PermissionDenied
 from crm.faq import queries, search
 from crm.faq.tables import FaqEntry, FaqRevision
+from crm.faq.vocab import STATUSES
 from crm.incidents.tables import Incident, TalkingPoints
 from crm.preferences import service as preferences
 
-STATUSES = ["draft", "published", "retired"]
 MAX_QUESTION = 500
 MAX_ANSWER = 20_000
 MAX_TAGS = 20
