@@ -24,7 +24,7 @@ from crm.faq.api import MAX_QUERY
 from crm.faq.vocab import ACTION_LABELS, FIELD_LABELS, STATUSES
 from crm.forms import is_id, read_form, safe_next
 from crm.incidents import queries as incidents
-from crm.incidents.record import record_since
+from crm.incidents.track_record import record_since
 from crm.markdown import render
 from crm.web import page, redirect
 

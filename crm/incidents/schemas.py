@@ -7,7 +7,7 @@ from datetime import datetime
 from msgspec import UNSET, Struct, UnsetType
 
 from crm.incidents.queries import Clock
-from crm.incidents.record import RecordSince
+from crm.incidents.track_record import RecordSince
 from crm.members.vocab import Platform
 
 

@@ -33,7 +33,7 @@ from crm.faq import search
 from crm.faq import service as faq_service
 from crm.forms import is_id, parse_local, read_form
 from crm.incidents import queries as incident_queries
-from crm.incidents.record import RecordSince, record_since
+from crm.incidents.track_record import RecordSince, record_since
 from crm.markdown import render
 from crm.members import charts
 from crm.members.vocab import PLATFORMS

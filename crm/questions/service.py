@@ -29,9 +29,9 @@ from crm.errors import InvalidInput, NotFound
 from crm.faq import queries as faq_queries
 from crm.faq import search
 from crm.incidents import queries as incident_queries
-from crm.incidents.record import record_since
 from crm.incidents.service import CLOCK_SKEW
 from crm.incidents.tables import Incident
+from crm.incidents.track_record import record_since
 from crm.members import queries as member_queries
 from crm.members.service import handle_key
 from crm.members.vocab import PLATFORMS
