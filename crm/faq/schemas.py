@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from msgspec import UNSET, Struct, UnsetType
+
+from crm.faq.vocab import STATUSES, RevisionAction, Status
+from crm.web import one_of
 
 
 class FaqCreate(Struct, forbid_unknown_fields=True):
     question: str
     answer: str
     tags: list[str] = []
-    status: str = "draft"
+    # Any text reaches the service, which checks it with the other fields so that one answer names every bad field.
+    status: Annotated[str, one_of(STATUSES)] = "draft"
     talking_points_version: int | None = None
 
 
@@ -20,7 +24,7 @@ class FaqUpdate(Struct, forbid_unknown_fields=True):
     question: str | UnsetType = UNSET
     answer: str | UnsetType = UNSET
     tags: list[str] | UnsetType = UNSET
-    status: str | UnsetType = UNSET
+    status: Annotated[str | UnsetType, one_of(STATUSES)] = UNSET  # as in FaqCreate
     talking_points_version: int | None | UnsetType = UNSET
     reviewed: bool | UnsetType = UNSET  # true: "I checked this answer is still right" (reviewed by me, now)
 
@@ -28,7 +32,7 @@ class FaqUpdate(Struct, forbid_unknown_fields=True):
 class RevisionRead(Struct):
     at: datetime
     by_id: int | None
-    action: str
+    action: RevisionAction
     changes: dict[str, Any]  # field -> {"before", "after"}
 
 
@@ -38,7 +42,7 @@ class FaqRead(Struct):
     question: str
     answer: str  # Markdown source
     tags: list[str]
-    status: str
+    status: Status
     author_id: int | None
     created_at: datetime
     updated_at: datetime
@@ -59,7 +63,7 @@ class SearchItem(Struct):
     question: str
     answer: str  # Markdown source
     tags: list[str]
-    status: str  # published, or draft when drafts were asked for
+    status: Status  # published, or draft when drafts were asked for
     created_at: datetime
     reviewed_at: datetime | None
     snippet: str  # HTML: the escaped answer text with <mark>…</mark> around the matched words
