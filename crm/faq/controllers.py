@@ -20,7 +20,7 @@ from crm.accounts.auth import requires
 from crm.audit.service import Actor
 from crm.errors import InvalidInput, NotFound, PermissionDenied
 from crm.faq import queries, search, service
-from crm.faq.api import MAX_QUERY
+from crm.faq.schemas import search_params
 from crm.faq.vocab import ACTION_LABELS, FIELD_LABELS, STATUSES
 from crm.forms import is_id, read_form, safe_next
 from crm.incidents import queries as incidents
@@ -32,7 +32,6 @@ WRITE = requires("faq.write", "change FAQ entries")
 PROPOSE = requires("faq.propose", "propose FAQ entries")
 PUBLICISE = requires("faq.publicise", "put an incident's FAQ on the public page")
 
-SEARCH_LIMIT = 20
 ON = ("1", "on", "true", "yes")
 STATUS_FLASH = {
     "published": "Published: agents and search now use this answer.",
@@ -216,35 +215,29 @@ class FaqController(Controller):
         """Search (best first) or, with no words, browse the filtered entries (newest first)."""
         params = request.query_params
         can_write = _can_write(request)
-        q = params.get("q") or ""
-        tag = service.normal_tag(params.get("tag") or "")
         incident_raw = (params.get("incident_id") or "").strip()
-        # Drafts and the review-due list are for the people who publish; anyone else asking gets neither.
-        drafts = can_write and _flag(params.get("drafts"))
-        due_only = can_write and _flag(params.get("review_due"))
         errors: dict[str, str] = {}
-        if len(q) > MAX_QUERY:
-            errors["q"] = f"Use at most {MAX_QUERY} characters."
-        if len(tag) > service.MAX_TAG:
-            errors["tag"] = f"Tags have at most {service.MAX_TAG} characters."
-        incident_id = None
-        if incident_raw:
-            if is_id(incident_raw):
-                incident_id = int(incident_raw)
-            else:
-                errors["incident_id"] = "Choose an incident from the list."
+        asked = search_params(
+            errors,
+            q=params.get("q") or "",
+            incident_id=incident_raw,
+            tag=params.get("tag") or "",
+            # Drafts and the review-due list are for the people who publish; anyone else asking gets neither.
+            review_due=can_write and _flag(params.get("review_due")),
+            drafts=can_write and _flag(params.get("drafts")),
+        )
         days = await service.review_days()
         results: list[dict] = []
-        searching = bool(search.words(q))
+        searching = bool(search.words(asked.q))
         if not errors:
             filters = {
-                "incident_id": incident_id,
-                "tag": tag or None,
-                "include_drafts": drafts,
-                "due_before": service.due_before(now, days) if due_only else None,
-                "limit": SEARCH_LIMIT,
+                "incident_id": asked.incident_id,
+                "tag": asked.tag or None,
+                "include_drafts": asked.drafts,
+                "due_before": service.due_before(now, days) if asked.review_due else None,
+                "limit": asked.limit,
             }
-            results = await (search.search(q, **filters) if searching else search.browse(**filters))
+            results = await (search.search(asked.q, **filters) if searching else search.browse(**filters))
         items = [
             {**r, "answer_html": render(r["answer"]), "review_due": service.review_due(r, now=now, days=days)}
             for r in results
@@ -256,9 +249,15 @@ class FaqController(Controller):
             title="FAQ",
             items=items,
             errors=errors,
-            filters={"q": q, "tag": tag, "incident_id": incident_raw, "drafts": drafts, "review_due": due_only},
+            filters={
+                "q": asked.q,
+                "tag": asked.tag,
+                "incident_id": incident_raw,
+                "drafts": asked.drafts,
+                "review_due": asked.review_due,
+            },
             searching=searching,
-            filtered=bool(incident_raw or tag or due_only),
+            filtered=bool(incident_raw or asked.tag or asked.review_due),
             can_write=can_write,
             incidents=await queries.incident_choices(),
             tags=await queries.tags_in_use(include_drafts=can_write),

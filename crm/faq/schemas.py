@@ -7,7 +7,9 @@ from typing import Annotated, Any
 
 from msgspec import UNSET, Struct, UnsetType
 
+from crm.faq.service import MAX_TAG, normal_tag
 from crm.faq.vocab import STATUSES, RevisionAction, Status
+from crm.forms import is_id
 from crm.web import one_of
 
 
@@ -72,6 +74,50 @@ class SearchItem(Struct):
 
 class SearchResults(Struct):
     items: list[SearchItem]
+
+
+# ---- the search's parameters, the same for the search page and GET /api/v1/faq/search ----------------
+
+MAX_QUERY = 500
+SEARCH_LIMIT = 20  # the page's page size and the API's default
+MAX_SEARCH_LIMIT = 50
+
+
+class SearchParams(Struct):
+    q: str = ""
+    incident_id: int | None = None
+    tag: str = ""  # as stored (service.normal_tag); "" for any
+    review_due: bool = False
+    drafts: bool = False
+    limit: int = SEARCH_LIMIT
+
+
+def search_params(
+    errors: dict[str, str],
+    *,
+    q: str = "",
+    incident_id: int | str | None = None,
+    tag: str = "",
+    review_due: bool = False,
+    drafts: bool = False,
+    limit: int = SEARCH_LIMIT,
+) -> SearchParams:
+    """The parameters checked, with a message under each bad one's name in ``errors`` (the page shows it next to
+    the field, the API answers 422). ``incident_id`` may be the page's text; the API's is already a number."""
+    if len(q) > MAX_QUERY:
+        errors["q"] = f"Use at most {MAX_QUERY} characters."
+    tag = normal_tag(tag)
+    if len(tag) > MAX_TAG:
+        errors["tag"] = f"Tags have at most {MAX_TAG} characters."
+    if isinstance(incident_id, str):
+        text, incident_id = incident_id.strip(), None
+        if is_id(text):
+            incident_id = int(text)
+        elif text:
+            errors["incident_id"] = "Choose an incident from the list."
+    if not 1 <= limit <= MAX_SEARCH_LIMIT:
+        errors["limit"] = f"Between 1 and {MAX_SEARCH_LIMIT}."
+    return SearchParams(q=q, incident_id=incident_id, tag=tag, review_due=review_due, drafts=drafts, limit=limit)
 
 
 def faq_read(entry: dict, history: list[dict], *, review_due: bool = False) -> FaqRead:

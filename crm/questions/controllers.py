@@ -31,6 +31,7 @@ from crm.errors import InvalidInput, NotFound
 from crm.faq import queries as faq_queries
 from crm.faq import search
 from crm.faq import service as faq_service
+from crm.faq.schemas import MAX_QUERY
 from crm.forms import is_id, parse_local, read_form
 from crm.incidents import queries as incident_queries
 from crm.incidents.track_record import RecordSince, record_since
@@ -44,7 +45,6 @@ WRITE = requires("questions.write", "log or answer late questions")
 
 LIST_LIMIT = 100
 SEARCH_LIMIT = 5
-MAX_QUERY = 500
 FORM_FIELDS = ("text", "asker", "platform", "member_id", "asked_at", "url", "incident_id", "faq_id")
 
 
