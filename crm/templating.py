@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment
 
 from crm.settings import Settings
-from crm.thanks.vocab import CHANNEL_LABELS as THANKS_CHANNEL_LABELS
+from crm.thanks.vocab import CHANNEL_LABELS
 
 
 def configure_environment(env: Environment, settings: Settings) -> None:
@@ -22,4 +22,4 @@ def configure_environment(env: Environment, settings: Settings) -> None:
 
     env.filters["localtime"] = localtime
     env.globals["timezone_name"] = settings.timezone
-    env.globals["thanks_channel_labels"] = THANKS_CHANNEL_LABELS
+    env.globals["channel_labels"] = CHANNEL_LABELS  # briefings' and thanks' channels: one label each

@@ -7,14 +7,17 @@ import hashlib
 import hmac
 import logging
 import re
+from collections.abc import Iterable
 from enum import Enum
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.params import KwargDefinition
 from litestar.response import Redirect, Template
 
 from crm.errors import DomainError
@@ -116,7 +119,7 @@ def _error_page(request: Request, status: int, message: str) -> Response:
     return page(request, name, status_code=status, title=titles.get(status, "Error"), message=message)
 
 
-def _validation_fields(exc: ValidationException) -> dict[str, str]:
+def _validation_fields(request: Request, exc: ValidationException) -> dict[str, str]:
     """Field name -> message. msgspec names the body itself ("data") for unknown
     or missing fields and puts the field's name in the message instead."""
     fields: dict[str, str] = {}
@@ -128,8 +131,46 @@ def _validation_fields(exc: ValidationException) -> dict[str, str]:
         named = re.search(r"field `([^`]+)`", message)
         if key == "data" and named:
             key = named.group(1)
+        # msgspec says only "Invalid enum value 'x'": name the allowed values, as the services' checks do.
+        enum = message.startswith("Invalid enum value") and item.get("source") == "body"
+        if enum and (values := _allowed_values(request, key)):
+            message = f"Choose one of: {', '.join(values)}."
         fields[key] = message
     return fields
+
+
+def _allowed_values(request: Request, key: str) -> list[str] | None:
+    """The values of the Literal or Enum body field at ``key`` ("severity", "handles[0].platform"), in their
+    declared order, found in the handler's body type; None for any other field."""
+    handler = request.scope.get("route_handler")
+    data = getattr(handler, "parsed_data_field", None)
+    hint = data.annotation if data is not None else None
+    for name in re.sub(r"\[\d+\]", "", key).split("."):
+        hint = _named_type(hint)
+        if not (isinstance(hint, type) and issubclass(hint, msgspec.Struct)):
+            return None
+        hint = next((f.type for f in msgspec.structs.fields(hint) if f.encode_name == name), None)
+    hint = _named_type(hint)
+    if get_origin(hint) is Literal:
+        return [str(v) for v in get_args(hint)]
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return [str(m.value) for m in hint]
+    return None
+
+
+def _named_type(hint: Any) -> Any:
+    """Through Annotated constraints, lists and "or None"/"or unset" to the type that says what a value may be."""
+    while True:
+        origin = get_origin(hint)
+        if origin is Annotated or origin is list:
+            hint = get_args(hint)[0]
+        elif origin is Union or origin is UnionType:
+            kept = [a for a in get_args(hint) if a is not type(None) and a is not msgspec.UnsetType]
+            if len(kept) != 1:
+                return hint
+            hint = kept[0]
+        else:
+            return hint
 
 
 def handle_domain_error(request: Request, exc: DomainError) -> Response:
@@ -149,7 +190,7 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
     if status == 403 and message == CSRF_FAILED:
         message = "This form has expired or did not come from this site. Go back, reload the page and try again."
     if isinstance(exc, ValidationException):
-        fields = _validation_fields(exc)
+        fields = _validation_fields(request, exc)
         if wants_json(request):
             if fields:
                 return json_error(422, "invalid_input", "Some fields need attention.", fields)
@@ -197,6 +238,13 @@ EXCEPTION_HANDLERS = {
     HTTPException: handle_http_exception,
     Exception: handle_internal_error,
 }
+
+
+def one_of(values: Iterable[str]) -> KwargDefinition:
+    """For a text field that the service checks together with the other fields, so that one answer names every
+    bad field: ``Annotated[str, one_of(VALUES)]`` lists the values in the OpenAPI document while any text still
+    reaches the service. Fields that may be refused before the service use the vocabulary's Literal instead."""
+    return KwargDefinition(schema_extra={"enum": list(values)})
 
 
 def sent_fields(struct: msgspec.Struct) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import partial
 
 from crm.briefings.follow import BRIEFINGS
-from crm.briefings.service import briefings_of_member
+from crm.briefings.queries import briefings_of_member
 from crm.incidents.queries import exists as incident_exists
 from crm.members import follow, links, timeline
 from crm.questions.follow import LATE_QUESTIONS

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from msgspec import Struct
 
+from crm.members.vocab import State
+
 
 class HealthWarning(Struct):
     code: str  # asked_without_thanks | stay_in_touch | quiet_after_incident
@@ -37,7 +39,7 @@ class IncidentEffect(Struct):
 
 class HealthRead(Struct):
     member_id: int
-    state: str
+    state: State
     last_briefed_at: datetime | None
     last_thanked_at: datetime | None
     asks_12m: int

@@ -10,7 +10,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from crm.accounts.auth import requires
 from crm.audit.service import Actor
-from crm.briefings import service, suggestions
+from crm.briefings import queries, service, suggestions
 from crm.briefings.schemas import (
     BriefingCreate,
     BriefingRead,
@@ -42,7 +42,7 @@ class BriefingsAPI(Controller):
     ) -> SuggestionList:
         if not 1 <= limit <= 200:
             raise InvalidInput({"limit": "Between 1 and 200."})
-        incident = await service.incident_or_404(incident_id)
+        incident = await queries.incident_or_404(incident_id)
         ranking = await suggestions.rank(incident, now=now, include_excluded=include_excluded)
         items = [
             SuggestionRead(member_id=s.member_id, name=s.name, score=s.score, factors=s.factors, reasons=s.reasons)
@@ -111,12 +111,12 @@ class BriefingsAPI(Controller):
 
     @get("/incidents/{incident_id:int}/briefings", summary="Everyone briefed for this incident")
     async def briefings(self, incident_id: FromPath[int]) -> list[BriefingRead]:
-        await service.incident_or_404(incident_id)
-        return [briefing_read(r) for r in await service.briefings_for(incident_id)]
+        await queries.incident_or_404(incident_id)
+        return [briefing_read(r) for r in await queries.briefings_for(incident_id)]
 
     @get("/incidents/{incident_id:int}/rebrief", summary="Briefed on an older version: who needs an update")
     async def rebrief(self, incident_id: FromPath[int]) -> list[RebriefItem]:
-        await service.incident_or_404(incident_id)
+        await queries.incident_or_404(incident_id)
         return [
             RebriefItem(
                 member_id=r["member"],
@@ -125,5 +125,5 @@ class BriefingsAPI(Controller):
                 current_version=r["current_version"],
                 changes={k: [list(line) for line in v] for k, v in r["changes"].items()},
             )
-            for r in await service.rebrief_queue(incident_id)
+            for r in await queries.rebrief_queue(incident_id)
         ]

@@ -28,7 +28,8 @@ from crm import db
 from crm.accounts import queries as accounts_queries
 from crm.accounts.auth import requires
 from crm.audit.service import Actor
-from crm.briefings import service, suggestions
+from crm.briefings import queries, service, suggestions
+from crm.briefings.vocab import CHANNEL_LABELS, CHANNELS, FACTOR_LABELS, OUTCOME_LABELS, VERDICT_LABELS
 from crm.errors import Conflict, InvalidInput, NotFound
 from crm.forms import is_id, read_form
 from crm.incidents import talking_points
@@ -45,30 +46,6 @@ SUGGESTIONS_SHOWN = 25
 PANEL_SUGGESTIONS = 3
 MAX_AT_ONCE = 100
 WHY_MATCHES = 5
-CHANNEL_LABELS = {
-    "dm": "direct message",
-    "email": "email",
-    "phone": "phone",
-    "in_person": "in person",
-    "other": "other",
-}
-OUTCOME_LABELS = {
-    "sent": "sent",
-    "acknowledged": "acknowledged",
-    "declined": "declined",
-    "no_response": "no response",
-    "helped": "helped",
-}
-VERDICT_LABELS = {"accepted": "Accept", "skipped": "Skip", "bad_fit": "Not a good fit"}
-FACTOR_LABELS = {
-    "conversation": "Already in the conversation",
-    "engagement": "Engagement",
-    "regularity": "Regularity",
-    "relevance": "Relevant topics",
-    "reach": "Reach",
-    "goodwill": "Goodwill",
-    "tier": "Tier",
-}
 SECTION_LABELS = {"points": "Points to share", "avoid": "What not to say", "links": "Links"}
 CSV_COLUMNS = ("member_id", "member", "version", "channel", "briefed_by", "briefed_at", "outcome", "outcome_at", "note")
 
@@ -77,7 +54,7 @@ CSV_COLUMNS = ("member_id", "member", "version", "channel", "briefed_by", "brief
 
 
 async def _incident(incident_id: int) -> dict:
-    return await service.incident_or_404(incident_id)
+    return await queries.incident_or_404(incident_id)
 
 
 async def _user_names() -> dict[int, str]:
@@ -229,7 +206,7 @@ async def _suggestions_page(
         shown_limit=SUGGESTIONS_SHOWN,
         factor_rows=factor_rows,
         why=why,
-        channels=service.CHANNELS,
+        channels=CHANNELS,
         channel_labels=CHANNEL_LABELS,
         verdict_labels=VERDICT_LABELS,
         errors=errors or {},
@@ -313,8 +290,8 @@ class BriefingsController(Controller):
             errors["member_id"] = "Tick at least one member to brief."
         elif len(ids) > MAX_AT_ONCE:
             errors["member_id"] = f"Brief at most {MAX_AT_ONCE} members at once."
-        if channel not in service.CHANNELS:
-            errors["channel"] = f"Choose one of: {', '.join(service.CHANNELS)}."
+        if channel not in CHANNELS:
+            errors["channel"] = f"Choose one of: {', '.join(CHANNELS)}."
         if await talking_points.current(incident_id) is None:
             errors["form"] = "No talking points are approved for this incident yet: approve a version first."
         if errors:
@@ -363,7 +340,7 @@ class BriefingsController(Controller):
     @get("/incidents/{incident_id:int}/briefings/{briefing_id:int}")
     async def show_briefing(self, request: Request, incident_id: FromPath[int], briefing_id: FromPath[int]) -> Template:
         incident = await _incident(incident_id)
-        row = await service.get(briefing_id)
+        row = await queries.get(briefing_id)
         if row["incident"] != incident_id:
             raise NotFound(f"Incident {incident_id} has no briefing {briefing_id}.")
         item = await _result_item(row, incident, await _user_names())
@@ -381,7 +358,7 @@ class BriefingsController(Controller):
 
     @post("/briefings/{briefing_id:int}/outcome", guards=[WRITE])
     async def outcome(self, request: Request, now: datetime, actor: Actor, briefing_id: FromPath[int]) -> Redirect:
-        before = await service.get(briefing_id)
+        before = await queries.get(briefing_id)
         outcome = (await read_form(request)).get("outcome", "")
         row = await service.set_outcome(
             briefing_id=briefing_id,
@@ -404,7 +381,7 @@ class BriefingsController(Controller):
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
-        for row in await service.briefings_for(incident_id):
+        for row in await queries.briefings_for(incident_id):
             writer.writerow(
                 [
                     csv_cell(v)

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from msgspec import UNSET, Struct, UnsetType
 
+from crm.briefings.vocab import Channel, ExclusionReason, Outcome, Verdict
+
 
 class SuggestionRead(Struct):
     member_id: int
@@ -17,7 +19,7 @@ class SuggestionRead(Struct):
 
 class ExclusionRead(Struct):
     member_id: int
-    reason: str
+    reason: ExclusionReason
 
 
 class SuggestionList(Struct):
@@ -26,17 +28,17 @@ class SuggestionList(Struct):
 
 
 class FeedbackRequest(Struct, forbid_unknown_fields=True):
-    verdict: str
+    verdict: Verdict
 
 
 class BriefingCreate(Struct, forbid_unknown_fields=True):
     member_id: int
-    channel: str
+    channel: Channel
     note: str = ""
 
 
 class BriefingUpdate(Struct, forbid_unknown_fields=True):
-    outcome: str
+    outcome: Outcome
     evidence_interaction_ids: list[int] | None = None
 
 
@@ -45,11 +47,11 @@ class BriefingRead(Struct):
     member_id: int
     incident_id: int
     talking_points_version: int
-    channel: str
+    channel: Channel
     note: str
     briefed_at: datetime
     briefed_by_id: int | None
-    outcome: str
+    outcome: Outcome
     evidence_interaction_ids: list[int]
     message: str
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from crm.briefings.tables import Briefing, SuggestionFeedback
+from crm.briefings.vocab import EXCLUSION_REASONS
 from crm.incidents import talking_points
 from crm.members import engagement
 from crm.members import queries as member_queries
@@ -39,15 +40,6 @@ WEIGHTS = {
 }
 TIER_BOOST = {"champion": 1.0, "advocate": 0.5, "member": 0.0}
 CANDIDATES_BY_SCORE = 300
-EXCLUSION_REASONS = {
-    "do_not_contact": "Marked do-not-contact.",
-    "no_consent": "No recorded consent to be contacted privately.",
-    "already_briefed": "Already briefed on the current talking points.",
-    "fatigue": "Briefed for {n} other incidents in the last 30 days.",
-    "critic": "Critical of this incident ({n} negative interactions linked to it).",
-    "deleted": "Deleted, merged or erased.",
-    "skipped": "Skipped for this incident ({verdict}).",
-}
 
 
 @dataclass

@@ -10,20 +10,27 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from crm.accounts.auth import requires
 from crm.audit.service import Actor
 from crm.errors import InvalidInput, PermissionDenied
-from crm.faq import search, service
-from crm.faq.schemas import FaqCreate, FaqRead, FaqUpdate, SearchItem, SearchResults, faq_read
+from crm.faq import queries, search, service
+from crm.faq.schemas import (
+    SEARCH_LIMIT,
+    FaqCreate,
+    FaqRead,
+    FaqUpdate,
+    SearchItem,
+    SearchResults,
+    faq_read,
+    search_params,
+)
 from crm.web import sent_fields
 
 WRITE = requires("faq.write", "change FAQ entries")
 PROPOSE = requires("faq.propose", "propose FAQ entries")
-MAX_LIMIT = 50
-MAX_QUERY = 500
 
 
 async def entry_read(entry_id: int, now: datetime) -> FaqRead:
-    entry = await service.get(entry_id)
+    entry = await queries.get(entry_id)
     due = service.review_due(entry, now=now, days=await service.review_days())
-    return faq_read(entry, await service.history(entry_id), review_due=due)
+    return faq_read(entry, await queries.history(entry_id), review_due=due)
 
 
 class FaqAPI(Controller):
@@ -60,30 +67,31 @@ class FaqAPI(Controller):
         incident_id: FromQuery[int | None] = None,
         tag: FromQuery[str] = "",
         review_due: FromQuery[bool] = False,
-        limit: FromQuery[int] = 20,
+        limit: FromQuery[int] = SEARCH_LIMIT,
         drafts: FromQuery[bool] = False,
     ) -> SearchResults:
-        errors = {}
-        if len(q) > MAX_QUERY:
-            errors["q"] = f"Use at most {MAX_QUERY} characters."
-        tag = service.normal_tag(tag)
-        if len(tag) > service.MAX_TAG:
-            errors["tag"] = f"Tags have at most {service.MAX_TAG} characters."
-        if not 1 <= limit <= MAX_LIMIT:
-            errors["limit"] = f"Between 1 and {MAX_LIMIT}."
+        errors: dict[str, str] = {}
+        asked = search_params(
+            errors, q=q, incident_id=incident_id, tag=tag, review_due=review_due, drafts=drafts, limit=limit
+        )
         if errors:
             raise InvalidInput(errors)
-        if drafts and not request.user.can("faq.write"):
+        if asked.drafts and not request.user.can("faq.write"):
             raise PermissionDenied("Only managers and admins see draft FAQ entries.")
-        due = service.due_before(now, await service.review_days()) if review_due else None
+        due = service.due_before(now, await service.review_days()) if asked.review_due else None
         rows = await search.search(
-            q, incident_id=incident_id, tag=tag or None, include_drafts=drafts, due_before=due, limit=limit
+            asked.q,
+            incident_id=asked.incident_id,
+            tag=asked.tag or None,
+            include_drafts=asked.drafts,
+            due_before=due,
+            limit=asked.limit,
         )
         return SearchResults(items=[SearchItem(**r) for r in rows])
 
     @get("/faq/{entry_id:int}", summary="A FAQ entry with its change history")
     async def show(self, request: Request, now: datetime, entry_id: FromPath[int]) -> FaqRead:
-        entry = await service.get(entry_id)
+        entry = await queries.get(entry_id)
         if not service.may_see(entry, can_write=request.user.can("faq.write"), user_id=request.user.id):
             raise PermissionDenied("This entry is a draft that has not been approved yet.")
         return await entry_read(entry_id, now)

@@ -20,10 +20,11 @@ from crm.accounts.auth import requires
 from crm.audit.service import Actor
 from crm.errors import InvalidInput, NotFound, PermissionDenied
 from crm.faq import queries, search, service
-from crm.faq.api import MAX_QUERY
+from crm.faq.schemas import search_params
+from crm.faq.vocab import ACTION_LABELS, FIELD_LABELS, STATUSES
 from crm.forms import is_id, read_form, safe_next
 from crm.incidents import queries as incidents
-from crm.incidents.record import record_since
+from crm.incidents.track_record import record_since
 from crm.markdown import render
 from crm.web import page, redirect
 
@@ -31,17 +32,7 @@ WRITE = requires("faq.write", "change FAQ entries")
 PROPOSE = requires("faq.propose", "propose FAQ entries")
 PUBLICISE = requires("faq.publicise", "put an incident's FAQ on the public page")
 
-SEARCH_LIMIT = 20
 ON = ("1", "on", "true", "yes")
-FIELD_LABELS = {
-    "question": "Question",
-    "answer": "Answer",
-    "tags": "Tags",
-    "status": "Status",
-    "talking_points_version": "Talking-points version",
-    "reviewed_at": "Reviewed",
-}
-ACTION_LABELS = {"create": "created", "update": "changed", "retire": "retired"}
 STATUS_FLASH = {
     "published": "Published: agents and search now use this answer.",
     "retired": "Retired: it no longer appears in search or on the public page.",
@@ -59,7 +50,7 @@ def _can_write(request: Request) -> bool:
 
 async def _visible(request: Request, entry_id: int) -> dict:
     """The entry if this user may read it: 404 when missing, 403 for someone else's draft (agents, viewers)."""
-    entry = await service.get(entry_id)
+    entry = await queries.get(entry_id)
     if not service.may_see(entry, can_write=_can_write(request), user_id=request.user.id):
         raise PermissionDenied("This entry is a draft that has not been approved yet.")
     return entry
@@ -131,7 +122,7 @@ async def _form_page(
         errors=errors,
         entry=entry,
         incidents=await queries.incident_choices(),
-        statuses=service.STATUSES,
+        statuses=STATUSES,
         can_write=_can_write(request),
     )
 
@@ -207,7 +198,7 @@ async def _entry_page(
         days=days,
         review_due=service.review_due(entry, now=now, days=days),
         alert=alert,
-        history=_history(await service.history(entry["id"]), names, zone),
+        history=_history(await queries.history(entry["id"]), names, zone),
         can_write=_can_write(request),
     )
 
@@ -224,35 +215,29 @@ class FaqController(Controller):
         """Search (best first) or, with no words, browse the filtered entries (newest first)."""
         params = request.query_params
         can_write = _can_write(request)
-        q = params.get("q") or ""
-        tag = service.normal_tag(params.get("tag") or "")
         incident_raw = (params.get("incident_id") or "").strip()
-        # Drafts and the review-due list are for the people who publish; anyone else asking gets neither.
-        drafts = can_write and _flag(params.get("drafts"))
-        due_only = can_write and _flag(params.get("review_due"))
         errors: dict[str, str] = {}
-        if len(q) > MAX_QUERY:
-            errors["q"] = f"Use at most {MAX_QUERY} characters."
-        if len(tag) > service.MAX_TAG:
-            errors["tag"] = f"Tags have at most {service.MAX_TAG} characters."
-        incident_id = None
-        if incident_raw:
-            if is_id(incident_raw):
-                incident_id = int(incident_raw)
-            else:
-                errors["incident_id"] = "Choose an incident from the list."
+        asked = search_params(
+            errors,
+            q=params.get("q") or "",
+            incident_id=incident_raw,
+            tag=params.get("tag") or "",
+            # Drafts and the review-due list are for the people who publish; anyone else asking gets neither.
+            review_due=can_write and _flag(params.get("review_due")),
+            drafts=can_write and _flag(params.get("drafts")),
+        )
         days = await service.review_days()
         results: list[dict] = []
-        searching = bool(search.words(q))
+        searching = bool(search.words(asked.q))
         if not errors:
             filters = {
-                "incident_id": incident_id,
-                "tag": tag or None,
-                "include_drafts": drafts,
-                "due_before": service.due_before(now, days) if due_only else None,
-                "limit": SEARCH_LIMIT,
+                "incident_id": asked.incident_id,
+                "tag": asked.tag or None,
+                "include_drafts": asked.drafts,
+                "due_before": service.due_before(now, days) if asked.review_due else None,
+                "limit": asked.limit,
             }
-            results = await (search.search(q, **filters) if searching else search.browse(**filters))
+            results = await (search.search(asked.q, **filters) if searching else search.browse(**filters))
         items = [
             {**r, "answer_html": render(r["answer"]), "review_due": service.review_due(r, now=now, days=days)}
             for r in results
@@ -264,9 +249,15 @@ class FaqController(Controller):
             title="FAQ",
             items=items,
             errors=errors,
-            filters={"q": q, "tag": tag, "incident_id": incident_raw, "drafts": drafts, "review_due": due_only},
+            filters={
+                "q": asked.q,
+                "tag": asked.tag,
+                "incident_id": incident_raw,
+                "drafts": asked.drafts,
+                "review_due": asked.review_due,
+            },
             searching=searching,
-            filtered=bool(incident_raw or tag or due_only),
+            filtered=bool(incident_raw or asked.tag or asked.review_due),
             can_write=can_write,
             incidents=await queries.incident_choices(),
             tags=await queries.tags_in_use(include_drafts=can_write),
@@ -321,14 +312,14 @@ class FaqController(Controller):
 
     @get("/faq/{entry_id:int}/edit", guards=[WRITE])
     async def edit(self, request: Request, entry_id: FromPath[int]) -> Template:
-        entry = await service.get(entry_id)
+        entry = await queries.get(entry_id)
         return await _form_page(request, values=_shown_entry(entry), errors={}, entry=entry)
 
     @post("/faq/{entry_id:int}/edit", guards=[WRITE])
     async def update(
         self, request: Request, now: datetime, actor: Actor, entry_id: FromPath[int]
     ) -> Template | Redirect:
-        entry = await service.get(entry_id)
+        entry = await queries.get(entry_id)
         values, shown, errors = _entry_form(await read_form(request), can_write=True)
         shown["incident_id"] = str(entry["incident"])
         try:
@@ -348,7 +339,7 @@ class FaqController(Controller):
     async def set_status(
         self, request: Request, zone: ZoneInfo, now: datetime, actor: Actor, entry_id: FromPath[int]
     ) -> Template | Redirect:
-        entry = await service.get(entry_id)
+        entry = await queries.get(entry_id)
         status = (await read_form(request)).get("status", "")
         try:
             await service.update_entry(

@@ -1,12 +1,35 @@
-"""Reads for the FAQ pages: an incident's entries, the public incidents, the tags in use."""
+"""Reads for the FAQ: one entry and its history, an incident's entries, the public incidents, the tags in use."""
 
 from __future__ import annotations
 
-from crm.faq.tables import FaqEntry
+from crm.errors import NotFound
+from crm.faq.tables import FaqEntry, FaqRevision
 from crm.incidents import queries as incidents
 from crm.incidents.tables import Incident
 
 MAX_TAGS_LISTED = 200
+
+
+async def get_or_none(entry_id: int) -> dict | None:
+    return await FaqEntry.select().where(FaqEntry.id == entry_id).output(load_json=True).first().run()
+
+
+async def get(entry_id: int) -> dict:
+    row = await get_or_none(entry_id)
+    if row is None:
+        raise NotFound(f"No FAQ entry with id {entry_id}.")
+    return row
+
+
+async def history(entry_id: int) -> list[dict]:
+    """The entry's revisions, oldest first."""
+    return (
+        await FaqRevision.select()
+        .where(FaqRevision.entry == entry_id)
+        .order_by(FaqRevision.id)
+        .output(load_json=True)
+        .run()
+    )
 
 
 async def for_incident(incident_id: int, *, statuses: list[str]) -> list[dict]:

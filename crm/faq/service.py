@@ -17,12 +17,12 @@ from typing import Any
 from crm import db, validation
 from crm.audit.service import Actor, log_change
 from crm.errors import InvalidInput, NotFound, PermissionDenied
-from crm.faq import search
+from crm.faq import queries, search
 from crm.faq.tables import FaqEntry, FaqRevision
+from crm.faq.vocab import STATUSES
 from crm.incidents.tables import Incident, TalkingPoints
 from crm.preferences import queries as preferences
 
-STATUSES = ["draft", "published", "retired"]
 MAX_QUESTION = 500
 MAX_ANSWER = 20_000
 MAX_TAGS = 20
@@ -117,28 +117,6 @@ def review_due(entry: dict, *, now: datetime, days: int) -> bool:
     return (entry["reviewed_at"] or entry["created_at"]) <= due_before(now, days)
 
 
-async def get_or_none(entry_id: int) -> dict | None:
-    return await FaqEntry.select().where(FaqEntry.id == entry_id).output(load_json=True).first().run()
-
-
-async def get(entry_id: int) -> dict:
-    row = await get_or_none(entry_id)
-    if row is None:
-        raise NotFound(f"No FAQ entry with id {entry_id}.")
-    return row
-
-
-async def history(entry_id: int) -> list[dict]:
-    """The entry's revisions, oldest first."""
-    return (
-        await FaqRevision.select()
-        .where(FaqRevision.entry == entry_id)
-        .order_by(FaqRevision.id)
-        .output(load_json=True)
-        .run()
-    )
-
-
 async def _locked(entry_id: int) -> dict:
     """The entry, its row locked until the transaction ends on PostgreSQL (SQLite's BEGIN IMMEDIATE already
     serialises writers)."""
@@ -185,7 +163,7 @@ async def create_entry(
             incident=incident_id, author=actor.user_id, created_at=now, updated_at=now, **reviewed, **_stored(cleaned)
         )
         await row.save().run()
-        entry = await get(row.id)
+        entry = await queries.get(row.id)
         await search.reindex(entry)
         changes = {k: {"before": None, "after": entry[k]} for k in EDITABLE if entry.get(k) is not None}
         await (
@@ -225,7 +203,7 @@ async def update_entry(*, entry_id: int, values: dict[str, Any], actor: Actor, n
         if reviewed:
             update.update(reviewed_by=actor.user_id, reviewed_at=now)
         await FaqEntry.update(update).where(FaqEntry.id == entry_id).run()
-        entry = await get(entry_id)
+        entry = await queries.get(entry_id)
         await search.reindex(entry)
         changes = {k: {"before": before[k], "after": entry[k]} for k in changed}
         if reviewed:

@@ -14,7 +14,6 @@ from crm.accounts.auth import requires
 from crm.audit.service import Actor
 from crm.errors import InvalidInput, NotFound
 from crm.incidents import queries, service, talking_points
-from crm.incidents.record import record_since
 from crm.incidents.schemas import (
     FreezeStatus,
     IncidentCreate,
@@ -26,6 +25,7 @@ from crm.incidents.schemas import (
     TransitionRequest,
     talking_points_read,
 )
+from crm.incidents.track_record import record_since
 from crm.incidents.vocab import SEVERITIES, STATUSES
 from crm.web import sent_fields
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from msgspec import UNSET, Struct, UnsetType
 
 from crm.incidents.queries import Clock
-from crm.incidents.record import RecordSince
+from crm.incidents.track_record import RecordSince
+from crm.incidents.vocab import STATUSES, Severity, Status, TalkingPointStatus
 from crm.members.vocab import Platform
+from crm.web import one_of
 
 
 class IncidentCreate(Struct, forbid_unknown_fields=True):
     title: str
-    severity: str
+    severity: Severity
     summary: str = ""
     topics: list[str] = []
     platforms: list[Platform] = []
@@ -25,7 +28,7 @@ class IncidentCreate(Struct, forbid_unknown_fields=True):
 class IncidentUpdate(Struct, forbid_unknown_fields=True):
     title: str | UnsetType = UNSET
     summary: str | UnsetType = UNSET
-    severity: str | UnsetType = UNSET
+    severity: Severity | UnsetType = UNSET
     topics: list[str] | UnsetType = UNSET
     platforms: list[Platform] | UnsetType = UNSET
     links: list[str] | UnsetType = UNSET
@@ -41,10 +44,10 @@ class IncidentRead(Struct):
     id: int
     title: str
     summary: str
-    severity: str
-    status: str
+    severity: Severity
+    status: Status
     topics: list[str]
-    platforms: list[str]
+    platforms: list[Platform]
     links: list[str]
     owner_id: int | None
     freeze_promotion: bool
@@ -54,7 +57,9 @@ class IncidentRead(Struct):
 
 
 class TransitionRequest(Struct, forbid_unknown_fields=True):
-    to: str
+    # Any text reaches the service: a move the workflow does not allow, to a status or not, is a 409 naming the
+    # moves that are allowed.
+    to: Annotated[str, one_of(STATUSES)]
 
 
 class LinkRequest(Struct, forbid_unknown_fields=True):
@@ -70,7 +75,7 @@ class TalkingPointsCreate(Struct, forbid_unknown_fields=True):
 class TalkingPointsRead(Struct):
     incident_id: int
     version: int
-    status: str
+    status: TalkingPointStatus
     points: list[str]
     avoid: list[str]
     links: list[str]

@@ -7,7 +7,7 @@ from datetime import datetime
 from msgspec import UNSET, Struct, UnsetType
 
 from crm.members.engagement import Engagement
-from crm.members.vocab import Kind, Platform, Sentiment, Tier
+from crm.members.vocab import Kind, Platform, Sentiment, State, Tier
 
 
 class HandleIn(Struct, forbid_unknown_fields=True):
@@ -18,7 +18,7 @@ class HandleIn(Struct, forbid_unknown_fields=True):
 
 
 class HandleRead(Struct):
-    platform: str
+    platform: Platform
     handle: str
     followers: int | None
     url: str | None
@@ -61,7 +61,7 @@ class MemberRead(Struct):
     id: int
     name: str
     email: str | None
-    tier: str
+    tier: Tier
     topics: list[str]
     handles: list[HandleRead]
     location: str
@@ -81,12 +81,12 @@ class MemberListItem(Struct):
     id: int
     name: str
     email: str | None
-    tier: str
+    tier: Tier
     reach: int
     score: float
     interactions_total: int
     last_interaction_at: datetime | None
-    state: str
+    state: State
 
 
 class MemberPage(Struct):
@@ -116,10 +116,10 @@ class InteractionCreate(Struct, forbid_unknown_fields=True):
 class InteractionRead(Struct):
     id: int
     member_id: int
-    platform: str
-    kind: str
+    platform: Platform
+    kind: Kind
     occurred_at: datetime
-    sentiment: str
+    sentiment: Sentiment
     text: str
     url: str | None
     external_id: str | None

@@ -12,7 +12,7 @@ from crm.accounts.auth import requires
 from crm.audit.service import Actor
 from crm.errors import InvalidInput
 from crm.faq.schemas import SearchItem
-from crm.incidents.record import Record, record
+from crm.incidents.track_record import Record, since_last_incident
 from crm.questions import queries, service
 from crm.questions.schemas import (
     LateQuestionAnswer,
@@ -96,4 +96,4 @@ class LateQuestionsAPI(Controller):
 
     @get("/record", summary="Our record: when the last incident of any kind was detected, and how many days ago")
     async def our_record(self, request: Request, now: datetime) -> Record:
-        return await record(now=now)
+        return await since_last_incident(now=now)

@@ -28,11 +28,13 @@ from crm import db
 from crm.accounts.auth import requires
 from crm.audit.service import Actor
 from crm.errors import InvalidInput, NotFound
+from crm.faq import queries as faq_queries
 from crm.faq import search
 from crm.faq import service as faq_service
+from crm.faq.schemas import MAX_QUERY
 from crm.forms import is_id, parse_local, read_form
 from crm.incidents import queries as incident_queries
-from crm.incidents.record import RecordSince, record_since
+from crm.incidents.track_record import RecordSince, record_since
 from crm.markdown import render
 from crm.members import charts
 from crm.members.vocab import PLATFORMS
@@ -43,7 +45,6 @@ WRITE = requires("questions.write", "log or answer late questions")
 
 LIST_LIMIT = 100
 SEARCH_LIMIT = 5
-MAX_QUERY = 500
 FORM_FIELDS = ("text", "asker", "platform", "member_id", "asked_at", "url", "incident_id", "faq_id")
 
 
@@ -152,7 +153,7 @@ async def _stored_suggestions(question: dict, request: Request) -> tuple[list[di
     withdrawn since (see _withdrawn); ones deleted since are left out."""
     entries, withdrawn = [], []
     for entry_id in question["suggested"]:
-        entry = await faq_service.get_or_none(entry_id)
+        entry = await faq_queries.get_or_none(entry_id)
         if entry is None:
             continue
         if entry["status"] == "published":
@@ -167,7 +168,7 @@ async def _published(rows: list[dict], exclude: list[int], limit: int) -> list[d
     found = []
     for row in rows:
         if row["id"] not in exclude:
-            entry = await faq_service.get_or_none(row["id"])
+            entry = await faq_queries.get_or_none(row["id"])
             if entry is not None and entry["status"] == "published":
                 found.append({**entry, "snippet": row["snippet"]})
     return found[:limit]
@@ -203,7 +204,7 @@ async def _question_page(
     )
     q = (request.query_params.get("q") or "").strip()
     found = await _search_again(q, shown + [e["id"] for e in related]) if q else []
-    answered = await faq_service.get_or_none(question["faq"]) if question["faq"] else None
+    answered = await faq_queries.get_or_none(question["faq"]) if question["faq"] else None
     return page(
         request,
         "questions/show.html",

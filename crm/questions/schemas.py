@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from msgspec import UNSET, Struct, UnsetType
 
 from crm.faq.schemas import SearchItem
+from crm.members.vocab import PLATFORMS, Platform
+from crm.web import one_of
 
 
 class LateQuestionCreate(Struct, forbid_unknown_fields=True):
     text: str
-    platform: str = "other"  # one of crm/members/vocab.py PLATFORMS (checked by the service, naming the field)
+    # Any text reaches the service, which checks it with the other fields so that one answer names every bad field.
+    platform: Annotated[str, one_of(PLATFORMS)] = "other"
     asker: str = ""  # the handle or name as given; a known handle on `platform` links the member
     member_id: int | None = None
     asked_at: datetime | None = None  # default: now; with a time zone offset; not in the future
@@ -30,7 +34,7 @@ class LateQuestionAnswer(Struct, forbid_unknown_fields=True):
 class LateQuestionRead(Struct):
     id: int
     text: str
-    platform: str
+    platform: Platform
     asker: str
     member_id: int | None
     asked_at: datetime

@@ -26,12 +26,12 @@ from zoneinfo import ZoneInfo
 from crm import db, validation
 from crm.audit.service import Actor, log_change
 from crm.errors import InvalidInput, NotFound
+from crm.faq import queries as faq_queries
 from crm.faq import search
-from crm.faq import service as faq_service
 from crm.incidents import queries as incident_queries
-from crm.incidents.record import record_since
 from crm.incidents.service import CLOCK_SKEW
 from crm.incidents.tables import Incident
+from crm.incidents.track_record import record_since
 from crm.members import queries as member_queries
 from crm.members.service import handle_key
 from crm.members.vocab import PLATFORMS
@@ -180,7 +180,7 @@ async def published_entry(faq_id: Any) -> dict:
     entry_id = _id(faq_id, "faq_id", errors)
     if errors:
         raise InvalidInput(errors)
-    entry = await faq_service.get_or_none(entry_id)
+    entry = await faq_queries.get_or_none(entry_id)
     if entry is None:
         raise InvalidInput({"faq_id": f"No FAQ entry with id {entry_id}."})
     if entry["status"] == "draft":

@@ -6,10 +6,12 @@ from datetime import datetime
 
 from msgspec import Struct
 
+from crm.thanks.vocab import Channel
+
 
 class ThankYouCreate(Struct, forbid_unknown_fields=True):
     member_id: int
-    channel: str
+    channel: Channel
     incident_id: int | None = None
     briefing_id: int | None = None
     message: str = ""  # empty: the channel's template, filled in
@@ -26,7 +28,7 @@ class ThankYouRead(Struct):
     incident_id: int | None
     incident_title: str | None
     briefing_id: int | None
-    channel: str
+    channel: Channel
     message: str
     gift: str
     gift_value: float | None

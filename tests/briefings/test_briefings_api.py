@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from crm.audit.tables import AuditEntry
-from crm.briefings import service
+from crm.briefings import queries
 from crm.briefings.tables import Briefing
 from tests.conftest import START, error
 
@@ -226,7 +226,7 @@ async def test_outcomes_and_their_evidence(world, users):
         r = await world.api.patch(url, json=payload, headers=world.h)
         assert r.status_code == 422, payload
         assert set(error(r)["fields"]) == {field}
-    assert (await service.get(briefing["id"]))["outcome"] == "acknowledged"  # nothing changed
+    assert (await queries.get(briefing["id"]))["outcome"] == "acknowledged"  # nothing changed
     r = await world.api.patch("/api/v1/briefings/9999", json={"outcome": "helped"}, headers=world.h)
     assert r.status_code == 404 and error(r)["code"] == "not_found"
 
@@ -249,7 +249,7 @@ async def test_agents_and_viewers_only_read(world):
             r = await world.api.get(f"/api/v1/incidents/{iid}/{path}", headers=world.auth[who])
             assert r.status_code == 200, (who, path, r.text)
     assert await Briefing.count().run() == 1
-    assert (await service.get(briefing["id"]))["outcome"] == "sent"
+    assert (await queries.get(briefing["id"]))["outcome"] == "sent"
     # alice (admin) may brief too
     await world.approve(iid, [*POINTS, "More."])
     assert (await world.brief(iid, ann, who="alice")).status_code == 201
@@ -260,8 +260,8 @@ async def test_figures(world, clock):
     quiet = await world.incident("Quiet one", detected_at=START)
     members = [await world.member(name) for name in ("Ann", "Bea", "Cal", "Dee")]
     await world.approve(iid, POINTS)
-    incident = await service.incident_or_404(iid)
-    assert await service.figures(incident) == {
+    incident = await queries.incident_or_404(iid)
+    assert await queries.figures(incident) == {
         "briefed": 0,
         "acknowledged": 0,
         "helped": 0,
@@ -276,10 +276,10 @@ async def test_figures(world, clock):
     clock.advance(hours=1)
     await world.approve(iid, [*POINTS, "New."])
     await world.briefed(iid, members[1])  # re-briefed: still one member, and still helped
-    assert await service.figures(incident) == {
+    assert await queries.figures(incident) == {
         "briefed": 4,
         "acknowledged": 2,
         "helped": 1,
         "seconds_to_first_briefing": 2 * 3600 + 15 * 60,
     }
-    assert (await service.figures(await service.incident_or_404(quiet)))["briefed"] == 0
+    assert (await queries.figures(await queries.incident_or_404(quiet)))["briefed"] == 0

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from crm import db
 from crm.audit.service import Actor
-from crm.faq import search, service
+from crm.faq import queries, search, service
 from crm.faq.tables import FaqEntry
 from crm.incidents import service as incidents
 from tests.conftest import START
@@ -179,7 +179,7 @@ async def test_it_rolls_the_index_back_with_a_failed_write(incident):
     with pytest.raises(RuntimeError):
         async with db.transaction():
             await FaqEntry.update({FaqEntry.question: "Can I get a voucher?"}).where(FaqEntry.id == entry["id"]).run()
-            await search.reindex({**await service.get(entry["id"])})
+            await search.reindex({**await queries.get(entry["id"])})
             raise RuntimeError("boom")
     assert await ids("refund") == [entry["id"]] and await ids("voucher") == []
 

@@ -1,6 +1,6 @@
-""" "Our record since" (playbook step 6): how long since an incident was resolved, whether anything similar
-has happened since, and a sentence support can paste into a late answer. Also the global "days since the
-last incident of any kind".
+"""Our track record. "Our record since" (playbook step 6): how long since an incident was resolved, whether
+anything similar has happened since, and a sentence support can paste into a late answer. Also the global "days
+since the last incident of any kind".
 
 Similar means: detected after this incident was resolved and sharing one of its topics (an incident without
 topics counts every later incident as similar, since we cannot tell). Days are whole days elapsed (24 h)."""
@@ -27,6 +27,8 @@ class RecordSince(Struct):
 
 
 class Record(Struct):
+    """GET /api/v1/record (the name the OpenAPI document has always given it)."""
+
     last_incident_at: datetime | None
     days_since_last_incident: int | None
 
@@ -84,7 +86,7 @@ async def record_since(incident: dict, *, now: datetime, zone: ZoneInfo) -> Reco
     )
 
 
-async def record(*, now: datetime) -> Record:
+async def since_last_incident(*, now: datetime) -> Record:
     row = await Incident.select(Incident.detected_at).order_by(Incident.detected_at, ascending=False).first().run()
     if row is None:
         return Record(last_incident_at=None, days_since_last_incident=None)

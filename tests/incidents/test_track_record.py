@@ -1,5 +1,5 @@
-""" "Our record since" (crm/incidents/record.py): the sentence for a resolved incident, whole days exact at the
-day boundaries, which later incidents count as similar, and the global days since the last incident. Both
+""" "Our record since" (crm/incidents/track_record.py): the sentence for a resolved incident, whole days exact at
+the day boundaries, which later incidents count as similar, and the global days since the last incident. Both
 engines."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from crm.audit.service import Actor
 from crm.incidents import queries, service
-from crm.incidents.record import record, record_since
+from crm.incidents.track_record import record_since, since_last_incident
 
 UTC_ZONE = ZoneInfo("UTC")
 ACTOR = Actor.system("test")
@@ -122,7 +122,7 @@ async def test_a_reopened_incident_is_not_resolved(engine):
 
 
 async def test_the_global_record_without_incidents_is_empty(engine):
-    result = await record(now=RESOLVED)
+    result = await since_last_incident(now=RESOLVED)
     assert result.last_incident_at is None and result.days_since_last_incident is None
 
 
@@ -131,9 +131,9 @@ async def test_the_global_record_counts_from_the_latest_detection(engine):
     latest = RESOLVED + timedelta(days=3)
     await incident(topics=("wifi",), detected_at=latest, title="Wi-Fi joke")
     await incident(topics=("x",), detected_at=DETECTED - timedelta(days=1), title="Old")
-    result = await record(now=latest + timedelta(days=9, hours=23, minutes=59))
+    result = await since_last_incident(now=latest + timedelta(days=9, hours=23, minutes=59))
     assert result.last_incident_at == latest and result.days_since_last_incident == 9
-    assert (await record(now=latest + timedelta(days=10))).days_since_last_incident == 10
+    assert (await since_last_incident(now=latest + timedelta(days=10))).days_since_last_incident == 10
 
 
 async def test_the_api_counts_days_with_the_apps_clock(client, auth, clock):
