@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from crm.formatting import plural
 from crm.preferences.service import PREFERENCES
 from crm.thanks.tables import ThankYou
 
@@ -80,8 +81,7 @@ def _due_days(raw: Any) -> int:
 
 
 def _count(n: int, kind: str) -> str:
-    one, many = KIND_WORDS.get(kind, (kind, kind + "s"))
-    return f"{n} {one if n == 1 else many}"
+    return plural(n, *KIND_WORDS.get(kind, (kind, kind + "s")))
 
 
 def reason(
@@ -99,7 +99,7 @@ def reason(
     if len(replies) == 1:
         n, kind = replies[0]
         one, many = KIND_WORDS.get(kind, (kind, kind + "s"))
-        parts.append(f"{n} supportive {one if n == 1 else many}")
+        parts.append(plural(n, f"supportive {one}", f"supportive {many}"))
     elif replies:
         total = sum(n for n, _ in replies)
         parts.append(f"{total} supportive interactions ({', '.join(_count(n, k) for n, k in replies)})")
