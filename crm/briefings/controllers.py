@@ -24,7 +24,6 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from crm import db
 from crm.accounts import queries as accounts_queries
 from crm.accounts.auth import requires
 from crm.audit.service import Actor
@@ -36,7 +35,6 @@ from crm.incidents.controllers import duration
 from crm.incidents.vocab import OPEN_STATUSES
 from crm.members import queries as member_queries
 from crm.members.controllers import csv_cell
-from crm.members.tables import Member
 from crm.web import page, redirect
 
 WRITE = requires("briefings.write", "brief members")
@@ -157,16 +155,9 @@ async def _find_members(text: str) -> list[dict]:
         member_id = int(text.lstrip("#"))
         if member_id > 2**62:
             return []
-        row = await Member.select(Member.id, Member.name).where(Member.id == member_id).first().run()
+        row = await member_queries.member_name(member_id)
         return [row or {"id": member_id, "name": f"member {member_id}"}]
-    name = Member.name.like(f"%{text}%") if db.is_sqlite() else Member.name.ilike(f"%{text}%")
-    return (
-        await Member.select(Member.id, Member.name)
-        .where(name & member_queries.LIVE)
-        .order_by(Member.name)
-        .limit(WHY_MATCHES + 1)
-        .run()
-    )
+    return await member_queries.live_named_like(text, WHY_MATCHES + 1)
 
 
 async def _why(incident: dict, text: str, ranking: suggestions.Ranking, now: datetime) -> dict[str, Any]:
@@ -336,7 +327,7 @@ class BriefingsController(Controller):
                     request, incident, errors=exc.fields, values=values, status_code=exc.status_code, now=now
                 )
             except (Conflict, NotFound) as exc:
-                member = await Member.select(Member.name).where(Member.id == member_id).first().run()
+                member = await member_queries.member_name(member_id)
                 refused.append(
                     {
                         "member_id": member_id,
@@ -389,7 +380,7 @@ class BriefingsController(Controller):
             actor=actor,
             now=now,
         )
-        member = await Member.select(Member.name).where(Member.id == row["member"]).first().run()
+        member = await member_queries.member_name(row["member"])
         name = member["name"] if member else f"member {row['member']}"
         return redirect(
             request,

@@ -24,7 +24,6 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from crm import db
 from crm.accounts.auth import requires
 from crm.audit.service import Actor
 from crm.errors import InvalidInput, NotFound
@@ -309,16 +308,8 @@ class QuestionsController(Controller):
                 except InvalidInput as exc:
                     errors = {**exc.fields, **errors}
                 raise InvalidInput(errors)
-            async with db.transaction():  # logged and, when an answer was picked while typing, answered at once
-                question, suggestions = await service.log_question(values=values, actor=actor, now=now)
-                if values["faq_id"] is not None:
-                    await service.answer_question(
-                        question_id=question["id"],
-                        values={"faq_id": values["faq_id"]},
-                        actor=actor,
-                        now=now,
-                        zone=zone,
-                    )
+            # Logged and, when an answer was picked while typing, answered at once.
+            question, suggestions = await service.log_and_answer(values=values, actor=actor, now=now, zone=zone)
         except InvalidInput as exc:
             shown = {key: form.get(key, "") for key in FORM_FIELDS}
             return await _new_page(

@@ -24,7 +24,7 @@ from litestar.response import Redirect, Template
 
 from crm.accounts.auth import requires
 from crm.audit.service import Actor
-from crm.briefings.tables import Briefing
+from crm.briefings import queries as briefing_queries
 from crm.errors import Conflict, InvalidInput, NotFound
 from crm.forms import is_id, parse_local, read_form, safe_next
 from crm.incidents import queries as incident_queries
@@ -102,17 +102,6 @@ def _link_id(raw: str | None, what: str) -> int | None:
     return int(raw)
 
 
-async def _member_briefing(member_id: int, briefing_id: int, incident_id: int | None) -> dict | None:
-    """The briefing only when it is this member's (and this incident's, when one is chosen): the form never shows
-    someone else's briefing, whatever id was posted."""
-    query = Briefing.select(
-        Briefing.id, Briefing.incident, Briefing.version, Briefing.briefed_at, Briefing.outcome
-    ).where((Briefing.id == briefing_id) & (Briefing.member == member_id))
-    if incident_id is not None:
-        query = query.where(Briefing.incident == incident_id)
-    return await query.first().run()
-
-
 def _optional_id(raw: str | None, field: str, errors: dict[str, str]) -> int | None:
     raw = (raw or "").strip()
     if not raw:
@@ -169,7 +158,7 @@ async def _form_page(
             incidents.append(chosen)
     briefing = None
     if is_id(values.get("briefing_id") or ""):
-        briefing = await _member_briefing(member["id"], int(values["briefing_id"]), incident_id)
+        briefing = await briefing_queries.briefing_of_member(member["id"], int(values["briefing_id"]), incident_id)
     bodies = await service.templates()
     title = chosen["title"] if chosen else None
     rendered = {
@@ -269,7 +258,7 @@ class ThanksController(Controller):
         incident_id = _link_id(params.get("incident_id"), "incident")
         briefing_id = _link_id(params.get("briefing_id"), "briefing")
         if briefing_id is not None:
-            briefing = await _member_briefing(member["id"], briefing_id, incident_id)
+            briefing = await briefing_queries.briefing_of_member(member["id"], briefing_id, incident_id)
             if briefing is None:
                 raise NotFound(
                     f"{member['name']} has no briefing {briefing_id}"
