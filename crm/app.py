@@ -32,9 +32,12 @@ from crm.faq.controllers import FaqController, PublicFaqController
 from crm.health import healthz
 from crm.incidents.api import IncidentsAPI
 from crm.incidents.controllers import IncidentsController
+from crm.incidents.interactions_controllers import InteractionsController
 from crm.incidents.queries import freezing_incidents
+from crm.incidents.talking_points_controllers import TalkingPointsController
 from crm.members.api import MembersAPI
 from crm.members.controllers import MembersController
+from crm.pages.incident import IncidentPageController
 from crm.preferences.controllers import SettingsController
 from crm.questions.api import LateQuestionsAPI
 from crm.questions.controllers import QuestionsController
@@ -61,6 +64,9 @@ ROUTES = [
     MembersController,
     IncidentsAPI,
     IncidentsController,
+    IncidentPageController,
+    TalkingPointsController,
+    InteractionsController,
     SettingsController,
     BriefingsAPI,
     BriefingsController,

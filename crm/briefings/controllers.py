@@ -1,8 +1,7 @@
 """HTML pages for briefing advocates during an incident (playbook step 5).
 
-- The incident page's "Advocates" section (``advocates_panel``, included by ``templates/incidents/show.html``):
-  figures, the top suggestions, who was briefed with their outcome (one select + button per row), the re-brief
-  queue with what changed, the CSV export.
+- The incident page's "Advocates" section is panels.py; from it, the CSV export of who was briefed
+  (``GET /incidents/{id}/briefings.csv``) and each row's outcome (``POST /briefings/{id}/outcome``) are here.
 - ``GET /incidents/{id}/suggestions``: the ranked suggestions, each with its reasons and factor contributions,
   checkboxes and one form to brief the ticked members at once, Accept / Skip / Not a good fit per suggestion, and
   "Why is X not suggested?". The note is free text, so this lives on its own page (the incident page reloads).
@@ -28,35 +27,21 @@ from crm.accounts import queries as accounts_queries
 from crm.accounts.auth import requires
 from crm.audit.service import Actor
 from crm.briefings import service, suggestions
+from crm.briefings.vocab import CHANNEL_LABELS, OUTCOME_LABELS
 from crm.errors import Conflict, InvalidInput, NotFound
+from crm.formatting import csv_cell
 from crm.forms import is_id, read_form
+from crm.incidents import queries as incident_queries
 from crm.incidents import talking_points
-from crm.incidents.controllers import duration
 from crm.incidents.vocab import OPEN_STATUSES
 from crm.members import queries as member_queries
-from crm.members.controllers import csv_cell
 from crm.web import page, redirect
 
 WRITE = requires("briefings.write", "brief members")
 
 SUGGESTIONS_SHOWN = 25
-PANEL_SUGGESTIONS = 3
 MAX_AT_ONCE = 100
 WHY_MATCHES = 5
-CHANNEL_LABELS = {
-    "dm": "direct message",
-    "email": "email",
-    "phone": "phone",
-    "in_person": "in person",
-    "other": "other",
-}
-OUTCOME_LABELS = {
-    "sent": "sent",
-    "acknowledged": "acknowledged",
-    "declined": "declined",
-    "no_response": "no response",
-    "helped": "helped",
-}
 VERDICT_LABELS = {"accepted": "Accept", "skipped": "Skip", "bad_fit": "Not a good fit"}
 FACTOR_LABELS = {
     "conversation": "Already in the conversation",
@@ -67,19 +52,10 @@ FACTOR_LABELS = {
     "goodwill": "Goodwill",
     "tier": "Tier",
 }
-SECTION_LABELS = {"points": "Points to share", "avoid": "What not to say", "links": "Links"}
 CSV_COLUMNS = ("member_id", "member", "version", "channel", "briefed_by", "briefed_at", "outcome", "outcome_at", "note")
 
 
 # ---- helpers -------------------------------------------------------------------------------------
-
-
-async def _incident(incident_id: int) -> dict:
-    return await service.incident_or_404(incident_id)
-
-
-async def _user_names() -> dict[int, str]:
-    return {u["id"]: u["name"] for u in await accounts_queries.list_users()}
 
 
 def _utc_iso(at: datetime | None) -> str:
@@ -91,16 +67,6 @@ def _utc_iso(at: datetime | None) -> str:
 def factor_rows(factors: dict[str, float]) -> list[tuple[str, float]]:
     """(label, contribution), biggest first; the zero ones last."""
     return sorted(((FACTOR_LABELS.get(k, k), v) for k, v in factors.items()), key=lambda kv: -kv[1])
-
-
-def changed_lines(changes: dict[str, list]) -> list[dict]:
-    """Only the added and removed lines of a talking-points diff, per section."""
-    out = []
-    for section, lines in changes.items():
-        changed = [(sign, line) for sign, line in lines if sign in ("+", "-")]
-        if changed:
-            out.append({"section": SECTION_LABELS.get(section, section), "lines": changed})
-    return out
 
 
 def mailto(email: str | None, subject: str, body: str) -> str:
@@ -115,35 +81,6 @@ def _preferred_handle(member: dict, incident: dict) -> dict | None:
     return next((h for h in handles if h["platform"] in incident["platforms"]), None) or (
         handles[0] if handles else None
     )
-
-
-async def advocates_panel(incident: dict, now: datetime) -> dict[str, Any]:
-    """What the incident page's "Advocates" section shows."""
-    rows = await service.briefings_for(incident["id"])
-    figures = await service.figures(incident)
-    queue = await service.rebrief_queue(incident["id"])
-    current = await talking_points.current(incident["id"])
-    top: list = []
-    total = 0
-    if incident["status"] in OPEN_STATUSES:
-        ranking = await suggestions.rank(incident, now=now)
-        top, total = ranking.items[:PANEL_SUGGESTIONS], len(ranking.items)
-    return {
-        "figures": {
-            **figures,
-            "first_briefing": duration(figures["seconds_to_first_briefing"])
-            if figures["seconds_to_first_briefing"] is not None
-            else None,
-        },
-        "briefings": list(reversed(rows)),
-        "queue": [{**r, "changed": changed_lines(r["changes"])} for r in queue],
-        "current": current,
-        "top": top,
-        "total": total,
-        "outcomes": service.OUTCOMES,
-        "outcome_labels": OUTCOME_LABELS,
-        "channel_labels": CHANNEL_LABELS,
-    }
 
 
 async def _find_members(text: str) -> list[dict]:
@@ -259,14 +196,14 @@ class BriefingsController(Controller):
 
     @get("/incidents/{incident_id:int}/suggestions")
     async def suggestions_page(self, request: Request, now: datetime, incident_id: FromPath[int]) -> Template:
-        incident = await _incident(incident_id)
+        incident = await incident_queries.incident_or_404(incident_id)
         return await _suggestions_page(request, incident, now=now)
 
     @post("/incidents/{incident_id:int}/suggestions/{member_id:int}/feedback", guards=[WRITE])
     async def feedback(
         self, request: Request, now: datetime, actor: Actor, incident_id: FromPath[int], member_id: FromPath[int]
     ) -> Redirect:
-        await _incident(incident_id)
+        await incident_queries.incident_or_404(incident_id)
         member = await member_queries.get_member(member_id)
         if member is None:
             raise NotFound(f"No member with id {member_id}.")
@@ -287,7 +224,7 @@ class BriefingsController(Controller):
 
     @post("/incidents/{incident_id:int}/briefings", guards=[WRITE])
     async def brief(self, request: Request, now: datetime, actor: Actor, incident_id: FromPath[int]) -> Template:
-        incident = await _incident(incident_id)
+        incident = await incident_queries.incident_or_404(incident_id)
         form_data = await request.form()
         raw = [v.strip() for v in form_data.getall("member_id", []) if isinstance(v, str)]
         form = await read_form(request)
@@ -336,7 +273,7 @@ class BriefingsController(Controller):
                         "reason": exc.fields.get("member_id", ""),
                     }
                 )
-        names = await _user_names()
+        names = await accounts_queries.user_names()
         items = [await _result_item(row, incident, names) for row in briefed]
         return page(
             request,
@@ -353,11 +290,11 @@ class BriefingsController(Controller):
 
     @get("/incidents/{incident_id:int}/briefings/{briefing_id:int}")
     async def show_briefing(self, request: Request, incident_id: FromPath[int], briefing_id: FromPath[int]) -> Template:
-        incident = await _incident(incident_id)
+        incident = await incident_queries.incident_or_404(incident_id)
         row = await service.get(briefing_id)
         if row["incident"] != incident_id:
             raise NotFound(f"Incident {incident_id} has no briefing {briefing_id}.")
-        item = await _result_item(row, incident, await _user_names())
+        item = await _result_item(row, incident, await accounts_queries.user_names())
         return page(
             request,
             "briefings/result.html",
@@ -390,8 +327,8 @@ class BriefingsController(Controller):
 
     @get("/incidents/{incident_id:int}/briefings.csv")
     async def export_csv(self, request: Request, now: datetime, incident_id: FromPath[int]) -> Response:
-        await _incident(incident_id)
-        names = await _user_names()
+        await incident_queries.incident_or_404(incident_id)
+        names = await accounts_queries.user_names()
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)

@@ -1,6 +1,7 @@
 """HTML pages for the incident FAQ: the search page (the agents' main screen), an entry with its history, the
-propose/write and edit forms, publish/retire/mark-reviewed buttons, the incident page's FAQ section with the
-"show on the public FAQ" switch, and the public FAQ pages (no sign-in, no personal data).
+propose/write and edit forms, publish/retire/mark-reviewed buttons, the "show on the public FAQ" switch of the
+incident page's FAQ section (the section itself is panels.py), and the public FAQ pages (no sign-in, no personal
+data).
 
 The same services as the JSON API; answers are shown as HTML only through crm.markdown.render, and the only
 other markup we mark safe is search.py's snippet (escaped text plus our own <mark> tags)."""
@@ -21,7 +22,7 @@ from crm.audit.service import Actor
 from crm.errors import InvalidInput, NotFound, PermissionDenied
 from crm.faq import queries, search, service
 from crm.faq.api import MAX_QUERY
-from crm.forms import is_id, read_form, safe_next
+from crm.forms import is_id, is_on, read_form, safe_next
 from crm.incidents import queries as incidents
 from crm.incidents.record import record_since
 from crm.markdown import render
@@ -32,7 +33,6 @@ PROPOSE = requires("faq.propose", "propose FAQ entries")
 PUBLICISE = requires("faq.publicise", "put an incident's FAQ on the public page")
 
 SEARCH_LIMIT = 20
-ON = ("1", "on", "true", "yes")
 FIELD_LABELS = {
     "question": "Question",
     "answer": "Answer",
@@ -49,10 +49,6 @@ STATUS_FLASH = {
 }
 
 
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in ON
-
-
 def _can_write(request: Request) -> bool:
     return request.user.can("faq.write")
 
@@ -63,32 +59,6 @@ async def _visible(request: Request, entry_id: int) -> dict:
     if not service.may_see(entry, can_write=_can_write(request), user_id=request.user.id):
         raise PermissionDenied("This entry is a draft that has not been approved yet.")
     return entry
-
-
-async def _names() -> dict[int, str]:
-    return {u["id"]: u["name"] for u in await accounts_queries.list_users()}
-
-
-# ---- the incident page's FAQ section (called from crm/incidents/controllers.py) ---------------------
-
-
-async def faq_panel(incident: dict, user: Any, now: datetime) -> dict[str, Any]:
-    """The incident's entries (published; drafts for managers, and an agent's own proposals), and what the
-    viewer may do here."""
-    can_write = user.can("faq.write")
-    entries = await queries.for_incident(
-        incident["id"], statuses=["published", "draft"] if can_write else ["published"]
-    )
-    if not can_write:
-        entries = sorted(entries + await queries.drafts_by(incident["id"], user.id), key=lambda e: e["id"])
-    days = await service.review_days()
-    return {
-        "entries": [{**e, "review_due": service.review_due(e, now=now, days=days)} for e in entries],
-        "public": bool(incident["faq_public"]),
-        "can_write": can_write,
-        "can_propose": user.can("faq.propose"),
-        "can_publicise": user.can("faq.publicise"),
-    }
 
 
 # ---- forms ---------------------------------------------------------------------------------------
@@ -193,7 +163,7 @@ async def _entry_page(
     request: Request, entry: dict, *, alert: str | None = None, status_code: int = 200, now: datetime, zone: ZoneInfo
 ) -> Template:
     days = await service.review_days()
-    names = await _names()
+    names = await accounts_queries.user_names()
     incident = await incidents.snapshot(entry["incident"])
     return page(
         request,
@@ -228,8 +198,8 @@ class FaqController(Controller):
         tag = service.normal_tag(params.get("tag") or "")
         incident_raw = (params.get("incident_id") or "").strip()
         # Drafts and the review-due list are for the people who publish; anyone else asking gets neither.
-        drafts = can_write and _flag(params.get("drafts"))
-        due_only = can_write and _flag(params.get("review_due"))
+        drafts = can_write and is_on(params.get("drafts"))
+        due_only = can_write and is_on(params.get("review_due"))
         errors: dict[str, str] = {}
         if len(q) > MAX_QUERY:
             errors["q"] = f"Use at most {MAX_QUERY} characters."
@@ -382,7 +352,7 @@ class FaqController(Controller):
 
     @post("/incidents/{incident_id:int}/faq/public", guards=[PUBLICISE])
     async def set_public(self, request: Request, now: datetime, actor: Actor, incident_id: FromPath[int]) -> Redirect:
-        public = _flag((await read_form(request)).get("public"))
+        public = is_on((await read_form(request)).get("public"))
         await service.set_public(
             incident_id=incident_id,
             public=public,
