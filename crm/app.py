@@ -38,6 +38,7 @@ from crm.incidents.talking_points_controllers import TalkingPointsController
 from crm.members.api import MembersAPI
 from crm.members.controllers import MembersController
 from crm.pages.incident import IncidentPageController
+from crm.pages.member import MemberPageController
 from crm.preferences.controllers import SettingsController
 from crm.questions.api import LateQuestionsAPI
 from crm.questions.controllers import QuestionsController
@@ -62,6 +63,7 @@ ROUTES = [
     AccountsAPI,
     MembersAPI,
     MembersController,
+    MemberPageController,
     IncidentsAPI,
     IncidentsController,
     IncidentPageController,

@@ -226,7 +226,7 @@ async def briefings_of_member(
     member_id: int, *, since: datetime | None = None, before: datetime | None = None
 ) -> list[dict]:
     """A member's briefings, newest first; ``since <= briefed_at < before`` when given (the member timeline's
-    window, crm/members/timeline.py)."""
+    window, crm/pages/timeline.py)."""
     query = Briefing.select(
         *Briefing.all_columns(),
         Briefing.incident.title.as_alias("incident_title"),

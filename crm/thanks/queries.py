@@ -194,7 +194,7 @@ async def thanks_of_member(
     member_id: int, *, since: datetime | None = None, before: datetime | None = None
 ) -> list[dict]:
     """A member's thank-yous, newest first (the member timeline and the API); ``since <= sent_at < before`` when
-    given (the timeline's window, crm/members/timeline.py)."""
+    given (the timeline's window, crm/pages/timeline.py)."""
     query = ThankYou.select(*_columns()).where((ThankYou.member == member_id) & ThankYou.deleted_at.is_null())
     if since is not None:
         query = query.where(ThankYou.sent_at >= since)

@@ -6,8 +6,8 @@ shows every other event with ``oldest <= at < upper``: the first page has no upp
 last page no lower bound (everything older too). The pages' windows meet end to end, so each event lands on
 exactly one page, and none is lost when interactions are few or absent (then the one page holds everything).
 
-The later domains are imported inside ``page`` (as crm/members/erasure.py does) so the members package does not
-depend on them at import time."""
+It lives here, above the domains, because the events come from four of them: members keeps only the query of its
+own interactions."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from crm.briefings.service import briefings_of_member
 from crm.members import queries
+from crm.questions.queries import of_member as questions_of_member
+from crm.thanks.queries import thanks_of_member
 
 # Among events at the same instant: interactions first (as the oldest page boundary is one), then by kind.
 KIND_ORDER = {"interaction": 3, "briefing": 2, "thanks": 1, "question": 0}
@@ -36,10 +39,6 @@ async def page(
 ) -> tuple[list[Event], str | None]:
     """One page of the member's timeline, newest first, and the cursor of the next (older) page or None.
     Raises ValueError (or TypeError, KeyError) for a cursor we did not make, as queries.timeline does."""
-    from crm.briefings.service import briefings_of_member
-    from crm.questions.queries import of_member as questions_of_member
-    from crm.thanks.queries import thanks_of_member
-
     interactions, older = await queries.timeline(member_id, cursor=cursor, limit=limit)
     upper = queries.decode_cursor(cursor, "last_interaction")[0] if cursor else None
     lower = interactions[-1]["occurred_at"] if older else None
