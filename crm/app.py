@@ -25,7 +25,6 @@ from crm.audit.controllers import AuditController
 from crm.briefings.api import BriefingsAPI
 from crm.briefings.controllers import BriefingsController
 from crm.clock import Clock, utc_now
-from crm.dashboard.controllers import DashboardController
 from crm.dependencies import DEPENDENCIES
 from crm.faq.api import FaqAPI
 from crm.faq.controllers import FaqController, PublicFaqController
@@ -37,6 +36,7 @@ from crm.incidents.queries import freezing_incidents
 from crm.incidents.talking_points_controllers import TalkingPointsController
 from crm.members.api import MembersAPI
 from crm.members.controllers import MembersController
+from crm.pages.dashboard import DashboardController
 from crm.pages.incident import IncidentPageController
 from crm.pages.member import MemberPageController
 from crm.preferences.controllers import SettingsController

@@ -1,4 +1,5 @@
-"""The dashboard."""
+"""The dashboard (/): open incidents with their response clock, thank-yous due, and advocates and champions
+going quiet."""
 
 from __future__ import annotations
 
