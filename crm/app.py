@@ -27,7 +27,8 @@ from crm.briefings.controllers import BriefingsController
 from crm.clock import Clock, utc_now
 from crm.dependencies import DEPENDENCIES
 from crm.faq.api import FaqAPI
-from crm.faq.controllers import FaqController, PublicFaqController
+from crm.faq.controllers import FaqController
+from crm.faq.public_controllers import PublicFaqController
 from crm.health import healthz
 from crm.incidents.api import IncidentsAPI
 from crm.incidents.controllers import IncidentsController

@@ -1,7 +1,7 @@
 """HTML pages for the incident FAQ: the search page (the agents' main screen), an entry with its history, the
 propose/write and edit forms, publish/retire/mark-reviewed buttons, the "show on the public FAQ" switch of the
-incident page's FAQ section (the section itself is panels.py), and the public FAQ pages (no sign-in, no personal
-data).
+incident page's FAQ section (the section itself is panels.py). The public FAQ pages (no sign-in, no personal data)
+are public_controllers.py.
 
 The same services as the JSON API; answers are shown as HTML only through crm.markdown.render, and the only
 other markup we mark safe is search.py's snippet (escaped text plus our own <mark> tags)."""
@@ -24,7 +24,6 @@ from crm.faq import queries, search, service
 from crm.faq.api import MAX_QUERY
 from crm.forms import is_id, is_on, read_form, safe_next
 from crm.incidents import queries as incidents
-from crm.incidents.record import record_since
 from crm.markdown import render
 from crm.web import page, redirect
 
@@ -363,42 +362,3 @@ class FaqController(Controller):
             "Its published answers are now on the public FAQ page." if public else "Removed from the public FAQ page."
         )
         return redirect(request, f"/incidents/{incident_id}#faq", flash=flash)
-
-
-class PublicFaqController(Controller):
-    """No sign-in: only incidents a manager marked public, only published entries, no names of anyone."""
-
-    path = "/public/faq"
-    include_in_schema = False
-
-    @get("/", opt={"public": True})
-    async def index(self, request: Request, now: datetime, zone: ZoneInfo) -> Template:
-        shown = await queries.public_incidents()
-        entries = await queries.published_for([i["id"] for i in shown])
-        sections = [
-            await _public_section(request, i, entries[i["id"]], now=now, zone=zone) for i in shown if entries[i["id"]]
-        ]
-        return page(request, "faq/public_index.html", title="Questions and answers", sections=sections, user=None)
-
-    @get("/{incident_id:int}", opt={"public": True})
-    async def show(self, request: Request, now: datetime, zone: ZoneInfo, incident_id: FromPath[int]) -> Template:
-        incident = await queries.public_incident(incident_id)
-        if incident is None:
-            raise NotFound("There is no public FAQ for this incident.")
-        entries = (await queries.published_for([incident_id]))[incident_id]
-        section = await _public_section(request, incident, entries, now=now, zone=zone)
-        return page(request, "faq/public_show.html", title=incident["title"], section=section, user=None)
-
-
-async def _public_section(
-    request: Request, incident: dict, entries: list[dict], *, now: datetime, zone: ZoneInfo
-) -> dict[str, Any]:
-    """Only what the public may see: the title, the date, the record-since sentence, the answers."""
-    since = await record_since(incident, now=now, zone=zone)
-    return {
-        "id": incident["id"],
-        "title": incident["title"],
-        "detected_at": incident["detected_at"],
-        "sentence": since.sentence,
-        "entries": [{"id": e["id"], "question": e["question"], "answer_html": render(e["answer"])} for e in entries],
-    }
