@@ -25,16 +25,21 @@ from crm.audit.controllers import AuditController
 from crm.briefings.api import BriefingsAPI
 from crm.briefings.controllers import BriefingsController
 from crm.clock import Clock, utc_now
-from crm.dashboard.controllers import DashboardController
 from crm.dependencies import DEPENDENCIES
 from crm.faq.api import FaqAPI
-from crm.faq.controllers import FaqController, PublicFaqController
+from crm.faq.controllers import FaqController
+from crm.faq.public_controllers import PublicFaqController
 from crm.health import healthz
 from crm.incidents.api import IncidentsAPI
 from crm.incidents.controllers import IncidentsController
+from crm.incidents.interactions_controllers import InteractionsController
 from crm.incidents.queries import freezing_incidents
+from crm.incidents.talking_points_controllers import TalkingPointsController
 from crm.members.api import MembersAPI
 from crm.members.controllers import MembersController
+from crm.pages.dashboard import DashboardController
+from crm.pages.incident import IncidentPageController
+from crm.pages.member import MemberPageController
 from crm.preferences.controllers import SettingsController
 from crm.questions.api import LateQuestionsAPI
 from crm.questions.controllers import QuestionsController
@@ -59,8 +64,12 @@ ROUTES = [
     AccountsAPI,
     MembersAPI,
     MembersController,
+    MemberPageController,
     IncidentsAPI,
     IncidentsController,
+    IncidentPageController,
+    TalkingPointsController,
+    InteractionsController,
     SettingsController,
     BriefingsAPI,
     BriefingsController,

@@ -81,3 +81,36 @@ def parse_local(raw: str | None, zone: ZoneInfo, field: str, errors: dict[str, s
 def local_zone(request: Request) -> ZoneInfo:
     """The zone the CRM shows times in (CRM_TIMEZONE); times are stored in UTC."""
     return ZoneInfo(request.app.state.settings.timezone)
+
+
+# Two rules for yes/no fields, kept apart because they disagree on odd values ("no", "x"): a checkbox is ticked
+# unless it says one of OFF_WORDS (the member and interaction forms); a switch or filter is on only when it says
+# one of ON_WORDS (the FAQ's filters and its public switch).
+OFF_WORDS = ("", "0", "off", "false")
+ON_WORDS = ("1", "on", "true", "yes")
+
+
+def checked(form: dict[str, str], name: str) -> bool:
+    return form.get(name, "") not in OFF_WORDS
+
+
+def is_on(value: str | None) -> bool:
+    return (value or "").strip().lower() in ON_WORDS
+
+
+def lines(text: str | None) -> list[str]:
+    """A textarea with one item per line: the non-blank lines, stripped."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def list_errors(fields: dict[str, str]) -> dict[str, str]:
+    """Service names like "links[2]" -> the textarea ("links"), saying which line is wrong."""
+    errors: dict[str, str] = {}
+    for key, message in fields.items():
+        if "[" in key and key.endswith("]"):
+            name, index = key[:-1].split("[", 1)
+            if is_id(index):
+                errors.setdefault(name, f"Line {int(index) + 1}: {message}")
+                continue
+        errors[key] = message
+    return errors

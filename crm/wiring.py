@@ -3,16 +3,11 @@ down). ``connect()`` runs before any service does: in crm.app.create_app, the cr
 
 from __future__ import annotations
 
-from functools import partial
-
 from crm.briefings.follow import BRIEFINGS
-from crm.briefings.queries import briefings_of_member
 from crm.incidents.queries import exists as incident_exists
-from crm.members import follow, links, timeline
+from crm.members import follow, links
 from crm.questions.follow import LATE_QUESTIONS
-from crm.questions.queries import of_member as questions_of_member
 from crm.thanks.follow import DISMISSALS, THANK_YOUS
-from crm.thanks.queries import thanks_of_member
 
 
 def connect() -> None:
@@ -24,7 +19,3 @@ def connect() -> None:
     follow.register("late_question", LATE_QUESTIONS)
     follow.register("thanks_dismissal", DISMISSALS)
     links.register_incident_check(incident_exists)
-    # The member page's timeline: the window bounds the questions, so no limit.
-    timeline.register("briefing", at="briefed_at", rows=briefings_of_member)
-    timeline.register("thanks", at="sent_at", rows=thanks_of_member)
-    timeline.register("question", at="asked_at", rows=partial(questions_of_member, limit=None))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from crm.accounts.roles import Role
@@ -22,6 +23,17 @@ async def user_by_id(user_id: int) -> dict | None:
 
 async def list_users() -> list[dict]:
     return await User.select(User.all_columns(exclude=[User.password_hash])).order_by(User.email).run()
+
+
+async def user_names(ids: Iterable[int | None] | None = None) -> dict[int, str]:
+    """User id -> name: every user's, or only those of ``ids`` (None and unknown ids left out)."""
+    query = User.select(User.id, User.name)
+    if ids is not None:
+        wanted = {i for i in ids if i is not None}
+        if not wanted:
+            return {}
+        query = query.where(User.id.is_in(list(wanted)))
+    return {row["id"]: row["name"] for row in await query.run()}
 
 
 async def count_active_admins() -> int:
@@ -94,3 +106,9 @@ async def token_by_id(token_id: int) -> dict | None:
 
 async def recent_failures(key: str, since: datetime) -> int:
     return await LoginFailure.count().where((LoginFailure.key == key) & (LoginFailure.at > since)).run()
+
+
+async def user_choices(chosen: object = None) -> list[dict]:
+    """The users a form offers: the active ones, and the one already chosen (``chosen``: its id, or the id as the
+    form sent it) even when deactivated since, so showing the form again never drops the choice."""
+    return [u for u in await list_users() if u["is_active"] or str(u["id"]) == str(chosen)]

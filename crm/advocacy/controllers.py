@@ -14,7 +14,9 @@ from litestar.response import Template
 
 from crm.advocacy import service
 from crm.errors import InvalidInput
-from crm.members.controllers import csv_cell
+from crm.formatting import csv_cell
+from crm.forms import OFF_WORDS
+from crm.members.vocab import STATE_LABELS
 from crm.web import page
 
 CSV_COLUMNS = (
@@ -35,7 +37,7 @@ CSV_COLUMNS = (
 def _view(request: Request) -> tuple[str, bool]:
     params = request.query_params
     sort = (params.get("sort") or "").strip() or "warnings"
-    only = (params.get("warnings") or "").strip() not in ("", "0", "off", "false")
+    only = (params.get("warnings") or "").strip() not in OFF_WORDS
     return sort, only
 
 
@@ -73,7 +75,7 @@ class SupportiveController(Controller):
             sort=sort,
             only=only,
             sorts={k: label for k, (label, _) in service.SORTS.items()},
-            states=service.STATE_LABELS,
+            states=STATE_LABELS,
             errors=errors,
             csv_url="/thanks/supportive.csv" + (f"?{query}" if query and not errors else ""),
             with_warnings=sum(1 for r in rows if r.warnings),

@@ -33,8 +33,9 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from crm.advocacy import queries
 from crm.advocacy.schemas import HealthRead, HealthWarning, IncidentEffect
 from crm.errors import InvalidInput
+from crm.formatting import short_date
 from crm.members import engagement, read
-from crm.members.vocab import State
+from crm.members.vocab import STATE_LABELS, State
 
 YEAR_DAYS = 365
 ASKS_WITHOUT_THANKS = 3
@@ -43,7 +44,6 @@ QUIET_INCIDENT_DAYS = 180
 EFFECT_DAYS = 60
 EFFECTS_LIMIT = 10
 STILL_ACTIVE = (State.active.value, State.new.value)
-STATE_LABELS = {"new": "new", "active": "active", "going_quiet": "going quiet", "inactive": "inactive"}
 # "state" sort: who needs attention first.
 STATE_ORDER = {"going_quiet": 0, "inactive": 1, "new": 2, "active": 3}
 
@@ -69,11 +69,6 @@ class Facts:
         return max(filter(None, [self.last_briefed_at, self.last_thanked_at]), default=None)
 
 
-def _day(at: datetime, zone: tzinfo) -> str:
-    at = at.astimezone(zone)
-    return f"{at.day} {at:%b %Y}"
-
-
 def _times(n: int) -> str:
     return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
 
@@ -86,7 +81,8 @@ def warnings_for(f: Facts, now: datetime, zone: tzinfo = UTC) -> list[HealthWarn
             why = f"Briefed {_times(f.asks_since_thanks)} and never thanked."
         else:
             why = (
-                f"Briefed {_times(f.asks_since_thanks)} since their last thank-you on {_day(f.last_thanked_at, zone)}."
+                f"Briefed {_times(f.asks_since_thanks)} since their last thank-you on "
+                f"{short_date(f.last_thanked_at, zone)}."
             )
         found.append(HealthWarning("asked_without_thanks", why + " Thank them before asking again."))
     if f.state in STILL_ACTIVE and not f.do_not_contact:
@@ -102,7 +98,7 @@ def warnings_for(f: Facts, now: datetime, zone: tzinfo = UTC) -> list[HealthWarn
                 HealthWarning(
                     "stay_in_touch",
                     f"Still {STATE_LABELS[f.state]}, but not briefed or thanked "
-                    f"for {(now - last).days} days (last on {_day(last, zone)}).",
+                    f"for {(now - last).days} days (last on {short_date(last, zone)}).",
                 )
             )
     if f.state == State.going_quiet.value and f.quiet_incident is not None:
@@ -111,9 +107,9 @@ def warnings_for(f: Facts, now: datetime, zone: tzinfo = UTC) -> list[HealthWarn
             HealthWarning(
                 "quiet_after_incident",
                 (
-                    f"Going quiet since their last interaction on {_day(f.last_interaction_at, zone)}, "
+                    f"Going quiet since their last interaction on {short_date(f.last_interaction_at, zone)}, "
                     "after being briefed on "
-                    f"\u201c{incident['title']}\u201d (detected {_day(incident['detected_at'], zone)})."
+                    f"\u201c{incident['title']}\u201d (detected {short_date(incident['detected_at'], zone)})."
                 ),
             )
         )

@@ -23,6 +23,7 @@ from crm.briefings.schemas import (
     briefing_read,
 )
 from crm.errors import InvalidInput
+from crm.incidents import queries as incident_queries
 
 WRITE = requires("briefings.write", "brief members")
 
@@ -42,7 +43,7 @@ class BriefingsAPI(Controller):
     ) -> SuggestionList:
         if not 1 <= limit <= 200:
             raise InvalidInput({"limit": "Between 1 and 200."})
-        incident = await queries.incident_or_404(incident_id)
+        incident = await incident_queries.incident_or_404(incident_id)
         ranking = await suggestions.rank(incident, now=now, include_excluded=include_excluded)
         items = [
             SuggestionRead(member_id=s.member_id, name=s.name, score=s.score, factors=s.factors, reasons=s.reasons)
@@ -111,12 +112,12 @@ class BriefingsAPI(Controller):
 
     @get("/incidents/{incident_id:int}/briefings", summary="Everyone briefed for this incident")
     async def briefings(self, incident_id: FromPath[int]) -> list[BriefingRead]:
-        await queries.incident_or_404(incident_id)
+        await incident_queries.incident_or_404(incident_id)
         return [briefing_read(r) for r in await queries.briefings_for(incident_id)]
 
     @get("/incidents/{incident_id:int}/rebrief", summary="Briefed on an older version: who needs an update")
     async def rebrief(self, incident_id: FromPath[int]) -> list[RebriefItem]:
-        await queries.incident_or_404(incident_id)
+        await incident_queries.incident_or_404(incident_id)
         return [
             RebriefItem(
                 member_id=r["member"],

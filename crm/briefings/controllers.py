@@ -1,8 +1,7 @@
 """HTML pages for briefing advocates during an incident (playbook step 5).
 
-- The incident page's "Advocates" section (``advocates_panel``, included by ``templates/incidents/show.html``):
-  figures, the top suggestions, who was briefed with their outcome (one select + button per row), the re-brief
-  queue with what changed, the CSV export.
+- The incident page's "Advocates" section is panels.py; from it, the CSV export of who was briefed
+  (``GET /incidents/{id}/briefings.csv``) and each row's outcome (``POST /briefings/{id}/outcome``) are here.
 - ``GET /incidents/{id}/suggestions``: the ranked suggestions, each with its reasons and factor contributions,
   checkboxes and one form to brief the ticked members at once, Accept / Skip / Not a good fit per suggestion, and
   "Why is X not suggested?". The note is free text, so this lives on its own page (the incident page reloads).
@@ -24,26 +23,23 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from crm import db
 from crm.accounts import queries as accounts_queries
 from crm.accounts.auth import requires
 from crm.audit.service import Actor
 from crm.briefings import queries, service, suggestions
 from crm.briefings.vocab import CHANNEL_LABELS, CHANNELS, FACTOR_LABELS, OUTCOME_LABELS, VERDICT_LABELS
 from crm.errors import Conflict, InvalidInput, NotFound
+from crm.formatting import csv_cell
 from crm.forms import is_id, read_form
+from crm.incidents import queries as incident_queries
 from crm.incidents import talking_points
-from crm.incidents.controllers import duration
 from crm.incidents.vocab import OPEN_STATUSES
 from crm.members import queries as member_queries
-from crm.members.controllers import csv_cell
-from crm.members.tables import Member
 from crm.web import page, redirect
 
 WRITE = requires("briefings.write", "brief members")
 
 SUGGESTIONS_SHOWN = 25
-PANEL_SUGGESTIONS = 3
 MAX_AT_ONCE = 100
 WHY_MATCHES = 5
 SECTION_LABELS = {"points": "Points to share", "avoid": "What not to say", "links": "Links"}
@@ -51,14 +47,6 @@ CSV_COLUMNS = ("member_id", "member", "version", "channel", "briefed_by", "brief
 
 
 # ---- helpers -------------------------------------------------------------------------------------
-
-
-async def _incident(incident_id: int) -> dict:
-    return await queries.incident_or_404(incident_id)
-
-
-async def _user_names() -> dict[int, str]:
-    return {u["id"]: u["name"] for u in await accounts_queries.list_users()}
 
 
 def _utc_iso(at: datetime | None) -> str:
@@ -70,16 +58,6 @@ def _utc_iso(at: datetime | None) -> str:
 def factor_rows(factors: dict[str, float]) -> list[tuple[str, float]]:
     """(label, contribution), biggest first; the zero ones last."""
     return sorted(((FACTOR_LABELS.get(k, k), v) for k, v in factors.items()), key=lambda kv: -kv[1])
-
-
-def changed_lines(changes: dict[str, list]) -> list[dict]:
-    """Only the added and removed lines of a talking-points diff, per section."""
-    out = []
-    for section, lines in changes.items():
-        changed = [(sign, line) for sign, line in lines if sign in ("+", "-")]
-        if changed:
-            out.append({"section": SECTION_LABELS.get(section, section), "lines": changed})
-    return out
 
 
 def mailto(email: str | None, subject: str, body: str) -> str:
@@ -96,35 +74,6 @@ def _preferred_handle(member: dict, incident: dict) -> dict | None:
     )
 
 
-async def advocates_panel(incident: dict, now: datetime) -> dict[str, Any]:
-    """What the incident page's "Advocates" section shows."""
-    rows = await service.briefings_for(incident["id"])
-    figures = await service.figures(incident)
-    queue = await service.rebrief_queue(incident["id"])
-    current = await talking_points.current(incident["id"])
-    top: list = []
-    total = 0
-    if incident["status"] in OPEN_STATUSES:
-        ranking = await suggestions.rank(incident, now=now)
-        top, total = ranking.items[:PANEL_SUGGESTIONS], len(ranking.items)
-    return {
-        "figures": {
-            **figures,
-            "first_briefing": duration(figures["seconds_to_first_briefing"])
-            if figures["seconds_to_first_briefing"] is not None
-            else None,
-        },
-        "briefings": list(reversed(rows)),
-        "queue": [{**r, "changed": changed_lines(r["changes"])} for r in queue],
-        "current": current,
-        "top": top,
-        "total": total,
-        "outcomes": service.OUTCOMES,
-        "outcome_labels": OUTCOME_LABELS,
-        "channel_labels": CHANNEL_LABELS,
-    }
-
-
 async def _find_members(text: str) -> list[dict]:
     """For "why is X not suggested?": a member id, or live members whose name contains the text."""
     text = text.strip()[:200]
@@ -134,16 +83,9 @@ async def _find_members(text: str) -> list[dict]:
         member_id = int(text.lstrip("#"))
         if member_id > 2**62:
             return []
-        row = await Member.select(Member.id, Member.name).where(Member.id == member_id).first().run()
+        row = await member_queries.member_name(member_id)
         return [row or {"id": member_id, "name": f"member {member_id}"}]
-    name = Member.name.like(f"%{text}%") if db.is_sqlite() else Member.name.ilike(f"%{text}%")
-    return (
-        await Member.select(Member.id, Member.name)
-        .where(name & member_queries.live())
-        .order_by(Member.name)
-        .limit(WHY_MATCHES + 1)
-        .run()
-    )
+    return await member_queries.live_named_like(text, WHY_MATCHES + 1)
 
 
 async def _why(incident: dict, text: str, ranking: suggestions.Ranking, now: datetime) -> dict[str, Any]:
@@ -245,14 +187,14 @@ class BriefingsController(Controller):
 
     @get("/incidents/{incident_id:int}/suggestions")
     async def suggestions_page(self, request: Request, now: datetime, incident_id: FromPath[int]) -> Template:
-        incident = await _incident(incident_id)
+        incident = await incident_queries.incident_or_404(incident_id)
         return await _suggestions_page(request, incident, now=now)
 
     @post("/incidents/{incident_id:int}/suggestions/{member_id:int}/feedback", guards=[WRITE])
     async def feedback(
         self, request: Request, now: datetime, actor: Actor, incident_id: FromPath[int], member_id: FromPath[int]
     ) -> Redirect:
-        await _incident(incident_id)
+        await incident_queries.incident_or_404(incident_id)
         member = await member_queries.get_member(member_id)
         if member is None:
             raise NotFound(f"No member with id {member_id}.")
@@ -273,7 +215,7 @@ class BriefingsController(Controller):
 
     @post("/incidents/{incident_id:int}/briefings", guards=[WRITE])
     async def brief(self, request: Request, now: datetime, actor: Actor, incident_id: FromPath[int]) -> Template:
-        incident = await _incident(incident_id)
+        incident = await incident_queries.incident_or_404(incident_id)
         form_data = await request.form()
         raw = [v.strip() for v in form_data.getall("member_id", []) if isinstance(v, str)]
         form = await read_form(request)
@@ -313,7 +255,7 @@ class BriefingsController(Controller):
                     request, incident, errors=exc.fields, values=values, status_code=exc.status_code, now=now
                 )
             except (Conflict, NotFound) as exc:
-                member = await Member.select(Member.name).where(Member.id == member_id).first().run()
+                member = await member_queries.member_name(member_id)
                 refused.append(
                     {
                         "member_id": member_id,
@@ -322,7 +264,7 @@ class BriefingsController(Controller):
                         "reason": exc.fields.get("member_id", ""),
                     }
                 )
-        names = await _user_names()
+        names = await accounts_queries.user_names()
         items = [await _result_item(row, incident, names) for row in briefed]
         return page(
             request,
@@ -339,11 +281,11 @@ class BriefingsController(Controller):
 
     @get("/incidents/{incident_id:int}/briefings/{briefing_id:int}")
     async def show_briefing(self, request: Request, incident_id: FromPath[int], briefing_id: FromPath[int]) -> Template:
-        incident = await _incident(incident_id)
+        incident = await incident_queries.incident_or_404(incident_id)
         row = await queries.get(briefing_id)
         if row["incident"] != incident_id:
             raise NotFound(f"Incident {incident_id} has no briefing {briefing_id}.")
-        item = await _result_item(row, incident, await _user_names())
+        item = await _result_item(row, incident, await accounts_queries.user_names())
         return page(
             request,
             "briefings/result.html",
@@ -366,7 +308,7 @@ class BriefingsController(Controller):
             actor=actor,
             now=now,
         )
-        member = await Member.select(Member.name).where(Member.id == row["member"]).first().run()
+        member = await member_queries.member_name(row["member"])
         name = member["name"] if member else f"member {row['member']}"
         return redirect(
             request,
@@ -376,8 +318,8 @@ class BriefingsController(Controller):
 
     @get("/incidents/{incident_id:int}/briefings.csv")
     async def export_csv(self, request: Request, now: datetime, incident_id: FromPath[int]) -> Response:
-        await _incident(incident_id)
-        names = await _user_names()
+        await incident_queries.incident_or_404(incident_id)
+        names = await accounts_queries.user_names()
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)

@@ -7,7 +7,6 @@ from typing import Any
 
 from crm.briefings.tables import Briefing
 from crm.errors import NotFound
-from crm.incidents import queries as incident_queries
 from crm.incidents import talking_points
 
 
@@ -65,7 +64,7 @@ async def briefings_of_member(
     member_id: int, *, since: datetime | None = None, before: datetime | None = None
 ) -> list[dict]:
     """A member's briefings, newest first; ``since <= briefed_at < before`` when given (the member timeline's
-    window, crm/members/timeline.py)."""
+    window, crm/pages/timeline.py)."""
     query = (
         Briefing.select(
             *Briefing.all_columns(),
@@ -81,8 +80,12 @@ async def briefings_of_member(
     return await query.order_by(Briefing.briefed_at, ascending=False).order_by(Briefing.id, ascending=False).run()
 
 
-async def incident_or_404(incident_id: int) -> dict:
-    incident = await incident_queries.snapshot(incident_id)
-    if incident is None:
-        raise NotFound(f"No incident with id {incident_id}.")
-    return incident
+async def briefing_of_member(member_id: int, briefing_id: int, incident_id: int | None) -> dict | None:
+    """The briefing only when it is this member's (and this incident's, when one is chosen), so a form never shows
+    someone else's briefing, whatever id was posted: {"id", "incident", "version", "briefed_at", "outcome"}."""
+    query = Briefing.select(
+        Briefing.id, Briefing.incident, Briefing.version, Briefing.briefed_at, Briefing.outcome
+    ).where((Briefing.id == briefing_id) & (Briefing.member == member_id))
+    if incident_id is not None:
+        query = query.where(Briefing.incident == incident_id)
+    return await query.first().run()

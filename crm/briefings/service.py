@@ -16,13 +16,6 @@ from crm.incidents import talking_points
 from crm.members import queries as member_queries
 from crm.members.tables import Interaction
 
-# The reads live in queries.py. advocates_panel and the member timeline, which another branch is moving to
-# crm/pages, still call these four here: delete them once they call queries.
-briefings_for = queries.briefings_for
-briefings_of_member = queries.briefings_of_member
-figures = queries.figures
-rebrief_queue = queries.rebrief_queue
-
 
 def compose(member: dict, points: dict, incident: dict) -> str:
     """The brief for one member, ready to copy: their name and preferred handle, the points, what to avoid."""

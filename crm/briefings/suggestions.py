@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from crm.briefings.tables import Briefing, SuggestionFeedback
 from crm.briefings.vocab import EXCLUSION_REASONS
+from crm.formatting import plural
 from crm.incidents import talking_points
 from crm.members import engagement
 from crm.members import queries as member_queries
@@ -66,10 +67,6 @@ class Exclusion:
 class Ranking:
     items: list[Suggestion] = field(default_factory=list)
     excluded: list[Exclusion] = field(default_factory=list)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 async def _conversation(incident: dict) -> tuple[dict[int, int], dict[int, int]]:
@@ -241,7 +238,7 @@ def _score(
     reasons = []
     if supportive:
         reasons.append(
-            f"Commenting on this incident ({_plural(supportive, 'positive or neutral interaction')} since detection)"
+            f"Commenting on this incident ({plural(supportive, 'positive or neutral interaction')} since detection)"
         )
     if on_affected:
         platforms = ", ".join(sorted({h["platform"] for h in handles if h["platform"] in affected}))
@@ -252,7 +249,7 @@ def _score(
             if gap_days < 0.5
             else f"about every {gap_days:.0f} day{'s' if round(gap_days) != 1 else ''}"
         )
-        reasons.append(f"Interacts {often} ({_plural(m['interactions_total'], 'interaction')} in all)")
+        reasons.append(f"Interacts {often} ({plural(m['interactions_total'], 'interaction')} in all)")
     if shared:
         reasons.append(f"Cares about {', '.join(sorted(shared))}")
     if rated and positive / rated >= 0.6:

@@ -1,6 +1,7 @@
 """HTML pages for the incident FAQ: the search page (the agents' main screen), an entry with its history, the
-propose/write and edit forms, publish/retire/mark-reviewed buttons, the incident page's FAQ section with the
-"show on the public FAQ" switch, and the public FAQ pages (no sign-in, no personal data).
+propose/write and edit forms, publish/retire/mark-reviewed buttons, the "show on the public FAQ" switch of the
+incident page's FAQ section (the section itself is panels.py). The public FAQ pages (no sign-in, no personal data)
+are public_controllers.py.
 
 The same services as the JSON API; answers are shown as HTML only through crm.markdown.render, and the only
 other markup we mark safe is search.py's snippet (escaped text plus our own <mark> tags)."""
@@ -22,9 +23,8 @@ from crm.errors import InvalidInput, NotFound, PermissionDenied
 from crm.faq import queries, search, service
 from crm.faq.schemas import search_params
 from crm.faq.vocab import ACTION_LABELS, FIELD_LABELS, STATUSES
-from crm.forms import is_id, read_form, safe_next
+from crm.forms import is_id, is_on, read_form, safe_next
 from crm.incidents import queries as incidents
-from crm.incidents.track_record import record_since
 from crm.markdown import render
 from crm.web import page, redirect
 
@@ -32,16 +32,11 @@ WRITE = requires("faq.write", "change FAQ entries")
 PROPOSE = requires("faq.propose", "propose FAQ entries")
 PUBLICISE = requires("faq.publicise", "put an incident's FAQ on the public page")
 
-ON = ("1", "on", "true", "yes")
 STATUS_FLASH = {
     "published": "Published: agents and search now use this answer.",
     "retired": "Retired: it no longer appears in search or on the public page.",
     "draft": "Moved back to draft.",
 }
-
-
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in ON
 
 
 def _can_write(request: Request) -> bool:
@@ -54,32 +49,6 @@ async def _visible(request: Request, entry_id: int) -> dict:
     if not service.may_see(entry, can_write=_can_write(request), user_id=request.user.id):
         raise PermissionDenied("This entry is a draft that has not been approved yet.")
     return entry
-
-
-async def _names() -> dict[int, str]:
-    return {u["id"]: u["name"] for u in await accounts_queries.list_users()}
-
-
-# ---- the incident page's FAQ section (called from crm/incidents/controllers.py) ---------------------
-
-
-async def faq_panel(incident: dict, user: Any, now: datetime) -> dict[str, Any]:
-    """The incident's entries (published; drafts for managers, and an agent's own proposals), and what the
-    viewer may do here."""
-    can_write = user.can("faq.write")
-    entries = await queries.for_incident(
-        incident["id"], statuses=["published", "draft"] if can_write else ["published"]
-    )
-    if not can_write:
-        entries = sorted(entries + await queries.drafts_by(incident["id"], user.id), key=lambda e: e["id"])
-    days = await service.review_days()
-    return {
-        "entries": [{**e, "review_due": service.review_due(e, now=now, days=days)} for e in entries],
-        "public": bool(incident["faq_public"]),
-        "can_write": can_write,
-        "can_propose": user.can("faq.propose"),
-        "can_publicise": user.can("faq.publicise"),
-    }
 
 
 # ---- forms ---------------------------------------------------------------------------------------
@@ -184,7 +153,7 @@ async def _entry_page(
     request: Request, entry: dict, *, alert: str | None = None, status_code: int = 200, now: datetime, zone: ZoneInfo
 ) -> Template:
     days = await service.review_days()
-    names = await _names()
+    names = await accounts_queries.user_names()
     incident = await incidents.snapshot(entry["incident"])
     return page(
         request,
@@ -223,8 +192,8 @@ class FaqController(Controller):
             incident_id=incident_raw,
             tag=params.get("tag") or "",
             # Drafts and the review-due list are for the people who publish; anyone else asking gets neither.
-            review_due=can_write and _flag(params.get("review_due")),
-            drafts=can_write and _flag(params.get("drafts")),
+            review_due=can_write and is_on(params.get("review_due")),
+            drafts=can_write and is_on(params.get("drafts")),
         )
         days = await service.review_days()
         results: list[dict] = []
@@ -373,7 +342,7 @@ class FaqController(Controller):
 
     @post("/incidents/{incident_id:int}/faq/public", guards=[PUBLICISE])
     async def set_public(self, request: Request, now: datetime, actor: Actor, incident_id: FromPath[int]) -> Redirect:
-        public = _flag((await read_form(request)).get("public"))
+        public = is_on((await read_form(request)).get("public"))
         await service.set_public(
             incident_id=incident_id,
             public=public,
@@ -384,42 +353,3 @@ class FaqController(Controller):
             "Its published answers are now on the public FAQ page." if public else "Removed from the public FAQ page."
         )
         return redirect(request, f"/incidents/{incident_id}#faq", flash=flash)
-
-
-class PublicFaqController(Controller):
-    """No sign-in: only incidents a manager marked public, only published entries, no names of anyone."""
-
-    path = "/public/faq"
-    include_in_schema = False
-
-    @get("/", opt={"public": True})
-    async def index(self, request: Request, now: datetime, zone: ZoneInfo) -> Template:
-        shown = await queries.public_incidents()
-        entries = await queries.published_for([i["id"] for i in shown])
-        sections = [
-            await _public_section(request, i, entries[i["id"]], now=now, zone=zone) for i in shown if entries[i["id"]]
-        ]
-        return page(request, "faq/public_index.html", title="Questions and answers", sections=sections, user=None)
-
-    @get("/{incident_id:int}", opt={"public": True})
-    async def show(self, request: Request, now: datetime, zone: ZoneInfo, incident_id: FromPath[int]) -> Template:
-        incident = await queries.public_incident(incident_id)
-        if incident is None:
-            raise NotFound("There is no public FAQ for this incident.")
-        entries = (await queries.published_for([incident_id]))[incident_id]
-        section = await _public_section(request, incident, entries, now=now, zone=zone)
-        return page(request, "faq/public_show.html", title=incident["title"], section=section, user=None)
-
-
-async def _public_section(
-    request: Request, incident: dict, entries: list[dict], *, now: datetime, zone: ZoneInfo
-) -> dict[str, Any]:
-    """Only what the public may see: the title, the date, the record-since sentence, the answers."""
-    since = await record_since(incident, now=now, zone=zone)
-    return {
-        "id": incident["id"],
-        "title": incident["title"],
-        "detected_at": incident["detected_at"],
-        "sentence": since.sentence,
-        "entries": [{"id": e["id"], "question": e["question"], "answer_html": render(e["answer"])} for e in entries],
-    }

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from msgspec import Struct
 
 from crm import db
+from crm.errors import NotFound
 from crm.incidents.tables import CorrectiveAction, Incident, Statement
 from crm.incidents.vocab import FREEZING_STATUSES, OPEN_STATUSES
 from crm.members.tables import Interaction
@@ -133,3 +134,11 @@ async def find_interactions(
 def window(incident: dict, now: datetime) -> tuple[datetime, datetime]:
     """The default search window for interactions about an incident: a day before detection until now."""
     return incident["detected_at"] - timedelta(days=1), now
+
+
+async def incident_or_404(incident_id: int) -> dict:
+    """The incident as snapshot() returns it; NotFound when there is none."""
+    incident = await snapshot(incident_id)
+    if incident is None:
+        raise NotFound(f"No incident with id {incident_id}.")
+    return incident

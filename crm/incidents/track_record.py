@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from msgspec import Struct
 
+from crm.formatting import long_date, plural
 from crm.incidents.tables import Incident
 
 DAY = timedelta(days=1)
@@ -33,17 +34,8 @@ class Record(Struct):
     days_since_last_incident: int | None
 
 
-def _date(at: datetime, zone: ZoneInfo) -> str:
-    local = at.astimezone(zone)
-    return f"{local.day} {local.strftime('%B %Y')}"
-
-
 def _days(since: datetime, now: datetime) -> int:
     return max(0, (now - since) // DAY)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 async def record_since(incident: dict, *, now: datetime, zone: ZoneInfo) -> RecordSince:
@@ -67,15 +59,15 @@ async def record_since(incident: dict, *, now: datetime, zone: ZoneInfo) -> Reco
     topics = set(incident["topics"])
     similar = [r["detected_at"] for r in later if not topics or topics & set(r["topics"])]
     days = _days(resolved_at, now)
-    since = f"Since this happened on {_date(resolved_at, zone)}"
+    since = f"Since this happened on {long_date(resolved_at, zone)}"
     if similar:
         latest = max(similar)
         sentence = (
-            f"{since} we have had {_plural(len(similar), 'similar incident')}, the latest on {_date(latest, zone)}."
+            f"{since} we have had {plural(len(similar), 'similar incident')}, the latest on {long_date(latest, zone)}."
         )
     else:
         latest = None
-        sentence = f"{since} we have had no similar incident in {_plural(days, 'day')}."
+        sentence = f"{since} we have had no similar incident in {plural(days, 'day')}."
     return RecordSince(
         resolved=True,
         resolved_at=resolved_at,

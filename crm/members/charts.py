@@ -7,6 +7,8 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
+from crm.formatting import plural
+
 WIDTH = 520
 HEIGHT = 180
 TOP = 18  # room for the peak label
@@ -23,9 +25,8 @@ def weekly_summary(weeks: list[tuple[date, int]]) -> str:
     if total == 0:
         return f"No interactions in the last {len(weeks)} weeks."
     peak_start, peak = max(weeks, key=lambda w: (w[1], w[0]))
-    plural = "" if total == 1 else "s"
     return (
-        f"{total} interaction{plural} in the last {len(weeks)} weeks; the busiest week began "
+        f"{plural(total, 'interaction')} in the last {len(weeks)} weeks; the busiest week began "
         f"{peak_start.isoformat()} with {peak}."
     )
 

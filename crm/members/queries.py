@@ -13,6 +13,7 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
 from crm import db
+from crm.errors import NotFound
 from crm.members.engagement import INACTIVE_DAYS, NEW_DAYS
 from crm.members.tables import Handle, Interaction, Member, MemberDay, MemberTopic
 
@@ -299,3 +300,25 @@ async def timeline(
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, encode_cursor(rows[-1]["occurred_at"], rows[-1]["id"]) if more and rows else None
+
+
+# ---- names, for pages that mention members -------------------------------------------------------
+
+
+async def member_name(member_id: int) -> dict | None:
+    """{"id", "name"} of any member (deleted, merged and erased ones too), or None."""
+    return await Member.select(Member.id, Member.name).where(Member.id == member_id).first().run()
+
+
+async def live_named_like(text: str, limit: int) -> list[dict]:
+    """Live members whose name contains ``text`` (any case), by name: [{"id", "name"}]."""
+    query = Member.select(Member.id, Member.name).where(db.icontains(Member.name, text) & live())
+    return await query.order_by(Member.name).limit(limit).run()
+
+
+async def member_or_404(member_id: int) -> dict:
+    """get_member(), or NotFound when there is no live member with that id."""
+    member = await get_member(member_id)
+    if member is None:
+        raise NotFound(f"No member with id {member_id}.")
+    return member

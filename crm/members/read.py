@@ -4,18 +4,35 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from crm.errors import InvalidInput, NotFound
+from crm.errors import InvalidInput
 from crm.members import engagement, queries
 from crm.members.schemas import HandleRead, MemberListItem, MemberRead
 from crm.members.vocab import PLATFORMS, STATES, TIERS
 
 
 async def member_with_engagement(member_id: int, now: datetime) -> tuple[dict, engagement.Engagement, list[dict]]:
-    member = await queries.get_member(member_id)
-    if member is None:
-        raise NotFound(f"No member with id {member_id}.")
+    member = await queries.member_or_404(member_id)
     days = (await queries.days_for([member_id], engagement.window_start(now, 365)))[member_id]
     return member, engagement.summarize(member, days, now), days
+
+
+def explain_state(member: dict, e: engagement.Engagement, now: datetime) -> str:
+    """The activity state in plain words, following engagement.state_of()."""
+    gap = f"{e.usual_gap_days:g} days" if e.usual_gap_days is not None else None
+    if e.state == "inactive":
+        if e.last_interaction_at is None:
+            return "Inactive: no interactions recorded yet."
+        return f"Inactive: nothing for more than {engagement.INACTIVE_DAYS} days."
+    if e.state == "new":
+        return f"New: their first interaction was within the last {engagement.NEW_DAYS} days."
+    if e.state == "going_quiet":
+        if member["quiet_after"] is not None and member["quiet_after"] < now:
+            return f"Going quiet: no interaction for more than twice their usual gap ({gap}) between interactions."
+        return (
+            f"Going quiet: {e.interactions_30d} interaction(s) in the last 30 days, half their usual rate "
+            f"(about one every {gap}) or less."
+        )
+    return f"Active: interacting at their usual rhythm{f' (about one every {gap})' if gap else ''}."
 
 
 async def member_read(member_id: int, now: datetime) -> MemberRead:

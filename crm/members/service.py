@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from crm import db, validation
+from crm.accounts.queries import user_by_id
 from crm.audit.service import Actor, log_change
 from crm.errors import Conflict, InvalidInput, NotFound
 from crm.members import queries
@@ -111,8 +112,6 @@ async def _check_unique(*, email: str | None, handle_keys: list[str], member_id:
 
 
 async def _check_owner(owner: Any, errors: dict[str, str]) -> None:
-    from crm.accounts.queries import user_by_id
-
     if owner is None:
         return
     if not isinstance(owner, int) or isinstance(owner, bool) or await user_by_id(owner) is None:

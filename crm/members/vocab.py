@@ -53,3 +53,5 @@ PLATFORMS = [p.value for p in Platform]
 KINDS = [k.value for k in Kind]
 SENTIMENTS = [s.value for s in Sentiment]
 STATES = [s.value for s in State]
+
+STATE_LABELS = {"new": "new", "active": "active", "going_quiet": "going quiet", "inactive": "inactive"}

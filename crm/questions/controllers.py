@@ -24,14 +24,14 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from crm import db
 from crm.accounts.auth import requires
 from crm.audit.service import Actor
-from crm.errors import InvalidInput, NotFound
+from crm.errors import InvalidInput
 from crm.faq import queries as faq_queries
 from crm.faq import search
 from crm.faq import service as faq_service
 from crm.faq.schemas import MAX_QUERY
+from crm.formatting import long_date, plural
 from crm.forms import is_id, parse_local, read_form
 from crm.incidents import queries as incident_queries
 from crm.incidents.track_record import RecordSince, record_since
@@ -48,20 +48,8 @@ SEARCH_LIMIT = 5
 FORM_FIELDS = ("text", "asker", "platform", "member_id", "asked_at", "url", "incident_id", "faq_id")
 
 
-def local_date(at: datetime, zone: ZoneInfo) -> str:
-    local = at.astimezone(zone)
-    return f"{local.day} {local.strftime('%B %Y')}"
-
-
 async def _incident_options() -> list[dict]:
     return await incident_queries.list_incidents(limit=500)
-
-
-async def _incident_or_404(incident_id: int) -> dict:
-    incident = await incident_queries.snapshot(incident_id)
-    if incident is None:
-        raise NotFound(f"No incident with id {incident_id}.")
-    return incident
 
 
 async def _record(incident: dict | None, now: datetime, zone: ZoneInfo) -> RecordSince | None:
@@ -132,7 +120,7 @@ async def _entry_items(entries: list[dict], *, now: datetime, zone: ZoneInfo) ->
                 **entry,
                 "rendered": render(entry["answer"]),
                 "incident_title": incident["title"] if incident else "",
-                "incident_date": local_date(incident["detected_at"], zone) if incident else "",
+                "incident_date": long_date(incident["detected_at"], zone) if incident else "",
                 "composed": service.compose_answer(entry, since.sentence if since else ""),
                 "sendable": entry["status"] == "published",
             }
@@ -225,34 +213,19 @@ async def _question_page(
     )
 
 
-# ---- the incident page's section and the report --------------------------------------------------------
-
-
-async def late_questions_panel(request: Request, incident: dict, *, now: datetime, zone: ZoneInfo) -> dict[str, Any]:
-    """What the incident page's "Late questions" section shows: the record-since sentence and the counts."""
-    rows = await queries.of_incident(incident["id"])
-    return {
-        "record": await _record(incident, now, zone),
-        "total": len(rows),
-        "unanswered": sum(1 for r in rows if r["answered_at"] is None),
-        "gaps": sum(1 for r in rows if queries.is_gap(r)),
-    }
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+# ---- the report -------------------------------------------------------------------------------------
 
 
 def report_summary(weeks: list[tuple], *, since: datetime, resolved: bool, total_weeks: int, zone: ZoneInfo) -> str:
     """The chart in one sentence (its accessible name and the text under it)."""
     asked = sum(count for _, count in weeks)
-    since_text = f"since it was {'resolved' if resolved else 'detected'} on {local_date(since, zone)}"
+    since_text = f"since it was {'resolved' if resolved else 'detected'} on {long_date(since, zone)}"
     shown = f" (the chart shows the last {len(weeks)})" if len(weeks) < total_weeks else ""
     if asked == 0:
-        return f"No late questions in the {_plural(total_weeks, 'week')} {since_text}{shown}."
+        return f"No late questions in the {plural(total_weeks, 'week')} {since_text}{shown}."
     peak_start, peak = max(weeks, key=lambda w: (w[1], w[0]))
     return (
-        f"{_plural(asked, 'late question')} in the {_plural(total_weeks, 'week')} {since_text}{shown}; "
+        f"{plural(asked, 'late question')} in the {plural(total_weeks, 'week')} {since_text}{shown}; "
         f"the busiest week began {peak_start.isoformat()} with {peak}."
     )
 
@@ -310,16 +283,8 @@ class QuestionsController(Controller):
                 except InvalidInput as exc:
                     errors = {**exc.fields, **errors}
                 raise InvalidInput(errors)
-            async with db.transaction():  # logged and, when an answer was picked while typing, answered at once
-                question, suggestions = await service.log_question(values=values, actor=actor, now=now)
-                if values["faq_id"] is not None:
-                    await service.answer_question(
-                        question_id=question["id"],
-                        values={"faq_id": values["faq_id"]},
-                        actor=actor,
-                        now=now,
-                        zone=zone,
-                    )
+            # Logged and, when an answer was picked while typing, answered at once.
+            question, suggestions = await service.log_and_answer(values=values, actor=actor, now=now, zone=zone)
         except InvalidInput as exc:
             shown = {key: form.get(key, "") for key in FORM_FIELDS}
             return await _new_page(
@@ -331,7 +296,7 @@ class QuestionsController(Controller):
         if values["faq_id"] is not None:
             message = "Logged and answered with the FAQ entry you picked."
         elif suggestions:
-            message = f"Logged. {_plural(len(suggestions), 'FAQ answer')} matched: pick one below or write your own."
+            message = f"Logged. {plural(len(suggestions), 'FAQ answer')} matched: pick one below or write your own."
         else:
             message = "Logged. No FAQ entry matched: write the answer below, and propose a FAQ entry for next time."
         return redirect(request, f"/questions/{question['id']}", flash=message)
@@ -373,7 +338,7 @@ class QuestionsController(Controller):
 
     @get("/incidents/{incident_id:int}/questions")
     async def report(self, request: Request, now: datetime, zone: ZoneInfo, incident_id: FromPath[int]) -> Template:
-        incident = await _incident_or_404(incident_id)
+        incident = await incident_queries.incident_or_404(incident_id)
         rows = await queries.of_incident(incident_id)
         resolved = incident["resolved_at"] is not None
         since = incident["resolved_at"] or incident["detected_at"]

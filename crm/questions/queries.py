@@ -58,7 +58,7 @@ async def of_member(
     member_id: int, limit: int | None = 50, *, since: datetime | None = None, before: datetime | None = None
 ) -> list[dict]:
     """What they asked us late, newest first; ``since <= asked_at < before`` when given (the member timeline's
-    window, crm/members/timeline.py, which passes ``limit=None``: the window bounds it)."""
+    window, crm/pages/timeline.py, which passes ``limit=None``: the window bounds it)."""
     query = LateQuestion.select(*_columns()).where(LIVE & (LateQuestion.member == member_id)).output(load_json=True)
     if since is not None:
         query = query.where(LateQuestion.asked_at >= since)

@@ -252,3 +252,17 @@ async def _locked(question_id: int) -> dict:
     if row is None:
         raise NotFound(f"No late question with id {question_id}.")
     return row
+
+
+async def log_and_answer(
+    *, values: dict[str, Any], actor: Actor, now: datetime, zone: ZoneInfo
+) -> tuple[dict, list[dict]]:
+    """log_question, then, when ``values["faq_id"]`` names the entry picked while typing, answer_question with it:
+    in one transaction, so a refused answer logs nothing either. Returns what log_question returns."""
+    async with db.transaction():
+        question, suggestions = await log_question(values=values, actor=actor, now=now)
+        if values.get("faq_id") is not None:
+            await answer_question(
+                question_id=question["id"], values={"faq_id": values["faq_id"]}, actor=actor, now=now, zone=zone
+            )
+    return question, suggestions

@@ -13,9 +13,8 @@ Every write goes through crm.thanks.service, like the JSON API."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
@@ -24,13 +23,14 @@ from litestar.response import Redirect, Template
 
 from crm.accounts.auth import requires
 from crm.audit.service import Actor
-from crm.briefings.tables import Briefing
+from crm.briefings import queries as briefing_queries
 from crm.errors import Conflict, InvalidInput, NotFound
 from crm.forms import is_id, parse_local, read_form, safe_next
 from crm.incidents import queries as incident_queries
 from crm.members import queries as member_queries
 from crm.preferences import queries as preferences
 from crm.thanks import queries, service, vocab
+from crm.thanks.panels import with_timing
 from crm.web import page, redirect
 
 WRITE = requires("thanks.write", "record or dismiss thank-yous")
@@ -43,54 +43,6 @@ INCIDENT_CHOICES = 50
 # ---- helpers -------------------------------------------------------------------------------------
 
 
-def span(delta: timedelta) -> str:
-    """A plain length of time, rounded down: "2 days", "5 hours", "1 minute"."""
-    seconds = max(int(delta.total_seconds()), 0)
-    for size, unit in ((86_400, "day"), (3_600, "hour"), (60, "minute")):
-        if seconds >= size:
-            n = seconds // size
-            return f"{n} {unit}{'' if n == 1 else 's'}"
-    return "less than a minute"
-
-
-def timing(due_at: datetime, now: datetime) -> str:
-    """ "2 days overdue" or "due in 1 day"."""
-    if now > due_at:
-        return f"{span(now - due_at)} overdue"
-    return f"due in {span(due_at - now)}" if due_at > now else "due now"
-
-
-def thanks_link(
-    member_id: int, incident_id: int | None = None, *, briefing_id: int | None = None, next_path: str | None = None
-) -> str:
-    """The record form, pre-filled for this member (and incident, and briefing); back to ``next_path`` after."""
-    params: dict[str, Any] = {"member_id": member_id}
-    if incident_id is not None:
-        params["incident_id"] = incident_id
-    if briefing_id is not None:
-        params["briefing_id"] = briefing_id
-    if next_path:
-        params["next"] = next_path
-    return "/thanks/new?" + urlencode(params)
-
-
-def _with_timing(items: list[dict], now: datetime, next_path: str) -> list[dict]:
-    return [
-        {
-            **i,
-            "timing": timing(i["due_at"], now),
-            "thank_url": thanks_link(i["member_id"], i["incident_id"], next_path=next_path),
-        }
-        for i in items
-    ]
-
-
-async def incident_helpers(incident_id: int, now: datetime, zone: ZoneInfo) -> list[dict]:
-    """What the incident page's "Thank these helpers" shows: this incident's due items, with their links."""
-    items = await queries.due_items(now=now, zone=zone, incident_id=incident_id)
-    return _with_timing(items, now, f"/incidents/{incident_id}#thank-helpers")
-
-
 def _link_id(raw: str | None, what: str) -> int | None:
     """An id the form's link names (``incident_id``, ``briefing_id`` in the query): blank is none; anything that
     names nothing is a link to nothing, so 404, like an unknown member (never a 200 form quietly dropping it)."""
@@ -100,17 +52,6 @@ def _link_id(raw: str | None, what: str) -> int | None:
     if not is_id(raw):
         raise NotFound(f"No {what} with id {raw}.")
     return int(raw)
-
-
-async def _member_briefing(member_id: int, briefing_id: int, incident_id: int | None) -> dict | None:
-    """The briefing only when it is this member's (and this incident's, when one is chosen): the form never shows
-    someone else's briefing, whatever id was posted."""
-    query = Briefing.select(
-        Briefing.id, Briefing.incident, Briefing.version, Briefing.briefed_at, Briefing.outcome
-    ).where((Briefing.id == briefing_id) & (Briefing.member == member_id))
-    if incident_id is not None:
-        query = query.where(Briefing.incident == incident_id)
-    return await query.first().run()
 
 
 def _optional_id(raw: str | None, field: str, errors: dict[str, str]) -> int | None:
@@ -140,7 +81,7 @@ async def _queue_page(
     now: datetime,
     zone: ZoneInfo,
 ) -> Template:
-    items = _with_timing(await queries.due_items(now=now, zone=zone), now, QUEUE_PATH)
+    items = with_timing(await queries.due_items(now=now, zone=zone), now, QUEUE_PATH)
     return page(
         request,
         "thanks/queue.html",
@@ -169,7 +110,7 @@ async def _form_page(
             incidents.append(chosen)
     briefing = None
     if is_id(values.get("briefing_id") or ""):
-        briefing = await _member_briefing(member["id"], int(values["briefing_id"]), incident_id)
+        briefing = await briefing_queries.briefing_of_member(member["id"], int(values["briefing_id"]), incident_id)
     bodies = await service.templates()
     title = chosen["title"] if chosen else None
     rendered = {
@@ -269,7 +210,7 @@ class ThanksController(Controller):
         incident_id = _link_id(params.get("incident_id"), "incident")
         briefing_id = _link_id(params.get("briefing_id"), "briefing")
         if briefing_id is not None:
-            briefing = await _member_briefing(member["id"], briefing_id, incident_id)
+            briefing = await briefing_queries.briefing_of_member(member["id"], briefing_id, incident_id)
             if briefing is None:
                 raise NotFound(
                     f"{member['name']} has no briefing {briefing_id}"

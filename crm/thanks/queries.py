@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from crm.formatting import plural
 from crm.members.queries import live, live_sql
 from crm.preferences import queries as preferences
 from crm.thanks.tables import ThankYou
@@ -70,8 +71,7 @@ def _utc(value: Any) -> datetime:
 
 
 def _count(n: int, kind: str) -> str:
-    one, many = KIND_WORDS.get(kind, (kind, kind + "s"))
-    return f"{n} {one if n == 1 else many}"
+    return plural(n, *KIND_WORDS.get(kind, (kind, kind + "s")))
 
 
 def reason(
@@ -89,7 +89,7 @@ def reason(
     if len(replies) == 1:
         n, kind = replies[0]
         one, many = KIND_WORDS.get(kind, (kind, kind + "s"))
-        parts.append(f"{n} supportive {one if n == 1 else many}")
+        parts.append(plural(n, f"supportive {one}", f"supportive {many}"))
     elif replies:
         total = sum(n for n, _ in replies)
         parts.append(f"{total} supportive interactions ({', '.join(_count(n, k) for n, k in replies)})")
@@ -179,7 +179,7 @@ async def thanks_of_member(
     member_id: int, *, since: datetime | None = None, before: datetime | None = None
 ) -> list[dict]:
     """A member's thank-yous, newest first (the member timeline and the API); ``since <= sent_at < before`` when
-    given (the timeline's window, crm/members/timeline.py)."""
+    given (the timeline's window, crm/pages/timeline.py)."""
     query = ThankYou.select(*_columns()).where((ThankYou.member == member_id) & ThankYou.deleted_at.is_null())
     if since is not None:
         query = query.where(ThankYou.sent_at >= since)

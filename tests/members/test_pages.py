@@ -14,6 +14,7 @@ import pytest
 
 from crm.app import create_app
 from crm.audit.service import Actor
+from crm.formatting import csv_cell
 from crm.members import controllers, interactions, merge, queries, service
 from crm.members.tables import Interaction, Member
 from tests.conftest import login, make_client, post_form
@@ -214,7 +215,7 @@ async def test_csv_cells_cannot_become_spreadsheet_formulas(as_user, clock, user
     assert sorted(r["name"] for r in rows) == sorted(
         ["'+1+2", "'-3", '\'=HYPERLINK("http://evil")', "'@SUM(A1)", "Plain - name"]
     )
-    assert controllers.csv_cell(-1) == -1 and controllers.csv_cell("\t=x") == "'\t=x"
+    assert csv_cell(-1) == -1 and csv_cell("\t=x") == "'\t=x"
 
 
 # ---- create and edit -----------------------------------------------------------------------------------

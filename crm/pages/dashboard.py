@@ -1,4 +1,5 @@
-"""The dashboard."""
+"""The dashboard (/): open incidents with their response clock, thank-yous due, and advocates and champions
+going quiet."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from litestar import Controller, Request, get
 from litestar.response import Template
 
 from crm.incidents import queries as incident_queries
-from crm.incidents.controllers import clock_view
+from crm.incidents.wording import clock_view
 from crm.members import queries as member_queries
 from crm.members import read as member_read
 from crm.thanks import queries as thanks_queries

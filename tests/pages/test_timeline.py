@@ -1,4 +1,4 @@
-"""The member page's one timeline (crm/members/timeline.py): interactions, briefings, thank-yous and late
+"""The member page's one timeline (crm/pages/timeline.py): interactions, briefings, thank-yous and late
 questions interleaved newest first, paged on the interactions with every other event on exactly one page.
 Both engines."""
 
@@ -13,7 +13,9 @@ import pytest
 from crm.audit.service import Actor
 from crm.briefings.tables import Briefing
 from crm.incidents.tables import Incident, TalkingPoints
-from crm.members import controllers, interactions, service, timeline
+from crm.members import interactions, service
+from crm.pages import member as member_page
+from crm.pages import timeline
 from crm.questions.tables import LateQuestion
 from crm.thanks.tables import ThankYou
 from tests.briefings.test_pages import section
@@ -190,7 +192,7 @@ def items(body: str) -> list[tuple[str, int]]:
 
 
 async def test_the_member_page_shows_one_timeline_paged_without_losing_or_repeating(story, as_user, monkeypatch):
-    monkeypatch.setattr(controllers, "TIMELINE_PAGE", 3)
+    monkeypatch.setattr(member_page, "TIMELINE_PAGE", 3)
     bob = await as_user("bob")
     url, pages = f"/members/{story['jane']}", []
     while url:
