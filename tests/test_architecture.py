@@ -5,6 +5,8 @@ function where it could hide an upward dependency or dodge an import cycle."""
 from __future__ import annotations
 
 import ast
+import re
+import tomllib
 from pathlib import Path
 
 import crm
@@ -71,3 +73,21 @@ def test_no_module_imports_the_project_inside_a_function():
                 continue
             unexpected.append(f"crm/{name}:{line} imports {module} inside a function")
     assert not unexpected, "Import at the top of the module (and let the layers decide):\n" + "\n".join(unexpected)
+
+
+def _face_contract_sources() -> list[str]:
+    config = tomllib.loads((CRM.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    [contract] = [c for c in config["tool"]["importlinter"]["contracts"] if c["name"].startswith("Controllers")]
+    return contract["source_modules"]
+
+
+def test_every_controller_api_and_panel_module_is_held_to_the_no_query_builders_contract():
+    patterns = [re.compile("^" + re.escape(p).replace(r"\*", "[^.]+") + r"(\..+)?$") for p in _face_contract_sources()]
+    faces = [
+        "crm." + path.relative_to(CRM).with_suffix("").as_posix().replace("/", ".")
+        for path in CRM.rglob("*.py")
+        if path.stem.endswith("controllers") or path.stem in ("api", "panels") or path.parent.name == "pages"
+    ]
+    assert faces, "no controller modules found"
+    uncovered = [m for m in faces if not any(p.match(m) for p in patterns)]
+    assert not uncovered, f"Add to the contract in pyproject.toml: {uncovered}"
