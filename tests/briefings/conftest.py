@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from crm.briefings import queries, suggestions
+from crm.briefings import suggestions
+from crm.incidents import queries as incident_queries
 from tests.conftest import START
 
 
@@ -128,7 +129,7 @@ class World:
         return body
 
     async def rank(self, incident_id: int, member_ids: list[int] | None = None, **kw) -> suggestions.Ranking:
-        incident = await queries.incident_or_404(incident_id)
+        incident = await incident_queries.incident_or_404(incident_id)
         return await suggestions.rank(incident, now=self.clock(), member_ids=member_ids, **kw)
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from crm.audit.tables import AuditEntry
 from crm.briefings import queries
 from crm.briefings.tables import Briefing
+from crm.incidents import queries as incident_queries
 from tests.conftest import START, error
 
 POINTS = ["We are sorry.", "Refunds go out today."]
@@ -260,7 +261,7 @@ async def test_figures(world, clock):
     quiet = await world.incident("Quiet one", detected_at=START)
     members = [await world.member(name) for name in ("Ann", "Bea", "Cal", "Dee")]
     await world.approve(iid, POINTS)
-    incident = await queries.incident_or_404(iid)
+    incident = await incident_queries.incident_or_404(iid)
     assert await queries.figures(incident) == {
         "briefed": 0,
         "acknowledged": 0,
@@ -282,4 +283,4 @@ async def test_figures(world, clock):
         "helped": 1,
         "seconds_to_first_briefing": 2 * 3600 + 15 * 60,
     }
-    assert (await queries.figures(await queries.incident_or_404(quiet)))["briefed"] == 0
+    assert (await queries.figures(await incident_queries.incident_or_404(quiet)))["briefed"] == 0
