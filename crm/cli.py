@@ -1,4 +1,4 @@
-"""The `crm` command: migrate, serve, user add, token create/revoke, rollups rebuild, demo."""
+"""The `crm` command: migrate, serve, user add, token create/revoke, import, rollups rebuild, demo."""
 
 from __future__ import annotations
 
@@ -126,6 +126,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from crm.clock import utc_now
+    from crm.errors import InvalidInput
+    from crm.imports import console
+
+    _connect()
+    try:
+        return asyncio.run(_with_engine(console.run(args, clock=utc_now)))
+    except InvalidInput as exc:  # a refused file or mapping: one line, no traceback
+        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items() if v != exc.message)
+        print(f"crm: error: {exc.message}" + (f" ({details})" if details else ""), file=sys.stderr)
+        return 1
+
+
 def cmd_rollups_rebuild(args: argparse.Namespace) -> int:
     from crm.members.engagement import rebuild_all
 
@@ -174,6 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = token_sub.add_parser("revoke", help="revoke an API token by its id (see Admin → API tokens)")
     p.add_argument("token_id", type=int)
     p.set_defaults(func=cmd_token_revoke)
+
+    from crm.imports.console import add_arguments as import_arguments
+
+    p = sub.add_parser("import", help="import members or interactions from a CSV file")
+    import_arguments(p)
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("rollups", help="engagement rollups")
     rollup_sub = p.add_subparsers(dest="rollups_command", required=True, metavar="ACTION")

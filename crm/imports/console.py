@@ -1,0 +1,204 @@
+"""`crm import`: the import service with a progress bar and the report printed at the end.
+
+On a terminal the progress bar is drawn on stderr (rich); otherwise one line per batch goes to stderr, so logs
+and scripts can follow a long import. The report goes to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, TextIO
+
+from crm.audit.service import Actor
+from crm.clock import Clock
+from crm.imports import service
+from crm.imports.schemas import Issue, Report
+from crm.imports.vocab import IGNORE
+
+SHOWN = 50  # issues of each kind printed; the job keeps them all
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("kind", choices=["members", "interactions"], help="what the file holds")
+    parser.add_argument("file", type=Path, help="the CSV file")
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument("--preset", choices=["twitter-airline", "crm"], help="a built-in mapping")
+    how.add_argument("--mapping", metavar="NAME", default="", help="a mapping saved with --save-mapping")
+    parser.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
+    parser.add_argument("--platform", default="", help="the platform, when the file has no platform column")
+    parser.add_argument("--encoding", choices=["utf-8", "cp1252", "latin-1"], default=None)
+    parser.add_argument("--date-format", default="", help='"iso" or a strftime format such as %%d/%%m/%%Y %%H:%%M')
+    parser.add_argument("--zone", default="", help="zone of times without an offset (IANA name or +HH:MM)")
+    parser.add_argument("--delimiter", default="", help="a comma, semicolon, tab or | (guessed by default)")
+    parser.add_argument("--save-mapping", metavar="NAME", default="", help="save the mapping used under NAME")
+    parser.add_argument("--rejected", metavar="CSV", type=Path, help="write the rejected rows (and why) to CSV")
+    parser.add_argument("--batch-size", type=int, default=service.BATCH, metavar="N", help="rows per transaction")
+
+
+async def run(args: argparse.Namespace, *, clock: Clock, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    actor = Actor.system("cli")
+    options = {
+        "platform": args.platform,
+        "encoding": args.encoding,
+        "date_format": args.date_format,
+        "default_zone": args.zone,
+        "delimiter": args.delimiter.replace("\\t", "\t"),
+    }
+    if not args.file.is_file():
+        print(f"crm: error: no such file: {args.file}", file=err)
+        return 1
+    guessed = not args.preset and not args.mapping
+    if guessed:
+        chosen = await service.mapping_for(kind=args.kind)
+        _, compiled = service.inspect(args.file, name=args.file.name, mapping=chosen, kind=args.kind, **options)
+        used = {column: field for column, field in compiled.mapping.columns.items() if field != IGNORE}
+        print("Mapping guessed from the header: " + ", ".join(f"{c} -> {f}" for c, f in used.items()), file=out)
+    with ExitStack() as stack:
+        on_issue = None
+        if args.rejected:
+            handle = stack.enter_context(args.rejected.open("w", newline="", encoding="utf-8"))
+            on_issue = _RejectedWriter(handle, args.file, args)
+        progress = stack.enter_context(_Progress(err))
+        report = await service.run_import(
+            kind=args.kind,
+            source=args.file,
+            preset=args.preset or "",
+            mapping_name=args.mapping,
+            options=options,
+            actor=actor,
+            clock=clock,
+            dry_run=args.dry_run,
+            batch_size=args.batch_size,
+            on_progress=progress.update,
+            on_issue=on_issue,
+        )
+    for line in report_lines(report, preset=args.preset or args.mapping):
+        print(line, file=out)
+    if args.rejected:
+        print(f"Rejected rows written to {args.rejected}.", file=out)
+    if args.save_mapping:
+        mapping = await service.mapping_for(kind=args.kind, preset=args.preset or "", mapping_name=args.mapping)
+        if mapping is None:
+            _, compiled = service.inspect(args.file, name=args.file.name, mapping=None, kind=args.kind, **options)
+            mapping = compiled.mapping
+        await service.save_mapping(name=args.save_mapping, mapping=mapping, actor=actor, now=clock())
+        print(f"Mapping saved as {args.save_mapping!r}: use it with --mapping {args.save_mapping!r}.", file=out)
+    return 0
+
+
+class _RejectedWriter:
+    """Writes each rejected row (and erased person) to the CSV as the import finds them (dry runs too)."""
+
+    def __init__(self, handle: TextIO, path: Path, args: argparse.Namespace) -> None:
+        self.writer = csv.writer(handle)
+        self.handle = handle
+        self.header: list[str] | None = None
+        self.path, self.args = path, args
+
+    def __call__(self, issue: Issue) -> None:
+        if issue.problem not in ("rejected", "erased"):
+            return
+        if self.header is None:
+            self.header = _header_of(self.path, self.args)
+            self.writer.writerow(service.rejected_header(self.header))
+        self.writer.writerow(service.rejected_cells(self.header, issue))
+
+
+def _header_of(path: Path, args: argparse.Namespace) -> list[str]:
+    from crm.imports import csvfile
+
+    encoding = args.encoding or "utf-8"
+    return csvfile.inspect(path, name=path.name, encoding=encoding, delimiter=args.delimiter).header
+
+
+class _Progress:
+    def __init__(self, err: TextIO) -> None:
+        self.err = err
+        self.bar: Any = None
+        self.task = None
+
+    def __enter__(self) -> _Progress:
+        if self.err.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(
+                TextColumn("importing"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TextColumn("{task.fields[rows]:,} rows, {task.fields[rate]:,.0f}/s"),
+                TimeRemainingColumn(),
+                console=Console(file=self.err),
+                transient=True,
+            )
+            self.bar.__enter__()
+        return self
+
+    def update(self, progress: service.Progress) -> None:
+        rate = progress.rows_read / progress.seconds if progress.seconds > 0 else 0.0
+        if self.bar is not None:
+            if self.task is None:
+                self.task = self.bar.add_task("import", total=progress.bytes_total, rows=0, rate=0.0)
+            self.bar.update(self.task, completed=progress.bytes_read, rows=progress.rows_read, rate=rate)
+        else:
+            share = progress.bytes_read / progress.bytes_total if progress.bytes_total else 1.0
+            print(
+                f"crm import: batch {progress.batches}: {progress.rows_read:,} rows ({share:.0%}, {rate:,.0f} rows/s)",
+                file=self.err,
+                flush=True,
+            )
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+LABELS = (
+    ("rows_read", "rows read"),
+    ("members_created", "members created"),
+    ("members_updated", "members updated"),
+    ("interactions_added", "interactions added"),
+    ("duplicates", "duplicates"),
+    ("conflicts", "conflicts"),
+    ("rejected", "rejected"),
+    ("erased", "erased (refused)"),
+)
+
+
+def report_lines(report: Report, *, preset: str = "") -> list[str]:
+    how = f", {preset}" if preset else ""
+    if report.dry_run:
+        lines = [f"Dry run of {report.kind} from {report.file_name}{how}: nothing was written. It would give:"]
+    else:
+        rate = f", {report.rows_per_second:,.0f} rows/s" if report.seconds else ""
+        resumed = f", resumed after row {report.resumed_from_row:,}" if report.resumed_from_row else ""
+        lines = [
+            f"Imported {report.kind} from {report.file_name} (job {report.job_id}{how}{resumed}) "
+            f"in {report.seconds:.1f} s{rate}."
+        ]
+    counts = report.counts()
+    if report.kind == "members":
+        counts.pop("interactions_added")
+    width = max(len(label) for _, label in LABELS)
+    for name, label in LABELS:
+        if name in counts:
+            note = (
+                "  (duplicates whose values differ: the first row wins)" if name == "conflicts" and counts[name] else ""
+            )
+            lines.append(f"  {label:<{width}} {counts[name]:>10,}{note}")
+    for problem, title in (("conflict", "Conflicts"), ("rejected", "Rejected rows"), ("erased", "Erased people")):
+        issues = [i for i in report.issues if i.problem == problem]
+        total = {"conflict": report.conflicts, "rejected": report.rejected, "erased": report.erased}[problem]
+        if not total:
+            continue
+        lines.append(f"{title}:")
+        lines.extend(f"  line {i.line}, {i.column}: {i.reason}" for i in issues[:SHOWN])
+        if total > min(len(issues), SHOWN):
+            more = total - min(len(issues), SHOWN)
+            where = "--rejected FILE writes them all" if problem != "conflict" else "the import job keeps them all"
+            lines.append(f"  ... and {more:,} more ({where}).")
+    return lines
