@@ -38,8 +38,14 @@ MAGIC = (
 )
 
 
+def invalid(field: str, message: str) -> InvalidInput:
+    """One field wrong, its message also the error's (what a CLI prints on one line)."""
+    return InvalidInput({field: message}, message)
+
+
 def refuse(message: str) -> InvalidInput:
-    return InvalidInput({"file": message}, message)
+    """The file itself is refused."""
+    return invalid("file", message)
 
 
 @dataclass(frozen=True)

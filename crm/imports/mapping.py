@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from crm import validation
 from crm.errors import InvalidInput
 from crm.imports import zones
-from crm.imports.csvfile import DELIMITERS, ENCODINGS
+from crm.imports.csvfile import DELIMITERS, ENCODINGS, invalid, refuse
 from crm.imports.schemas import Mapping
 from crm.imports.vocab import FALSE_WORDS, FIELDS, IGNORE, KINDS, SENTIMENT_WORDS, TRUE_WORDS
 from crm.members.vocab import KINDS as INTERACTION_KINDS
@@ -265,7 +265,7 @@ def compile_mapping(mapping: Mapping, header: list[str]) -> Compiled:
     that names none of the mapping's columns is a file without a header."""
     errors: dict[str, str] = {}
     if mapping.kind not in KINDS:
-        raise InvalidInput({"kind": f"Choose one of: {', '.join(KINDS)}."})
+        raise invalid("kind", f"Choose one of: {', '.join(KINDS)}.")
     fields = FIELDS[mapping.kind]
     fed: dict[str, str] = {}
     for column, target in mapping.columns.items():
@@ -317,7 +317,7 @@ def compile_mapping(mapping: Mapping, header: list[str]) -> Compiled:
     if mapping.delimiter and mapping.delimiter not in DELIMITERS:
         errors["delimiter"] = "Use a comma, a semicolon, a tab or |."
     if errors:
-        raise InvalidInput(errors, "The mapping needs attention.")
+        raise InvalidInput(errors, " ".join(dict.fromkeys(errors.values())))
     present = set(header)
     missing = [column for column in fed.values() if column not in present]
     if missing and len(missing) == len(fed):
@@ -326,8 +326,8 @@ def compile_mapping(mapping: Mapping, header: list[str]) -> Compiled:
             f"The first row is not a header: it names none of the columns this mapping reads ({names}). "
             "Add a header row naming the columns."
         )
-        raise InvalidInput({"file": message}, message)
+        raise refuse(message)
     if missing:
         message = f"The file has no column {', '.join(repr(m) for m in missing)}, which the mapping reads."
-        raise InvalidInput({"file": message}, message)
+        raise refuse(message)
     return Compiled(mapping, header)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from crm.errors import InvalidInput
 from crm.imports import formats
+from crm.imports.csvfile import invalid
 from crm.imports.schemas import Mapping
 from crm.imports.vocab import FIELDS, IGNORE
 
@@ -59,12 +59,16 @@ DESCRIPTIONS = {
 
 def preset(name: str, kind: str) -> Mapping:
     if name not in PRESETS:
-        raise InvalidInput({"preset": f"Unknown preset {name!r}: choose one of {', '.join(PRESETS)}."})
+        raise invalid("preset", f"Unknown preset {name!r}: choose one of {', '.join(PRESETS)}.")
     if kind not in PRESETS[name]:
         reads = " and ".join(PRESETS[name])
-        raise InvalidInput({"preset": f"The {name} preset reads {reads}, not {kind}."})
+        raise invalid("preset", f"The {name} preset reads {reads}, not {kind}.")
     return PRESETS[name][kind]
 
+
+# A column named after a platform holds handles on it.
+PLATFORM_COLUMNS = ("twitter", "x", "instagram", "facebook", "tiktok", "linkedin", "youtube", "reddit")
+PLATFORM_OF_COLUMN = {"twitter": "x"}
 
 # Header names that usually mean a field, normalised (lower case, letters and digits only), best first.
 SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -106,7 +110,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "notes": ("notes", "note", "comments"),
         "topics": ("topics", "tags", "interests", "topic"),
         "handles": ("handles",),
-        "handle": ("handle", "username", "screenname", "twitterhandle"),
+        "handle": ("handle", "username", "screenname", "twitterhandle", *PLATFORM_COLUMNS),
         "platform": ("platform", "network", "channel"),
         "followers": ("followers", "followerscount", "followercount"),
         "handle_url": ("profileurl", "profile", "url", "link"),
@@ -125,7 +129,7 @@ def guess_mapping(kind: str, header: list[str], **options) -> Mapping:
     after normalising), each column feeds one field at most; the rest is ignored. ``options`` are the
     mapping's other settings (platform, date_format, ...)."""
     if kind not in SYNONYMS:
-        raise InvalidInput({"kind": f"Choose one of: {', '.join(SYNONYMS)}."})
+        raise invalid("kind", f"Choose one of: {', '.join(SYNONYMS)}.")
     normal = {column: _normal(column) for column in header}
     taken: set[str] = set()
     columns: dict[str, str] = {}
@@ -143,7 +147,9 @@ def guess_mapping(kind: str, header: list[str], **options) -> Mapping:
         columns[column] = target
         fed.add(target)
         taken.add(column)
-    for column in header:
-        columns.setdefault(column, IGNORE)
+    columns = {column: columns.get(column, IGNORE) for column in header}  # in the file's order
     assert all(t == IGNORE or t in FIELDS[kind] for t in columns.values())
+    handle = next((normal[c] for c, t in columns.items() if t == "handle"), "")
+    if handle in PLATFORM_COLUMNS and "platform" not in fed and not options.get("platform"):
+        options = {**options, "platform": PLATFORM_OF_COLUMN.get(handle, handle)}
     return Mapping(kind=kind, columns=columns, **options)

@@ -34,12 +34,13 @@ from crm import db
 from crm.audit.service import Actor
 from crm.audit.service import record as audit
 from crm.clock import Clock
-from crm.errors import InvalidInput, NotFound
+from crm.errors import NotFound
 from crm.imports import csvfile, presets, queries
+from crm.imports.csvfile import invalid, refuse
 from crm.imports.mapping import BUILT_URL, Compiled, compile_mapping
 from crm.imports.schemas import COUNTS, Issue, Mapping, Report
 from crm.imports.tables import ImportIssue, ImportJob, ImportMapping
-from crm.imports.vocab import FIELDS, KINDS, JobStatus, Problem
+from crm.imports.vocab import FIELDS, IGNORE, KINDS, JobStatus, Problem
 from crm.members import bulk
 
 BATCH = 1000
@@ -71,9 +72,9 @@ def mapping_digest(mapping: Mapping) -> str:
 async def mapping_for(*, kind: str, preset: str = "", mapping_name: str = "") -> Mapping | None:
     """The mapping a preset or a saved mapping names; None when neither is given (guess it from the header)."""
     if kind not in KINDS:
-        raise InvalidInput({"kind": f"Choose one of: {', '.join(KINDS)}."})
+        raise invalid("kind", f"Choose one of: {', '.join(KINDS)}.")
     if preset and mapping_name:
-        raise InvalidInput({"mapping": "Give a preset or a saved mapping, not both."})
+        raise invalid("mapping", "Give a preset or a saved mapping, not both.")
     if preset:
         return presets.preset(preset, kind)
     if mapping_name:
@@ -82,7 +83,7 @@ async def mapping_for(*, kind: str, preset: str = "", mapping_name: str = "") ->
             raise NotFound(f"No saved mapping named {mapping_name!r}.", fields={"mapping": "No such mapping."})
         mapping = to_mapping(row["mapping"])
         if mapping.kind != kind:
-            raise InvalidInput({"mapping": f"The mapping {mapping_name!r} reads {mapping.kind}, not {kind}."})
+            raise invalid("mapping", f"The mapping {mapping_name!r} reads {mapping.kind}, not {kind}.")
         return mapping
     return None
 
@@ -94,7 +95,7 @@ def to_mapping(value: Any) -> Mapping:
             return msgspec.json.decode(value, type=Mapping)
         return msgspec.convert(value, Mapping)
     except msgspec.ValidationError as exc:
-        raise InvalidInput({"mapping": f"Not a mapping: {exc}."}) from None
+        raise invalid("mapping", f"Not a mapping: {exc}.") from None
 
 
 async def save_mapping(*, name: str, mapping: Mapping, actor: Actor, now) -> dict:
@@ -102,7 +103,7 @@ async def save_mapping(*, name: str, mapping: Mapping, actor: Actor, now) -> dic
     file."""
     name = " ".join(name.split())
     if not name or len(name) > 100:
-        raise InvalidInput({"name": "Give the mapping a name of 1 to 100 characters."})
+        raise invalid("name", "Give the mapping a name of 1 to 100 characters.")
     compile_mapping(mapping, list(mapping.columns))  # every column it names is there: checks the rest
     body = json.loads(msgspec.json.encode(mapping))
     async with db.transaction():
@@ -157,11 +158,18 @@ def inspect(source: Path | BinaryIO, *, name: str, mapping: Mapping | None, kind
     facts = csvfile.inspect(source, name=name, encoding=encoding, delimiter=delimiter)
     if mapping is None:
         mapping = presets.guess_mapping(kind, facts.header)
+        if all(field == IGNORE for field in mapping.columns.values()):
+            names = ", ".join(list(presets.SYNONYMS[kind])[:6])
+            message = (
+                f"The first row names no column this CRM knows (such as {names}): add a header row, "
+                "or say which column feeds which field."
+            )
+            raise refuse(message)
     overrides = {k: v for k, v in options.items() if v not in (None, "")}
     if overrides:
         mapping = msgspec.structs.replace(mapping, **overrides)
     if mapping.kind != kind:
-        raise InvalidInput({"mapping": f"This mapping reads {mapping.kind}, not {kind}."})
+        raise invalid("mapping", f"This mapping reads {mapping.kind}, not {kind}.")
     return facts, compile_mapping(mapping, facts.header)
 
 
@@ -197,7 +205,7 @@ async def run_import(
     if db.in_transaction():
         raise RuntimeError("run_import commits batch by batch: call it outside a transaction")
     if not 1 <= batch_size <= 10_000:
-        raise InvalidInput({"batch_size": "Use 1 to 10,000 rows per batch."})
+        raise invalid("batch_size", "Use 1 to 10,000 rows per batch.")
     file_name = file_name or (source.name if isinstance(source, Path) else getattr(source, "name", "")) or "upload"
     file_name = Path(str(file_name)).name[:300]
     chosen = mapping or await mapping_for(kind=kind, preset=preset, mapping_name=mapping_name)
