@@ -15,6 +15,7 @@ creates no job.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
@@ -259,7 +260,7 @@ async def run_import(
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, KeyboardInterrupt):
+    if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
         return "Interrupted."
     return f"{type(exc).__name__}: {exc}"[:2000]
 

@@ -10,8 +10,8 @@ from tests.imports.conftest import generated_interactions, import_file
 
 async def test_the_peak_memory_of_an_import_does_not_grow_with_the_file(engine, clock, tmp_path):
     warm_up = generated_interactions(tmp_path / "warm.csv", 1_500, prefix="w")
-    small = generated_interactions(tmp_path / "small.csv", 6_000, prefix="s")
-    large = generated_interactions(tmp_path / "large.csv", 24_000, prefix="l")
+    small = generated_interactions(tmp_path / "small.csv", 5_000, prefix="s")
+    large = generated_interactions(tmp_path / "large.csv", 20_000, prefix="l")
     await import_file(warm_up, clock, batch_size=500)  # caches (statements, zones, formats) filled before measuring
 
     peaks = {}
