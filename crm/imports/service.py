@@ -35,7 +35,7 @@ from crm import db
 from crm.audit.service import Actor
 from crm.audit.service import record as audit
 from crm.clock import Clock
-from crm.errors import NotFound
+from crm.errors import Conflict, NotFound
 from crm.imports import csvfile, presets, queries
 from crm.imports.csvfile import invalid, refuse
 from crm.imports.mapping import BUILT_URL, Compiled, compile_mapping
@@ -205,15 +205,10 @@ async def run_import(
     """
     if db.in_transaction():
         raise RuntimeError("run_import commits batch by batch: call it outside a transaction")
-    if not 1 <= batch_size <= 10_000:
-        raise invalid("batch_size", "Use 1 to 10,000 rows per batch.")
-    file_name = file_name or (source.name if isinstance(source, Path) else getattr(source, "name", "")) or "upload"
-    file_name = Path(str(file_name)).name[:300]
-    chosen = mapping or await mapping_for(kind=kind, preset=preset, mapping_name=mapping_name)
-    facts, compiled = inspect(source, name=file_name, mapping=chosen, kind=kind, **(options or {}))
-    started = time.monotonic()
-    report = Report(kind=kind, file_name=file_name, dry_run=dry_run)
-    job: dict | None = None
+    file_name, facts, compiled = await _checked(
+        kind, source, file_name, preset, mapping_name, mapping, options or {}, batch_size
+    )
+    job = None
     if not dry_run:
         job = await _start_job(
             kind=kind,
@@ -226,11 +221,127 @@ async def run_import(
             batch_size=batch_size,
             resume=resume,
         )
+    return await _run(
+        source,
+        facts,
+        compiled,
+        job,
+        actor=actor,
+        clock=clock,
+        batch_size=batch_size,
+        on_progress=on_progress,
+        on_issue=on_issue,
+        fault=fault,
+    )
+
+
+async def queue_import(
+    *,
+    kind: str,
+    source_path: Path,
+    actor: Actor,
+    now,
+    file_name: str = "",
+    preset: str = "",
+    mapping_name: str = "",
+    mapping: Mapping | None = None,
+    options: dict[str, Any] | None = None,
+    batch_size: int = BATCH,
+) -> dict:
+    """Check a stored file and its mapping now (a refused file is refused at once, and nothing is written), then
+    record a queued job for ``run_job`` to take: what the upload page and the API do before they answer. The
+    file must stay at ``source_path`` until the job is done."""
+    file_name, facts, compiled = await _checked(
+        kind, source_path, file_name, preset, mapping_name, mapping, options or {}, batch_size
+    )
+    row = _new_job(
+        kind=kind,
+        facts=facts,
+        compiled=compiled,
+        preset=preset,
+        mapping_name=mapping_name,
+        actor=actor,
+        now=now,
+        batch_size=batch_size,
+        status=JobStatus.queued,
+    )
+    row.source_path = str(source_path)
+    async with db.transaction():
+        await row.save().run()
+    return await queries.get_job(row.id)
+
+
+async def run_job(
+    *,
+    job_id: int,
+    clock: Clock,
+    actor: Actor | None = None,
+    on_progress: Callable[[Progress], Any] | None = None,
+    on_issue: Callable[[Issue], Any] | None = None,
+    fault: Callable[[int], Any] | None = None,
+) -> Report:
+    """Run a queued job (``queue_import``), or pick up one that stopped (failed, or its process is gone) after
+    its last batch, reading its file again with the mapping it was queued with. Audited as the person who
+    queued it unless ``actor`` says otherwise."""
+    if db.in_transaction():
+        raise RuntimeError("run_job commits batch by batch: call it outside a transaction")
+    job = await queries.get_job(job_id)
+    if job is None:
+        raise NotFound(f"No import job with id {job_id}.")
+    now = clock()
+    if job["status"] == JobStatus.done.value:
+        raise Conflict(f"Import job {job_id} is done.")
+    if job["status"] == JobStatus.running.value and not _abandoned(job, now):
+        raise Conflict(f"Import job {job_id} is running.")
+    source = Path(job["source_path"] or "")
+    if not job["source_path"] or not source.is_file():
+        await _finish_job(job, status=JobStatus.failed, now=now, error="The uploaded file is gone.")
+        raise NotFound(f"The file of import job {job_id} is gone.")
+    mapping = to_mapping(job["mapping"])
+    facts = csvfile.inspect(source, name=job["file_name"], encoding=mapping.encoding, delimiter=mapping.delimiter)
+    if facts.digest != job["file_digest"]:
+        raise refuse("The file changed since the import was queued.")
+    compiled = compile_mapping(mapping, facts.header)
+    claimed = await _claim(job, now)
+    if claimed is None:
+        raise Conflict(f"Import job {job_id} was taken by another runner.")
+    actor = actor or Actor(user_id=job["created_by"], label=job["actor_label"])
+    return await _run(
+        source,
+        facts,
+        compiled,
+        claimed,
+        actor=actor,
+        clock=clock,
+        batch_size=job["batch_size"],
+        on_progress=on_progress,
+        on_issue=on_issue,
+        fault=fault,
+    )
+
+
+async def _checked(kind, source, file_name, preset, mapping_name, mapping, options, batch_size):
+    """The file's name, facts and fitted mapping; InvalidInput for a refused file or mapping."""
+    if not 1 <= batch_size <= 10_000:
+        raise invalid("batch_size", "Use 1 to 10,000 rows per batch.")
+    file_name = file_name or (source.name if isinstance(source, Path) else getattr(source, "name", "")) or "upload"
+    file_name = Path(str(file_name)).name[:300]
+    chosen = mapping or await mapping_for(kind=kind, preset=preset, mapping_name=mapping_name)
+    facts, compiled = inspect(source, name=file_name, mapping=chosen, kind=kind, **options)
+    return file_name, facts, compiled
+
+
+async def _run(
+    source, facts, compiled: Compiled, job: dict | None, *, actor, clock, batch_size, on_progress, on_issue, fault
+) -> Report:
+    started = time.monotonic()
+    report = Report(kind=compiled.kind, file_name=facts.name, dry_run=job is None)
+    if job is not None:
         report.job_id = job["id"]
         report.resumed_from_row = job["rows_read"]
         for name in COUNTS:
             setattr(report, name, job[name])
-    importer = _Importer(kind=kind, compiled=compiled, actor=actor, report=report, job=job, on_issue=on_issue)
+    importer = _Importer(kind=compiled.kind, compiled=compiled, actor=actor, report=report, job=job, on_issue=on_issue)
     batches = 0
     try:
         for rows in _batches(csvfile.rows(source, facts, skip=report.resumed_from_row), batch_size):
@@ -420,32 +531,37 @@ def _abandoned(job: dict, now) -> bool:
     return beat is None or (now - beat).total_seconds() > STALE_SECONDS
 
 
-async def _start_job(*, kind, facts, compiled: Compiled, preset, mapping_name, actor, now, batch_size, resume) -> dict:
-    digest = mapping_digest(compiled.mapping)
-    runner = secrets.token_hex(16)
-    claim = {
+def _claim_values(now) -> dict:
+    """What a run writes on the job it takes: itself (host, pid, a fresh runner token) and status running."""
+    return {
         ImportJob.status: JobStatus.running.value,
         ImportJob.host: socket.gethostname(),
         ImportJob.pid: os.getpid(),
-        ImportJob.runner: runner,
+        ImportJob.runner: secrets.token_hex(16),
         ImportJob.heartbeat_at: now,
         ImportJob.finished_at: None,
         ImportJob.error: "",
     }
-    if resume:
-        for job in await queries.unfinished_jobs(kind=kind, file_digest=facts.digest, mapping_digest=digest):
-            if not _abandoned(job, now):
-                continue
-            async with db.transaction():
-                await (
-                    ImportJob.update({**claim, ImportJob.resumed: job["resumed"] + 1})
-                    .where((ImportJob.id == job["id"]) & (ImportJob.runner == job["runner"]))
-                    .run()
-                )
-                claimed = await queries.get_job(job["id"])
-            if claimed["runner"] == runner:
-                return claimed
-    row = ImportJob(
+
+
+async def _claim(job: dict, now) -> dict | None:
+    """Take ``job`` for this run, unless another run took it first (compare-and-set on its runner token)."""
+    values = _claim_values(now)
+    if job["started_at"] is None:
+        values[ImportJob.started_at] = now
+    if job["rows_read"] or job["status"] != JobStatus.queued.value:
+        values[ImportJob.resumed] = job["resumed"] + 1
+    async with db.transaction():
+        await ImportJob.update(values).where((ImportJob.id == job["id"]) & (ImportJob.runner == job["runner"])).run()
+        claimed = await queries.get_job(job["id"])
+    return claimed if claimed["runner"] == values[ImportJob.runner] else None
+
+
+def _new_job(*, kind, facts, compiled: Compiled, preset, mapping_name, actor, now, batch_size, status) -> ImportJob:
+    running = status == JobStatus.running
+    claim = {column._meta.name: value for column, value in _claim_values(now).items()} if running else {}
+    claim["status"] = status.value
+    return ImportJob(
         kind=kind,
         file_name=facts.name,
         file_size=facts.size,
@@ -454,13 +570,34 @@ async def _start_job(*, kind, facts, compiled: Compiled, preset, mapping_name, a
         preset=preset,
         mapping_name=mapping_name,
         mapping=msgspec.json.encode(compiled.mapping).decode(),
-        mapping_digest=digest,
+        mapping_digest=mapping_digest(compiled.mapping),
         batch_size=batch_size,
         created_by=actor.user_id,
         actor_label=actor.label[:300],
         created_at=now,
-        started_at=now,
-        **{column._meta.name: value for column, value in claim.items()},
+        started_at=now if running else None,
+        **claim,
+    )
+
+
+async def _start_job(*, kind, facts, compiled: Compiled, preset, mapping_name, actor, now, batch_size, resume) -> dict:
+    """The job this run writes to: an unfinished one of the same file read the same way (picked up after its
+    last batch), or a new one."""
+    if resume:
+        digest = mapping_digest(compiled.mapping)
+        for job in await queries.unfinished_jobs(kind=kind, file_digest=facts.digest, mapping_digest=digest):
+            if _abandoned(job, now) and (claimed := await _claim(job, now)) is not None:
+                return claimed
+    row = _new_job(
+        kind=kind,
+        facts=facts,
+        compiled=compiled,
+        preset=preset,
+        mapping_name=mapping_name,
+        actor=actor,
+        now=now,
+        batch_size=batch_size,
+        status=JobStatus.running,
     )
     async with db.transaction():
         await row.save().run()
