@@ -142,20 +142,21 @@ class Compiled:
             f"Unknown sentiment {text!r}: use positive, negative or neutral, a number, or map the word in the mapping."
         )
 
-    def _cell(self, cells: list[str], field: str) -> str | None:
-        n = self.index.get(field)
-        if n is None:
-            return None
-        return cells[n].strip() if n < len(cells) else ""
+    @staticmethod
+    def _cell(cells: dict[str, str], field: str) -> str | None:
+        """The trimmed cell feeding ``field`` ("" when the row is short), None when no column feeds it."""
+        return cells.get(field)
 
     def convert(self, cells: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
         """The values a row gives (for ``bulk.clean_interaction`` or ``bulk.clean_member``), and the cells that
         could not be read (field -> reason)."""
-        if len(cells) > len(self.header) and any(c.strip() for c in cells[len(self.header) :]):
-            return {}, {"": f"This row has {len(cells)} cells; the header has {len(self.header)}."}
-        return self._interaction(cells) if self.kind == "interactions" else self._member(cells)
+        width = len(cells)
+        if width > len(self.header) and any(c.strip() for c in cells[len(self.header) :]):
+            return {}, {"": f"This row has {width} cells; the header has {len(self.header)}."}
+        fed = {field: cells[n].strip() if n < width else "" for field, n in self.index.items()}
+        return self._interaction(fed) if self.kind == "interactions" else self._member(fed)
 
-    def _read(self, cells: list[str], field: str, errors: dict[str, str], reader: Callable[[str], Any]) -> Any:
+    def _read(self, cells: dict[str, str], field: str, errors: dict[str, str], reader: Callable[[str], Any]) -> Any:
         text = self._cell(cells, field)
         if not text:
             return None
@@ -165,11 +166,11 @@ class Compiled:
             errors[field] = str(exc)
             return None
 
-    def _platform(self, cells: list[str]) -> str:
+    def _platform(self, cells: dict[str, str]) -> str:
         text = (self._cell(cells, "platform") or "").lower()
         return PLATFORM_ALIASES.get(text, text) or self.mapping.platform
 
-    def _interaction(self, cells: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    def _interaction(self, cells: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
         errors: dict[str, str] = {}
         cell = self._cell
         values: dict[str, Any] = {
@@ -196,7 +197,7 @@ class Compiled:
             )
         return values, errors
 
-    def _member(self, cells: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    def _member(self, cells: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
         errors: dict[str, str] = {}
         values: dict[str, Any] = {}
         for name in ("name", "email", "location", "language", "notes"):
