@@ -60,8 +60,7 @@ async def run(args: argparse.Namespace, *, clock: Clock, out: TextIO = sys.stdou
     with ExitStack() as stack:
         on_issue = None
         if args.rejected:
-            handle = stack.enter_context(args.rejected.open("w", newline="", encoding="utf-8"))
-            on_issue = _RejectedWriter(handle, args.file, args)
+            on_issue = stack.enter_context(_RejectedWriter(args.rejected, args.file, args))
         progress = stack.enter_context(_Progress(err))
         report = await service.run_import(
             kind=args.kind,
@@ -79,7 +78,8 @@ async def run(args: argparse.Namespace, *, clock: Clock, out: TextIO = sys.stdou
     for line in report_lines(report, preset=args.preset or args.mapping):
         print(line, file=out)
     if args.rejected:
-        print(f"Rejected rows written to {args.rejected}.", file=out)
+        written = on_issue.rows if on_issue else 0
+        print(f"Rejected rows written to {args.rejected}." if written else "No rejected rows to write.", file=out)
     if args.save_mapping:
         mapping = await service.mapping_for(kind=args.kind, preset=args.preset or "", mapping_name=args.mapping)
         if mapping is None:
@@ -91,21 +91,33 @@ async def run(args: argparse.Namespace, *, clock: Clock, out: TextIO = sys.stdou
 
 
 class _RejectedWriter:
-    """Writes each rejected row (and erased person) to the CSV as the import finds them (dry runs too)."""
+    """Writes each rejected row (and erased person) to the CSV as the import finds them (dry runs too); the file
+    is created with the first one, so a refused file or a clean import leaves none."""
 
-    def __init__(self, handle: TextIO, path: Path, args: argparse.Namespace) -> None:
-        self.writer = csv.writer(handle)
-        self.handle = handle
-        self.header: list[str] | None = None
-        self.path, self.args = path, args
+    def __init__(self, target: Path, path: Path, args: argparse.Namespace) -> None:
+        self.target, self.path, self.args = target, path, args
+        self.handle: TextIO | None = None
+        self.writer: Any = None
+        self.header: list[str] = []
+        self.rows = 0
+
+    def __enter__(self) -> _RejectedWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.handle is not None:
+            self.handle.close()
 
     def __call__(self, issue: Issue) -> None:
         if issue.problem not in ("rejected", "erased"):
             return
-        if self.header is None:
+        if self.handle is None:
             self.header = _header_of(self.path, self.args)
+            self.handle = self.target.open("w", newline="", encoding="utf-8")
+            self.writer = csv.writer(self.handle)
             self.writer.writerow(service.rejected_header(self.header))
         self.writer.writerow(service.rejected_cells(self.header, issue))
+        self.rows += 1
 
 
 def _header_of(path: Path, args: argparse.Namespace) -> list[str]:

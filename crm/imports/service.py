@@ -488,9 +488,9 @@ class _Importer:
         return counts, issues
 
     def _conflict(self, row: csvfile.Row, outcome: bulk.Outcome) -> Issue:
-        kept = f"line {outcome.kept_index}" if outcome.kept_index is not None else "the one already imported"
+        kept = f"line {outcome.kept_index}" if outcome.kept_index is not None else "the one already stored"
         if outcome.kept_index is None and outcome.id is not None:
-            kept = f"interaction {outcome.id}, already imported"
+            kept = f"interaction {outcome.id} (already stored)"
         differences = "; ".join(
             f"{self.compiled.column(name)} {_shown(given)!s} here, {_shown(first)!s} kept"
             for name, (first, given) in (outcome.differs or {}).items()

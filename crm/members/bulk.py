@@ -33,7 +33,7 @@ from typing import Any
 from crm import db, validation
 from crm.audit.service import Actor, record
 from crm.members import engagement, erasure, interactions
-from crm.members.service import clean_handles, clean_profile, clean_topics, handle_key
+from crm.members.service import MAX_TOPICS, clean_handles, clean_profile, clean_topics, handle_key
 
 MAX_PARAMS = 30_000  # per statement: under SQLite's 32,766 and asyncpg's 32,767
 BULK_LOCK = 0x63726D_696D70  # pg_advisory_xact_lock key shared by bulk writers
@@ -48,7 +48,6 @@ ROLLUP_TYPES = (
 )
 TOPIC_TYPES = ("integer", "text", "text")
 LABELS = ("kind", "occurred_at", "sentiment", "sentiment_reason", "troll", "text")  # compared on a duplicate
-MAX_TOPICS = 30
 
 
 # ---- statements --------------------------------------------------------------------------------------------

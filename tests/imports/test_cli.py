@@ -127,7 +127,7 @@ async def test_it_refuses_a_bad_file_with_one_line_and_a_non_zero_exit(cli, tmp_
 
     for args, message in (
         ([str(path), "--platform", "x"], "crm: error: The file is not UTF-8 text (line 2 has the byte 0xE9)."),
-        ([str(empty)], "crm: error: The file is empty."),
+        ([str(empty), "--rejected", str(tmp_path / "rejected.csv")], "crm: error: The file is empty."),
         ([str(tmp_path / "missing.csv")], "crm: error: no such file:"),
         ([str(path), "--preset", "twitter-airline", "--encoding", "cp1252"], "crm: error: The file has no column"),
     ):
@@ -136,6 +136,7 @@ async def test_it_refuses_a_bad_file_with_one_line_and_a_non_zero_exit(cli, tmp_
         assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
         assert "Traceback" not in result.stderr and result.stdout == ""
     assert await ImportJob.count().run() == 0 and await Member.count().run() == 0
+    assert not (tmp_path / "rejected.csv").exists()
 
     fixed = cli.ok("import", "interactions", str(path), "--platform", "x", "--encoding", "cp1252")
     assert count(fixed.stdout, "interactions added") == 1
