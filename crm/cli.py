@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import os
 import sys
+from pathlib import Path
 
 from crm.settings import ConfigError, Settings
 
@@ -189,10 +190,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("token_id", type=int)
     p.set_defaults(func=cmd_token_revoke)
 
-    from crm.imports.console import add_arguments as import_arguments
-
-    p = sub.add_parser("import", help="import members or interactions from a CSV file")
-    import_arguments(p)
+    p = sub.add_parser("import", help="import members or interactions from a CSV file (see README)")
+    p.add_argument("kind", choices=["members", "interactions"], help="what the file holds")
+    p.add_argument("file", type=Path, help="the CSV file")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--preset", choices=["twitter-airline", "crm"], help="a built-in mapping")
+    how.add_argument("--mapping", metavar="NAME", default="", help="a mapping saved with --save-mapping")
+    p.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
+    p.add_argument("--platform", default="", help="the platform, when the file has no platform column")
+    p.add_argument("--encoding", choices=["utf-8", "cp1252", "latin-1"], default=None)
+    p.add_argument("--date-format", default="", help='"iso" or a strftime format such as %%d/%%m/%%Y %%H:%%M')
+    p.add_argument("--zone", default="", help="zone of times without an offset (IANA name or +HH:MM)")
+    p.add_argument("--delimiter", default="", help="a comma, semicolon, tab or | (guessed by default)")
+    p.add_argument("--save-mapping", metavar="NAME", default="", help="save the mapping used under NAME")
+    p.add_argument("--rejected", metavar="CSV", type=Path, help="write the rejected rows (and why) to CSV")
+    p.add_argument("--batch-size", type=int, default=1000, metavar="N", help="rows per transaction")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("rollups", help="engagement rollups")

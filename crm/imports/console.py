@@ -1,4 +1,5 @@
-"""`crm import`: the import service with a progress bar and the report printed at the end.
+"""`crm import` (its arguments are in crm/cli.py): the import service with a progress bar and the report printed
+at the end.
 
 On a terminal the progress bar is drawn on stderr (rich); otherwise one line per batch goes to stderr, so logs
 and scripts can follow a long import. The report goes to stdout.
@@ -15,28 +16,11 @@ from typing import Any, TextIO
 
 from crm.audit.service import Actor
 from crm.clock import Clock
-from crm.imports import service
+from crm.imports import csvfile, service
 from crm.imports.schemas import Issue, Report
 from crm.imports.vocab import IGNORE
 
 SHOWN = 50  # issues of each kind printed; the job keeps them all
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("kind", choices=["members", "interactions"], help="what the file holds")
-    parser.add_argument("file", type=Path, help="the CSV file")
-    how = parser.add_mutually_exclusive_group()
-    how.add_argument("--preset", choices=["twitter-airline", "crm"], help="a built-in mapping")
-    how.add_argument("--mapping", metavar="NAME", default="", help="a mapping saved with --save-mapping")
-    parser.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
-    parser.add_argument("--platform", default="", help="the platform, when the file has no platform column")
-    parser.add_argument("--encoding", choices=["utf-8", "cp1252", "latin-1"], default=None)
-    parser.add_argument("--date-format", default="", help='"iso" or a strftime format such as %%d/%%m/%%Y %%H:%%M')
-    parser.add_argument("--zone", default="", help="zone of times without an offset (IANA name or +HH:MM)")
-    parser.add_argument("--delimiter", default="", help="a comma, semicolon, tab or | (guessed by default)")
-    parser.add_argument("--save-mapping", metavar="NAME", default="", help="save the mapping used under NAME")
-    parser.add_argument("--rejected", metavar="CSV", type=Path, help="write the rejected rows (and why) to CSV")
-    parser.add_argument("--batch-size", type=int, default=service.BATCH, metavar="N", help="rows per transaction")
 
 
 async def run(args: argparse.Namespace, *, clock: Clock, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
@@ -121,8 +105,6 @@ class _RejectedWriter:
 
 
 def _header_of(path: Path, args: argparse.Namespace) -> list[str]:
-    from crm.imports import csvfile
-
     encoding = args.encoding or "utf-8"
     return csvfile.inspect(path, name=path.name, encoding=encoding, delimiter=args.delimiter).header
 

@@ -44,24 +44,6 @@ async def is_erased(identifier: str) -> bool:
     return await ErasedIdentity.exists().where(ErasedIdentity.digest == _digest(row["value"], identifier)).run()
 
 
-async def erased_among(identifiers: list[str]) -> set[str]:
-    """Which of ``identifiers`` (handle keys, "email:..." ) belong to erased people: one query per thousand."""
-    row = await AppSetting.select(AppSetting.value).where(AppSetting.key == SALT_KEY).first().run()
-    if row is None or not identifiers:  # nobody was ever erased
-        return set()
-    by_digest = {_digest(row["value"], identifier): identifier for identifier in identifiers}
-    digests = list(by_digest)
-    found: set[str] = set()
-    for start in range(0, len(digests), 1000):  # stay under the engines' bound-parameter limits
-        rows = (
-            await ErasedIdentity.select(ErasedIdentity.digest)
-            .where(ErasedIdentity.digest.is_in(digests[start : start + 1000]))
-            .run()
-        )
-        found.update(by_digest[r["digest"]] for r in rows)
-    return found
-
-
 async def erase_member(*, member_id: int, actor: Actor, now: datetime) -> None:
     async with db.transaction():
         member = (
