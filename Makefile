@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test check format clean
+.PHONY: install run test check format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ check: install
 format: install
 	$(BIN)/ruff check --fix crm tests piccolo_conf.py
 	$(BIN)/ruff format crm tests piccolo_conf.py
+
+# Import rate against the engine's raw bulk floor (bench/import_rate.py); empties the database it is given.
+BENCH_ROWS ?= 100000 1000000
+bench: install
+	$(BIN)/python bench/import_rate.py $(BENCH_ROWS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

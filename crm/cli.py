@@ -1,4 +1,4 @@
-"""The `crm` command: migrate, serve, user add, token create/revoke, rollups rebuild, demo."""
+"""The `crm` command: migrate, serve, user add, token create/revoke, import, rollups rebuild, demo."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import os
 import sys
+from pathlib import Path
 
 from crm.settings import ConfigError, Settings
 
@@ -127,6 +128,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from crm.clock import utc_now
+    from crm.errors import InvalidInput
+    from crm.imports import console
+
+    _connect()
+    try:
+        return asyncio.run(_with_engine(console.run(args, clock=utc_now)))
+    except InvalidInput as exc:  # a refused file or mapping: one line, no traceback
+        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items() if v != exc.message)
+        print(f"crm: error: {exc.message}" + (f" ({details})" if details else ""), file=sys.stderr)
+        return 1
+
+
 def cmd_rollups_rebuild(args: argparse.Namespace) -> int:
     from crm.members.engagement import rebuild_all
 
@@ -175,6 +190,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = token_sub.add_parser("revoke", help="revoke an API token by its id (see Admin → API tokens)")
     p.add_argument("token_id", type=int)
     p.set_defaults(func=cmd_token_revoke)
+
+    p = sub.add_parser("import", help="import members or interactions from a CSV file (see README)")
+    p.add_argument("kind", choices=["members", "interactions"], help="what the file holds")
+    p.add_argument("file", type=Path, help="the CSV file")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--preset", choices=["twitter-airline", "crm"], help="a built-in mapping")
+    how.add_argument("--mapping", metavar="NAME", default="", help="a mapping saved with --save-mapping")
+    p.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
+    p.add_argument("--platform", default="", help="the platform, when the file has no platform column")
+    p.add_argument("--encoding", choices=["utf-8", "cp1252", "latin-1"], default=None)
+    p.add_argument("--date-format", default="", help='"iso" or a strftime format such as %%d/%%m/%%Y %%H:%%M')
+    p.add_argument("--zone", default="", help="zone of times without an offset (IANA name or +HH:MM)")
+    p.add_argument("--delimiter", default="", help="a comma, semicolon, tab or | (guessed by default)")
+    p.add_argument("--save-mapping", metavar="NAME", default="", help="save the mapping used under NAME")
+    p.add_argument("--rejected", metavar="CSV", type=Path, help="write the rejected rows (and why) to CSV")
+    p.add_argument("--batch-size", type=int, default=1000, metavar="N", help="rows per transaction")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("rollups", help="engagement rollups")
     rollup_sub = p.add_subparsers(dest="rollups_command", required=True, metavar="ACTION")

@@ -11,6 +11,7 @@ from crm.audit.service import Actor
 from crm.briefings import demo as briefings_demo
 from crm.clock import utc_now
 from crm.faq import demo as faq_demo
+from crm.imports import demo as imports_demo
 from crm.incidents import demo as incidents_demo
 from crm.members import demo as members_demo
 from crm.questions import demo as questions_demo
@@ -41,6 +42,7 @@ async def load_demo() -> list[str]:
     else:
         report.append("Accounts already exist; none created. Add one with: crm user add EMAIL --role admin")
     report.extend(await members_demo.load(now, actor))
+    report.append(await imports_demo.load(now, actor))  # the airline tweets, through the import service
     admin = await _demo_actor("admin@example.com", actor)
     manager = await _demo_actor("manager@example.com", actor)
     report.append(await incidents_demo.load(now, admin, manager))

@@ -7,6 +7,7 @@ from crm.accounts.tables import ApiToken, AuthSession, LoginFailure, User
 from crm.audit.tables import AuditEntry
 from crm.briefings.tables import Briefing, SuggestionFeedback
 from crm.faq.tables import FaqEntry, FaqRevision
+from crm.imports.tables import ImportIssue, ImportJob, ImportMapping
 from crm.incidents.tables import CorrectiveAction, Incident, Statement, TalkingPoints
 from crm.members.tables import (
     ErasedIdentity,
@@ -51,6 +52,9 @@ APP_CONFIG = AppConfig(
         ThankYouTemplate,
         ThanksDismissal,
         LateQuestion,
+        ImportJob,
+        ImportIssue,
+        ImportMapping,
     ],
     migration_dependencies=[],
     commands=[],

@@ -1,13 +1,10 @@
-"""Demo members: a few hand-made advocates with months of history, plus real tweets from the
-shared airline data set, shifted in time so the newest one is an hour old."""
+"""Demo members: a few hand-made advocates with months of history. The real tweets from the shared airline data
+set (TWEETS) are loaded through the import service (crm/imports/demo.py)."""
 
 from __future__ import annotations
 
-import csv
-import html
 import random
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from crm import ROOT, db
 from crm.audit.service import Actor
@@ -124,38 +121,4 @@ async def _load(now: datetime, actor: Actor) -> list[str]:
                 now=now,
             )
         made += 1
-    report = [f"Demo members: {made} added ({len(PEOPLE) - made} already there)."]
-    report.append(await _tweets(now, actor))
-    return report
-
-
-async def _tweets(now: datetime, actor: Actor, path: Path = TWEETS) -> str:
-    if not path.exists():
-        return f"Tweets not found at {path}; skipped."
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = [r for r in csv.DictReader(handle) if r["airline"] == AIRLINE]
-    times = [datetime.strptime(r["tweet_created"], "%Y-%m-%d %H:%M:%S %z") for r in rows]
-    shift = (now - timedelta(hours=1)) - max(times)
-    created = 0
-    for row, at in zip(rows, times, strict=False):
-        _, new = await interactions.log_interaction(
-            values={
-                "platform": "x",
-                "handle": row["name"],
-                "kind": "mention",
-                "occurred_at": at + shift,
-                "sentiment": row["airline_sentiment"]
-                if row["airline_sentiment"] in ("positive", "neutral", "negative")
-                else "unknown",
-                "text": html.unescape(row["text"]),
-                "external_id": row["tweet_id"],
-                "url": f"https://twitter.com/{row['name']}/status/{row['tweet_id']}",
-            },
-            actor=actor,
-            now=now,
-        )
-        created += new
-    return (
-        f"Tweets to @{AIRLINE.replace(' ', '')}: {created} interactions added from {len(rows)} rows "
-        f"(times shifted so the newest is an hour old; repeats are recognised by tweet id)."
-    )
+    return [f"Demo members: {made} added ({len(PEOPLE) - made} already there)."]

@@ -73,6 +73,7 @@ class Interaction(Table, tablename="interaction"):
     kind = Varchar(length=16)
     occurred_at = Timestamptz(index=True)
     sentiment = Varchar(length=16, default="unknown")
+    sentiment_reason = Varchar(length=200, default="")  # why, when the source says (e.g. "Late Flight")
     text = Text(default="")
     url = Varchar(length=500, null=True, default=None)
     external_id = Varchar(length=200, null=True, default=None)
