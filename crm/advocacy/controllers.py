@@ -13,6 +13,7 @@ from litestar import Controller, Request, Response, get
 from litestar.response import Template
 
 from crm.advocacy import service
+from crm.advocacy.vocab import SORT_LABELS
 from crm.errors import InvalidInput
 from crm.formatting import csv_cell
 from crm.forms import OFF_WORDS
@@ -74,7 +75,7 @@ class SupportiveController(Controller):
             rows=rows,
             sort=sort,
             only=only,
-            sorts={k: label for k, (label, _) in service.SORTS.items()},
+            sorts=SORT_LABELS,
             states=STATE_LABELS,
             errors=errors,
             csv_url="/thanks/supportive.csv" + (f"?{query}" if query and not errors else ""),

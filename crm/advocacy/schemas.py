@@ -6,11 +6,12 @@ from datetime import datetime
 
 from msgspec import Struct
 
+from crm.advocacy.vocab import WarningCode
 from crm.members.vocab import State
 
 
 class HealthWarning(Struct):
-    code: str  # asked_without_thanks | stay_in_touch | quiet_after_incident
+    code: WarningCode
     message: str  # why, in plain words, naming the numbers and dates
 
 

@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from crm.advocacy import queries
 from crm.advocacy.schemas import HealthRead, HealthWarning, IncidentEffect
+from crm.advocacy.vocab import SORT_LABELS, STATE_ORDER
 from crm.errors import InvalidInput
 from crm.formatting import short_date
 from crm.members import engagement, read
@@ -44,8 +45,6 @@ QUIET_INCIDENT_DAYS = 180
 EFFECT_DAYS = 60
 EFFECTS_LIMIT = 10
 STILL_ACTIVE = (State.active.value, State.new.value)
-# "state" sort: who needs attention first.
-STATE_ORDER = {"going_quiet": 0, "inactive": 1, "new": 2, "active": 3}
 
 
 @dataclass
@@ -250,25 +249,26 @@ def _since(f: Facts) -> tuple:
     return (last is not None, last or datetime.min.replace(tzinfo=UTC))
 
 
-SORTS = {
-    # name: (label, key). Ties go by name, then id, so the order is stable.
-    "warnings": ("most warnings", lambda f: (-len(f.warnings), f.name.casefold(), f.member_id)),
-    "last_contacted": ("longest without contact", lambda f: (*_since(f), f.name.casefold(), f.member_id)),
-    "name": ("name", lambda f: (f.name.casefold(), f.member_id)),
-    "asks": ("most asks (12 months)", lambda f: (-f.asks_12m, f.thanks_12m, f.name.casefold(), f.member_id)),
-    "state": ("state (going quiet first)", lambda f: (STATE_ORDER[f.state], f.name.casefold(), f.member_id)),
+# Each order's key (the labels are in vocab.py). Ties go by name, then id, so the order is stable.
+SORT_KEYS = {
+    "warnings": lambda f: (-len(f.warnings), f.name.casefold(), f.member_id),
+    "last_contacted": lambda f: (*_since(f), f.name.casefold(), f.member_id),
+    "name": lambda f: (f.name.casefold(), f.member_id),
+    "asks": lambda f: (-f.asks_12m, f.thanks_12m, f.name.casefold(), f.member_id),
+    "state": lambda f: (STATE_ORDER[f.state], f.name.casefold(), f.member_id),
 }
+assert SORT_KEYS.keys() == SORT_LABELS.keys()  # one order per label in vocab.py
 
 
 def check_sort(sort: str) -> None:
-    if sort not in SORTS:
-        raise InvalidInput({"sort": f"Choose one of: {', '.join(SORTS)}."})
+    if sort not in SORT_KEYS:
+        raise InvalidInput({"sort": f"Choose one of: {', '.join(SORT_KEYS)}."})
 
 
 async def supportive(
     now: datetime, *, sort: str = "warnings", only_warnings: bool = False, zone: tzinfo = UTC
 ) -> list[Facts]:
-    """Every live advocate and champion with their health, sorted (``SORTS``; InvalidInput for another sort).
+    """Every live advocate and champion with their health, sorted (``SORT_KEYS``; InvalidInput for another sort).
 
     Cost: five queries whatever the number of advocates — the members, their 30-day counts (grouped over
     member_day), briefings, thank-yous (each grouped by member) and the briefed incidents of the last 180
@@ -282,4 +282,4 @@ async def supportive(
     rows = await _facts(members, states, now, None, zone)
     if only_warnings:
         rows = [f for f in rows if f.warnings]
-    return sorted(rows, key=SORTS[sort][1])
+    return sorted(rows, key=SORT_KEYS[sort])
