@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from crm.audit.service import Actor
 from crm.clock import Clock
-from crm.imports import csvfile, service
+from crm.imports import csvfile, mappings, rejected, service
 from crm.imports.schemas import Issue, Report
 from crm.imports.vocab import IGNORE
 
@@ -37,8 +37,8 @@ async def run(args: argparse.Namespace, *, clock: Clock, out: TextIO = sys.stdou
         return 1
     guessed = not args.preset and not args.mapping
     if guessed:
-        chosen = await service.mapping_for(kind=args.kind)
-        _, compiled = service.inspect(args.file, name=args.file.name, mapping=chosen, kind=args.kind, **options)
+        chosen = await mappings.mapping_for(kind=args.kind)
+        _, compiled = mappings.inspect(args.file, name=args.file.name, mapping=chosen, kind=args.kind, **options)
         used = {column: field for column, field in compiled.mapping.columns.items() if field != IGNORE}
         print("Mapping guessed from the header: " + ", ".join(f"{c} -> {f}" for c, f in used.items()), file=out)
     with ExitStack() as stack:
@@ -65,11 +65,11 @@ async def run(args: argparse.Namespace, *, clock: Clock, out: TextIO = sys.stdou
         written = on_issue.rows if on_issue else 0
         print(f"Rejected rows written to {args.rejected}." if written else "No rejected rows to write.", file=out)
     if args.save_mapping:
-        mapping = await service.mapping_for(kind=args.kind, preset=args.preset or "", mapping_name=args.mapping)
+        mapping = await mappings.mapping_for(kind=args.kind, preset=args.preset or "", mapping_name=args.mapping)
         if mapping is None:
-            _, compiled = service.inspect(args.file, name=args.file.name, mapping=None, kind=args.kind, **options)
+            _, compiled = mappings.inspect(args.file, name=args.file.name, mapping=None, kind=args.kind, **options)
             mapping = compiled.mapping
-        await service.save_mapping(name=args.save_mapping, mapping=mapping, actor=actor, now=clock())
+        await mappings.save_mapping(name=args.save_mapping, mapping=mapping, actor=actor, now=clock())
         print(f"Mapping saved as {args.save_mapping!r}: use it with --mapping {args.save_mapping!r}.", file=out)
     return 0
 
@@ -99,8 +99,8 @@ class _RejectedWriter:
             self.header = _header_of(self.path, self.args)
             self.handle = self.target.open("w", newline="", encoding="utf-8")
             self.writer = csv.writer(self.handle)
-            self.writer.writerow(service.rejected_header(self.header))
-        self.writer.writerow(service.rejected_cells(self.header, issue))
+            self.writer.writerow(rejected.rejected_header(self.header))
+        self.writer.writerow(rejected.rejected_cells(self.header, issue))
         self.rows += 1
 
 

@@ -16,37 +16,27 @@ creates no job.
 from __future__ import annotations
 
 import asyncio
-import csv
-import hashlib
-import io
-import json
-import os
-import secrets
-import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import msgspec
-
 from crm import db
 from crm.audit.service import Actor
-from crm.audit.service import log_change as audit
 from crm.clock import Clock
 from crm.errors import Conflict, NotFound
-from crm.imports import csvfile, presets, queries
+from crm.imports import csvfile, queries
 from crm.imports.csvfile import invalid, refuse
+from crm.imports.jobs import abandoned, claim, finish_job, new_job, save_batch, start_job
 from crm.imports.mapping import BUILT_URL, Compiled, compile_mapping
+from crm.imports.mappings import inspect, mapping_for, to_mapping
 from crm.imports.schemas import COUNTS, Issue, Mapping, Report
-from crm.imports.tables import ImportIssue, ImportJob, ImportMapping
-from crm.imports.vocab import FIELDS, IGNORE, KINDS, JobStatus, Problem
+from crm.imports.vocab import FIELDS, JobStatus, Problem
 from crm.members import bulk
 
 BATCH = 1000
 REPORT_ISSUES = 200  # issues kept in the returned report; the job keeps them all
-STALE_SECONDS = 600  # a running job on another host silent this long is taken as dead
 RETRIES = 3  # a batch that lost a race on a unique key (a one-at-a-time write) is planned again
 
 
@@ -61,117 +51,6 @@ class Progress:
     bytes_total: int
     seconds: float
     report: Report
-
-
-# ---- mappings ----------------------------------------------------------------------------------------------
-
-
-def mapping_digest(mapping: Mapping) -> str:
-    return hashlib.sha256(msgspec.json.encode(mapping)).hexdigest()
-
-
-async def mapping_for(*, kind: str, preset: str = "", mapping_name: str = "") -> Mapping | None:
-    """The mapping a preset or a saved mapping names; None when neither is given (guess it from the header)."""
-    if kind not in KINDS:
-        raise invalid("kind", f"Choose one of: {', '.join(KINDS)}.")
-    if preset and mapping_name:
-        raise invalid("mapping", "Give a preset or a saved mapping, not both.")
-    if preset:
-        return presets.preset(preset, kind)
-    if mapping_name:
-        row = await queries.get_mapping(mapping_name)
-        if row is None:
-            raise NotFound(f"No saved mapping named {mapping_name!r}.", fields={"mapping": "No such mapping."})
-        mapping = to_mapping(row["mapping"])
-        if mapping.kind != kind:
-            raise invalid("mapping", f"The mapping {mapping_name!r} reads {mapping.kind}, not {kind}.")
-        return mapping
-    return None
-
-
-def to_mapping(value: Any) -> Mapping:
-    """A mapping from its JSON (a saved row, a form, an API body); InvalidInput when it is not one."""
-    try:
-        if isinstance(value, (str, bytes)):
-            return msgspec.json.decode(value, type=Mapping)
-        return msgspec.convert(value, Mapping)
-    except msgspec.ValidationError as exc:
-        raise invalid("mapping", f"Not a mapping: {exc}.") from None
-
-
-async def save_mapping(*, name: str, mapping: Mapping, actor: Actor, now) -> dict:
-    """Save ``mapping`` under ``name`` (replacing one of the same name), checked as far as it can be without a
-    file."""
-    name = " ".join(name.split())
-    if not name or len(name) > 100:
-        raise invalid("name", "Give the mapping a name of 1 to 100 characters.")
-    compile_mapping(mapping, list(mapping.columns))  # every column it names is there: checks the rest
-    body = json.loads(msgspec.json.encode(mapping))
-    async with db.transaction():
-        existing = await queries.get_mapping(name)
-        if existing:
-            await (
-                ImportMapping.update(
-                    {ImportMapping.mapping: body, ImportMapping.kind: mapping.kind, ImportMapping.updated_at: now}
-                )
-                .where(ImportMapping.id == existing["id"])
-                .run()
-            )
-        else:
-            row = ImportMapping(
-                name=name, kind=mapping.kind, mapping=body, created_by=actor.user_id, created_at=now, updated_at=now
-            )
-            await row.save().run()
-        saved = await queries.get_mapping(name)
-        await audit(
-            actor=actor,
-            action="import_mapping.save",
-            entity="import_mapping",
-            record_id=saved["id"],
-            before={"mapping": existing["mapping"]} if existing else None,
-            after={"name": name, "mapping": body},
-            at=now,
-        )
-    return saved
-
-
-async def delete_mapping(*, name: str, actor: Actor, now) -> None:
-    async with db.transaction():
-        existing = await queries.get_mapping(name)
-        if existing is None:
-            raise NotFound(f"No saved mapping named {name!r}.")
-        await ImportMapping.delete().where(ImportMapping.id == existing["id"]).run()
-        await audit(
-            actor=actor,
-            action="import_mapping.delete",
-            entity="import_mapping",
-            record_id=existing["id"],
-            before={"name": name, "mapping": existing["mapping"]},
-            at=now,
-        )
-
-
-def inspect(source: Path | BinaryIO, *, name: str, mapping: Mapping | None, kind: str, **options: Any):
-    """The file's facts and the mapping fitted to its header (guessed when ``mapping`` is None): what a preview
-    page shows, and what ``run_import`` starts from. Raises InvalidInput naming ``file`` for a refused file."""
-    encoding = options.get("encoding") or (mapping.encoding if mapping else "utf-8")
-    delimiter = options.get("delimiter") or (mapping.delimiter if mapping else "")
-    facts = csvfile.inspect(source, name=name, encoding=encoding, delimiter=delimiter)
-    if mapping is None:
-        mapping = presets.guess_mapping(kind, facts.header)
-        if all(field == IGNORE for field in mapping.columns.values()):
-            names = ", ".join(list(presets.SYNONYMS[kind])[:6])
-            message = (
-                f"The first row names no column this CRM knows (such as {names}): add a header row, "
-                "or say which column feeds which field."
-            )
-            raise refuse(message)
-    overrides = {k: v for k, v in options.items() if v not in (None, "")}
-    if overrides:
-        mapping = msgspec.structs.replace(mapping, **overrides)
-    if mapping.kind != kind:
-        raise invalid("mapping", f"This mapping reads {mapping.kind}, not {kind}.")
-    return facts, compile_mapping(mapping, facts.header)
 
 
 # ---- running an import -------------------------------------------------------------------------------------
@@ -210,7 +89,7 @@ async def run_import(
     )
     job = None
     if not dry_run:
-        job = await _start_job(
+        job = await start_job(
             kind=kind,
             facts=facts,
             compiled=compiled,
@@ -254,7 +133,7 @@ async def queue_import(
     file_name, facts, compiled = await _checked(
         kind, source_path, file_name, preset, mapping_name, mapping, options or {}, batch_size
     )
-    row = _new_job(
+    row = new_job(
         kind=kind,
         facts=facts,
         compiled=compiled,
@@ -291,18 +170,18 @@ async def run_job(
     now = clock()
     if job["status"] == JobStatus.done.value:
         raise Conflict(f"Import job {job_id} is done.")
-    if job["status"] == JobStatus.running.value and not _abandoned(job, now):
+    if job["status"] == JobStatus.running.value and not abandoned(job, now):
         raise Conflict(f"Import job {job_id} is running.")
     source = Path(job["source_path"] or "")
     if not job["source_path"] or not source.is_file():
-        await _finish_job(job, status=JobStatus.failed, now=now, error="The uploaded file is gone.")
+        await finish_job(job, status=JobStatus.failed, now=now, error="The uploaded file is gone.")
         raise NotFound(f"The file of import job {job_id} is gone.")
     mapping = to_mapping(job["mapping"])
     facts = csvfile.inspect(source, name=job["file_name"], encoding=mapping.encoding, delimiter=mapping.delimiter)
     if facts.digest != job["file_digest"]:
         raise refuse("The file changed since the import was queued.")
     compiled = compile_mapping(mapping, facts.header)
-    claimed = await _claim(job, now)
+    claimed = await claim(job, now)
     if claimed is None:
         raise Conflict(f"Import job {job_id} was taken by another runner.")
     actor = actor or Actor(user_id=job["created_by"], label=job["actor_label"])
@@ -361,12 +240,12 @@ async def _run(
                 )
     except BaseException as exc:
         if job is not None:
-            await _finish_job(job, status=JobStatus.failed, now=clock(), error=_describe(exc))
+            await finish_job(job, status=JobStatus.failed, now=clock(), error=_describe(exc))
         report.status = JobStatus.failed.value
         raise
     report.seconds = time.monotonic() - started
     if job is not None:
-        await _finish_job(job, status=JobStatus.done, now=clock(), bytes_read=facts.size)
+        await finish_job(job, status=JobStatus.done, now=clock(), bytes_read=facts.size)
     return report
 
 
@@ -446,7 +325,7 @@ class _Importer:
                         )
                     counts, issues = self._tally(rows, result, read_issues, by_line)
                     if self.job is not None:
-                        await _save_batch(self.job, counts, issues, rows, now)
+                        await save_batch(self.job, counts, issues, rows, now)
                     if fault is not None:
                         fault(number)
                     if self.dry_run is not None:
@@ -504,190 +383,6 @@ def _shown(value: Any) -> str:
         return "(empty)"
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
     return repr(text if len(text) <= 60 else text[:57] + "...")
-
-
-# ---- the job record ----------------------------------------------------------------------------------------
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
-
-
-def _abandoned(job: dict, now) -> bool:
-    """Failed, or marked running by a process that is gone (this host) or silent for long (another host)."""
-    if job["status"] == JobStatus.failed.value:
-        return True
-    if job["host"] == socket.gethostname():
-        return job["pid"] != os.getpid() and not _alive(job["pid"])
-    beat = job["heartbeat_at"] or job["started_at"]
-    return beat is None or (now - beat).total_seconds() > STALE_SECONDS
-
-
-def _claim_values(now) -> dict:
-    """What a run writes on the job it takes: itself (host, pid, a fresh runner token) and status running."""
-    return {
-        ImportJob.status: JobStatus.running.value,
-        ImportJob.host: socket.gethostname(),
-        ImportJob.pid: os.getpid(),
-        ImportJob.runner: secrets.token_hex(16),
-        ImportJob.heartbeat_at: now,
-        ImportJob.finished_at: None,
-        ImportJob.error: "",
-    }
-
-
-async def _claim(job: dict, now) -> dict | None:
-    """Take ``job`` for this run, unless another run took it first (compare-and-set on its runner token)."""
-    values = _claim_values(now)
-    if job["started_at"] is None:
-        values[ImportJob.started_at] = now
-    if job["rows_read"] or job["status"] != JobStatus.queued.value:
-        values[ImportJob.resumed] = job["resumed"] + 1
-    async with db.transaction():
-        await ImportJob.update(values).where((ImportJob.id == job["id"]) & (ImportJob.runner == job["runner"])).run()
-        claimed = await queries.get_job(job["id"])
-    return claimed if claimed["runner"] == values[ImportJob.runner] else None
-
-
-def _new_job(*, kind, facts, compiled: Compiled, preset, mapping_name, actor, now, batch_size, status) -> ImportJob:
-    running = status == JobStatus.running
-    claim = {column._meta.name: value for column, value in _claim_values(now).items()} if running else {}
-    claim["status"] = status.value
-    return ImportJob(
-        kind=kind,
-        file_name=facts.name,
-        file_size=facts.size,
-        file_digest=facts.digest,
-        header=json.dumps(facts.header),
-        preset=preset,
-        mapping_name=mapping_name,
-        mapping=msgspec.json.encode(compiled.mapping).decode(),
-        mapping_digest=mapping_digest(compiled.mapping),
-        batch_size=batch_size,
-        created_by=actor.user_id,
-        actor_label=actor.label[:300],
-        created_at=now,
-        started_at=now if running else None,
-        **claim,
-    )
-
-
-async def _start_job(*, kind, facts, compiled: Compiled, preset, mapping_name, actor, now, batch_size, resume) -> dict:
-    """The job this run writes to: an unfinished one of the same file read the same way (picked up after its
-    last batch), or a new one."""
-    if resume:
-        digest = mapping_digest(compiled.mapping)
-        for job in await queries.unfinished_jobs(kind=kind, file_digest=facts.digest, mapping_digest=digest):
-            if _abandoned(job, now) and (claimed := await _claim(job, now)) is not None:
-                return claimed
-    row = _new_job(
-        kind=kind,
-        facts=facts,
-        compiled=compiled,
-        preset=preset,
-        mapping_name=mapping_name,
-        actor=actor,
-        now=now,
-        batch_size=batch_size,
-        status=JobStatus.running,
-    )
-    async with db.transaction():
-        await row.save().run()
-    return await queries.get_job(row.id)
-
-
-async def _save_batch(job: dict, counts: dict[str, int], issues: list[Issue], rows: list[csvfile.Row], now) -> None:
-    """The batch's issues and the job's counts, in the batch's transaction."""
-    if issues:
-        for start in range(0, len(issues), 1000):  # stay under the engines' bound-parameter limits
-            await ImportIssue.insert(
-                *[
-                    ImportIssue(
-                        job=job["id"],
-                        line=i.line,
-                        problem=i.problem,
-                        column_name=i.column[:300],
-                        reason=i.reason,
-                        cells=json.dumps(i.cells),
-                    )
-                    for i in issues[start : start + 1000]
-                ]
-            ).run()
-    await (
-        ImportJob.update(
-            {
-                **{getattr(ImportJob, name): value for name, value in counts.items()},
-                ImportJob.last_line: rows[-1].line,
-                ImportJob.bytes_read: rows[-1].bytes_read,
-                ImportJob.heartbeat_at: now,
-            }
-        )
-        .where(ImportJob.id == job["id"])
-        .run()
-    )
-
-
-async def _finish_job(job: dict, *, status: JobStatus, now, error: str = "", bytes_read: int | None = None) -> None:
-    values: dict = {ImportJob.status: status.value, ImportJob.heartbeat_at: now, ImportJob.error: error}
-    if status == JobStatus.done:
-        values[ImportJob.finished_at] = now
-        values[ImportJob.bytes_read] = bytes_read
-    async with db.transaction():
-        await ImportJob.update(values).where(ImportJob.id == job["id"]).run()
-
-
-# ---- the rejected rows -------------------------------------------------------------------------------------
-
-REJECTED_EXTRA = ("line", "column", "problem", "reason")
-
-
-def rejected_header(header: list[str]) -> list[str]:
-    return [*header, *(f"_{name}" for name in REJECTED_EXTRA)]
-
-
-def rejected_cells(header: list[str], issue: Issue | dict) -> list[str]:
-    """A rejected row as the file had it (padded to the header), then where and why it was refused."""
-    if isinstance(issue, dict):
-        cells, line, column, problem, reason = (
-            issue["cells"],
-            issue["line"],
-            issue["column_name"],
-            issue["problem"],
-            issue["reason"],
-        )
-    else:
-        cells, line, column, problem, reason = issue.cells, issue.line, issue.column, issue.problem, issue.reason
-    padded = [*cells, *[""] * (len(header) - len(cells))]
-    return [*padded, str(line), column, problem, reason]
-
-
-async def rejected_csv(job_id: int) -> AsyncIterator[str]:
-    """The job's rejected rows (and erased people) as CSV text, a line at a time: the file's columns, then
-    _line, _column, _problem and _reason, so the rows can be fixed and imported again."""
-    job = await queries.get_job(job_id)
-    if job is None:
-        raise NotFound(f"No import job with id {job_id}.")
-    header = job["header"]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-
-    def line(cells: list[str]) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(cells)
-        return buffer.getvalue()
-
-    yield line(rejected_header(header))
-    async for issue in queries.each_issue(job_id, problems=[Problem.rejected.value, Problem.erased.value]):
-        yield line(rejected_cells(header, issue))
 
 
 def fields_for(kind: str) -> dict[str, str]:

@@ -75,7 +75,7 @@ def derived(total: int, first: datetime | None, last: datetime | None) -> tuple[
     return gap, last + timedelta(seconds=2 * gap)
 
 
-def _day_key(member_id: int, day: date) -> str:
+def day_key(member_id: int, day: date) -> str:
     return f"{member_id}:{day.isoformat()}"
 
 
@@ -125,7 +125,7 @@ async def _upsert_day(member_id: int, day: date, column: str) -> None:
         f"ON CONFLICT (key) DO UPDATE SET total = member_day.total + 1, {column} = member_day.{column} + 1",
         member_id,
         day,
-        _day_key(member_id, day),
+        day_key(member_id, day),
         *values.values(),
     ).run()
 
@@ -137,7 +137,7 @@ async def move_day_count(*, member_id: int, at: datetime, from_column: str, to_c
     day = at.astimezone(UTC).date()
     await MemberDay.raw(
         f"UPDATE member_day SET {from_column} = {from_column} - 1, {to_column} = {to_column} + 1 WHERE key = {{}}",
-        _day_key(member_id, day),
+        day_key(member_id, day),
     ).run()
 
 
@@ -194,7 +194,7 @@ async def rebuild_member(member_id: int) -> None:
     )
     await MemberDay.delete().where(MemberDay.member == member_id).run()
     rows = [
-        MemberDay(member=member_id, day=day, key=_day_key(member_id, day), **counts)
+        MemberDay(member=member_id, day=day, key=day_key(member_id, day), **counts)
         for day, counts in rollup.days.items()
     ]
     for start in range(0, len(rows), INSERT_CHUNK):  # stay under the engines' bound-parameter limits

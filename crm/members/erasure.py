@@ -23,7 +23,7 @@ async def _salt() -> str:
     return await keep_value_once(key=SALT_KEY, value=secrets.token_hex(32))
 
 
-def _digest(salt: str, identifier: str) -> str:
+def digest(salt: str, identifier: str) -> str:
     return hashlib.sha256(f"{salt}:{identifier}".encode()).hexdigest()
 
 
@@ -32,7 +32,7 @@ async def is_erased(identifier: str) -> bool:
     salt = await kept_value(SALT_KEY)
     if salt is None:  # nobody was ever erased
         return False
-    return await ErasedIdentity.exists().where(ErasedIdentity.digest == _digest(salt, identifier)).run()
+    return await ErasedIdentity.exists().where(ErasedIdentity.digest == digest(salt, identifier)).run()
 
 
 async def erase_member(*, member_id: int, actor: Actor, now: datetime) -> None:
@@ -57,9 +57,9 @@ async def erase_member(*, member_id: int, actor: Actor, now: datetime) -> None:
         if member["email"]:
             identifiers.append(f"email:{member['email']}")
         for identifier in identifiers:
-            digest = _digest(salt, identifier)
-            if not await ErasedIdentity.exists().where(ErasedIdentity.digest == digest).run():
-                await ErasedIdentity.insert(ErasedIdentity(digest=digest, erased_at=now)).run()
+            hashed = digest(salt, identifier)
+            if not await ErasedIdentity.exists().where(ErasedIdentity.digest == hashed).run():
+                await ErasedIdentity.insert(ErasedIdentity(digest=hashed, erased_at=now)).run()
         await Handle.delete().where(Handle.member == member_id).run()
         await MemberTopic.delete().where(MemberTopic.member == member_id).run()
         await (

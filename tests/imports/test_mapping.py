@@ -10,7 +10,7 @@ import pytest
 
 from crm.audit.tables import AuditEntry
 from crm.errors import InvalidInput, NotFound
-from crm.imports import presets, service, zones
+from crm.imports import mappings, presets, service, zones
 from crm.imports.mapping import compile_mapping, parse_bool
 from crm.imports.schemas import Mapping
 from crm.imports.vocab import IGNORE
@@ -161,7 +161,7 @@ async def test_a_saved_mapping_is_used_by_name(engine, clock, tmp_path, users):
         sentiment_values={"happy": "positive", "grumpy": "negative"},
     )
     alice = service.Actor(user_id=users["alice"]["id"], label="alice")
-    await service.save_mapping(name="Forum export", mapping=mapping, actor=alice, now=clock())
+    await mappings.save_mapping(name="Forum export", mapping=mapping, actor=alice, now=clock())
     path = write_csv(
         tmp_path / "forum.csv", ["Who", "When", "Mood", "Said"], [["kai", "24.12.2025 18:30", "grumpy", "late"]]
     )
@@ -175,13 +175,13 @@ async def test_a_saved_mapping_is_used_by_name(engine, clock, tmp_path, users):
     assert await AuditEntry.count().where(AuditEntry.action == "import_mapping.save").run() == 1
 
     # Saved again under the same name: replaced. A mapping of the other kind, or an unknown name, is refused.
-    await service.save_mapping(name="Forum export", mapping=mapping, actor=alice, now=clock())
+    await mappings.save_mapping(name="Forum export", mapping=mapping, actor=alice, now=clock())
     with pytest.raises(InvalidInput, match="reads interactions, not members"):
         await import_file(path, clock, kind="members", mapping_name="Forum export")
     with pytest.raises(NotFound):
         await import_file(path, clock, mapping_name="No such mapping")
-    await service.delete_mapping(name="Forum export", actor=alice, now=clock())
-    assert await service.mapping_for(kind="interactions") is None
+    await mappings.delete_mapping(name="Forum export", actor=alice, now=clock())
+    assert await mappings.mapping_for(kind="interactions") is None
     assert await Member.count().run() == 1
 
 

@@ -7,7 +7,7 @@ import csv
 import io
 from datetime import timedelta
 
-from crm.imports import queries, service
+from crm.imports import queries, rejected, service
 from crm.imports.tables import ImportIssue
 from crm.members.tables import Interaction, Member
 from tests.imports.conftest import TWEETS_HEADER, import_file, write_csv
@@ -72,7 +72,7 @@ async def test_it_writes_the_rejected_rows_as_csv_with_where_and_why(engine, clo
     path = write_csv(tmp_path / "tweets.csv", TWEETS_HEADER, rows)
     report = await import_file(path, clock, preset="twitter-airline")
 
-    text = "".join([line async for line in service.rejected_csv(report.job_id)])
+    text = "".join([line async for line in rejected.rejected_csv(report.job_id)])
 
     parsed = list(csv.reader(io.StringIO(text)))
     assert parsed[0] == [*TWEETS_HEADER, "_line", "_column", "_problem", "_reason"]
