@@ -111,11 +111,11 @@ async def test_it_keeps_the_first_row_of_a_repeated_tweet_and_reports_the_confli
         for i in issues
     )
     # The line is where the row starts in the file: check it against the file itself.
-    lines = (await _lines_of_rows())[1:]
+    lines = _lines_of_rows()[1:]
     assert [i["line"] for i in issues] == [lines[n] for n in conflicting]
 
 
-async def _lines_of_rows() -> list[int]:
+def _lines_of_rows() -> list[int]:
     """The line each record of Tweets.csv starts on (header first), counted independently of the importer."""
     starts = []
     with TWEETS.open(newline="", encoding="utf-8") as handle:
