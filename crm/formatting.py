@@ -3,11 +3,18 @@ services (sentences people paste into answers), controllers and pages alike."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-# Spreadsheets run a cell that starts with one of these as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets run a cell as a formula when it starts with one of =+-@ (or their full-width forms, which some
+# spreadsheets fold to ASCII), also after leading spaces or zero-width characters they skip, and treat a leading
+# tab or carriage return as a way to smuggle one in (OWASP "CSV injection").
+FORMULA_CHARACTERS = "=+-@\uff1d\uff0b\uff0d\uff20"
+SKIPPED_CHARACTERS = "\u200b\u200c\u200d\u2060\ufeff"
+# The quote csv_cell puts in front is also its escape: a cell that already starts with one gets another, so
+# csv_plain() can take exactly one off (the "crm" import preset reads the CRM's own exports back unchanged).
+_NEEDS_QUOTE = re.compile(rf"[\s{SKIPPED_CHARACTERS}]*[{re.escape(FORMULA_CHARACTERS)}]|[\t\r']")
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:
@@ -54,7 +61,14 @@ def short_date(at: datetime, zone: tzinfo) -> str:
 
 
 def csv_cell(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula, made plain text with a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """A text cell that a spreadsheet would run as a formula, made plain text with a leading quote (and a cell
+    that starts with a quote given one more). Every CSV the app writes passes its cells through here; other values
+    (numbers, None) are returned as they are."""
+    if isinstance(value, str) and _NEEDS_QUOTE.match(value):
         return "'" + value
     return value
+
+
+def csv_plain(text: str) -> str:
+    """The cell csv_cell() was given: its added quote taken off again."""
+    return text[1:] if text.startswith("'") else text

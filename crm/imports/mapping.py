@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crm import validation
 from crm.errors import InvalidInput
+from crm.formatting import csv_plain
 from crm.imports import zones
 from crm.imports.csvfile import DELIMITERS, ENCODINGS, invalid, refuse
 from crm.imports.schemas import Mapping
@@ -154,6 +155,8 @@ class Compiled:
         if width > len(self.header) and any(c.strip() for c in cells[len(self.header) :]):
             return {}, {"": f"This row has {width} cells; the header has {len(self.header)}."}
         fed = {field: cells[n].strip() if n < width else "" for field, n in self.index.items()}
+        if self.mapping.csv_quoted:
+            fed = {field: csv_plain(text) for field, text in fed.items()}
         return self._interaction(fed) if self.kind == "interactions" else self._member(fed)
 
     def _read(self, cells: dict[str, str], field: str, errors: dict[str, str], reader: Callable[[str], Any]) -> Any:

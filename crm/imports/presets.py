@@ -41,10 +41,12 @@ TWITTER_AIRLINE = Mapping(
 CRM_MEMBERS = Mapping(
     kind="members",
     columns={c: formats.MEMBER_FIELDS.get(c, IGNORE) for c in formats.MEMBER_COLUMNS},
+    csv_quoted=True,
 )
 CRM_INTERACTIONS = Mapping(
     kind="interactions",
     columns={c: formats.INTERACTION_FIELDS.get(c, IGNORE) for c in formats.INTERACTION_COLUMNS},
+    csv_quoted=True,
 )
 
 PRESETS: dict[str, dict[str, Mapping]] = {

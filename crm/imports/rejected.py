@@ -7,6 +7,7 @@ import io
 from collections.abc import AsyncIterator
 
 from crm.errors import NotFound
+from crm.formatting import csv_cell
 from crm.imports import queries
 from crm.imports.schemas import Issue
 from crm.imports.vocab import Problem
@@ -17,11 +18,12 @@ REJECTED_EXTRA = ("line", "column", "problem", "reason")
 
 
 def rejected_header(header: list[str]) -> list[str]:
-    return [*header, *(f"_{name}" for name in REJECTED_EXTRA)]
+    return [csv_cell(name) for name in (*header, *(f"_{name}" for name in REJECTED_EXTRA))]
 
 
 def rejected_cells(header: list[str], issue: Issue | dict) -> list[str]:
-    """A rejected row as the file had it (padded to the header), then where and why it was refused."""
+    """A rejected row as the file had it (padded to the header), then where and why it was refused; cells a
+    spreadsheet would run as formulas are made plain text (csv_cell), like every CSV the app writes."""
     if isinstance(issue, dict):
         cells, line, column, problem, reason = (
             issue["cells"],
@@ -33,7 +35,7 @@ def rejected_cells(header: list[str], issue: Issue | dict) -> list[str]:
     else:
         cells, line, column, problem, reason = issue.cells, issue.line, issue.column, issue.problem, issue.reason
     padded = [*cells, *[""] * (len(header) - len(cells))]
-    return [*padded, str(line), column, problem, reason]
+    return [csv_cell(cell) for cell in (*padded, str(line), column, problem, reason)]
 
 
 async def rejected_csv(job_id: int) -> AsyncIterator[str]:

@@ -32,6 +32,9 @@ class Mapping(Struct, kw_only=True, forbid_unknown_fields=True):
     html_unescape: bool = False  # texts written with HTML entities (&amp;), as Twitter exports do
     # A link built for rows without one: {handle} and {external_id} are replaced (one pass, nothing else).
     url_template: str = ""
+    # Cells written by crm.formatting.csv_cell (a quote put before what a spreadsheet would run as a formula) are
+    # read without that quote: the CRM's own exports.
+    csv_quoted: bool = False
     encoding: str = "utf-8"  # utf-8 (with or without BOM), cp1252 or latin-1
     delimiter: str = ""  # "" guesses from the header line: comma, semicolon, tab or |
 

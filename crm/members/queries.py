@@ -208,6 +208,31 @@ def state_condition(state: str, now: datetime):
     )
 
 
+def filter_condition(filters: MemberFilter, now: datetime) -> Any:
+    """The list's filters as one WHERE condition on ``Member`` (live members only): the list and the exports
+    (crm/exports) select with it."""
+    condition = live()
+    if filters.q:
+        text = filters.q.strip().lower()
+        handle_members = Handle.select(Handle.member).where(db.icontains(Handle.key, text.lstrip("@")))
+        condition &= (
+            db.icontains(Member.name, text) | db.icontains(Member.email, text) | Member.id.is_in(handle_members)
+        )
+    if filters.tier:
+        condition &= Member.tier == filters.tier
+    if filters.topic:
+        condition &= Member.id.is_in(
+            MemberTopic.select(MemberTopic.member).where(MemberTopic.topic == filters.topic.strip().lower())
+        )
+    if filters.platform:
+        condition &= Member.id.is_in(Handle.select(Handle.member).where(Handle.platform == filters.platform))
+    if filters.consent in ("yes", "no"):
+        condition &= Member.consent_private_briefing == (filters.consent == "yes")
+    if filters.state:
+        condition &= state_condition(filters.state, now)
+    return condition
+
+
 async def list_members(
     filters: MemberFilter, *, now: datetime, cursor: str | None = None, limit: int = PAGE_SIZE
 ) -> tuple[list[dict], str | None]:
@@ -226,27 +251,7 @@ async def list_members(
         Member.quiet_after,
         Member.consent_private_briefing,
         Member.do_not_contact,
-    ).where(live())
-    if filters.q:
-        text = filters.q.strip().lower()
-        handle_members = Handle.select(Handle.member).where(db.icontains(Handle.key, text.lstrip("@")))
-        query = query.where(
-            db.icontains(Member.name, text) | db.icontains(Member.email, text) | Member.id.is_in(handle_members)
-        )
-    if filters.tier:
-        query = query.where(Member.tier == filters.tier)
-    if filters.topic:
-        query = query.where(
-            Member.id.is_in(
-                MemberTopic.select(MemberTopic.member).where(MemberTopic.topic == filters.topic.strip().lower())
-            )
-        )
-    if filters.platform:
-        query = query.where(Member.id.is_in(Handle.select(Handle.member).where(Handle.platform == filters.platform)))
-    if filters.consent in ("yes", "no"):
-        query = query.where(Member.consent_private_briefing == (filters.consent == "yes"))
-    if filters.state:
-        query = query.where(state_condition(filters.state, now))
+    ).where(filter_condition(filters, now))
     if cursor:
         value, last_id = decode_cursor(cursor, filters.sort)
         query = query.where(_after(column, descending, value, last_id))
