@@ -26,6 +26,8 @@ from crm.briefings.api import BriefingsAPI
 from crm.briefings.controllers import BriefingsController
 from crm.clock import Clock, utc_now
 from crm.dependencies import DEPENDENCIES
+from crm.exports.api import ExportsAPI
+from crm.exports.controllers import ExportsController
 from crm.faq.api import FaqAPI
 from crm.faq.controllers import FaqController
 from crm.faq.public_controllers import PublicFaqController
@@ -64,6 +66,8 @@ ROUTES = [
     AccountsAPI,
     MembersAPI,
     MembersController,
+    ExportsAPI,
+    ExportsController,
     MemberPageController,
     IncidentsAPI,
     IncidentsController,

@@ -21,6 +21,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "settings.manage": frozenset({Role.admin}),
     "members.write": frozenset({Role.admin, Role.manager}),
     "members.erase": frozenset({Role.admin}),
+    # Exports hold everyone's emails and notes: the people who run the community, as for imports.
+    "exports.run": frozenset({Role.admin, Role.manager}),
     "incidents.write": frozenset({Role.admin, Role.manager}),
     "talking_points.approve": frozenset({Role.admin, Role.manager}),
     "briefings.write": frozenset({Role.admin, Role.manager}),

@@ -1,24 +1,21 @@
-"""HTML pages for members: the list (search, filters, keyset pages, CSV), add and edit (the form is
-member_form.py), delete, erase, and the member page's merge and undo buttons. The member page itself, with its
-timeline and quick log form, gathers sections from later domains, so it is crm/pages/member.py.
+"""HTML pages for members: the list (search, filters, keyset pages; its CSV exports are crm/exports), add and
+edit (the form is member_form.py), delete, erase, and the member page's merge and undo buttons. The member page
+itself, with its timeline and quick log form, gathers sections from later domains, so it is crm/pages/member.py.
 
 Every write goes through the same services as the JSON API; errors are shown next to the fields."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
-from litestar.response import Redirect, Stream, Template
+from litestar.response import Redirect, Template
 
 from crm.accounts.auth import requires
 from crm.audit.service import Actor
 from crm.errors import Conflict, InvalidInput, NotFound
-from crm.formatting import csv_cell
 from crm.forms import is_id, read_form
 from crm.members import erasure, member_form, merge, queries, read, service
 from crm.members.vocab import PLATFORMS, STATE_LABELS, TIERS
@@ -28,16 +25,14 @@ WRITE = requires("members.write", "change members or log interactions")
 ERASE = requires("members.erase", "erase members")
 
 LIST_PAGE = 50
-CSV_PAGE = 200
 FILTER_KEYS = ("q", "tier", "topic", "platform", "consent", "state", "sort")
 SORT_LABELS = {"score": "score", "last_interaction": "last interaction", "reach": "reach", "name": "name"}
-CSV_COLUMNS = ("id", "name", "email", "tier", "state", "score", "interactions", "last_interaction_at", "reach")
 
 
 # ---- the list ------------------------------------------------------------------------------------
 
 
-def _filters(request: Request) -> queries.MemberFilter:
+def list_filters(request: Request) -> queries.MemberFilter:
     params = request.query_params
     values = {key: (params.get(key) or "").strip() for key in FILTER_KEYS}
     values["sort"] = values["sort"] or "score"
@@ -55,7 +50,7 @@ def _filter_query(filters: queries.MemberFilter, **extra: str) -> str:
     return urlencode(pairs)
 
 
-def _list_page(
+def list_page(
     request: Request,
     filters: queries.MemberFilter,
     *,
@@ -81,7 +76,9 @@ def _list_page(
         next_url=f"/members?{_filter_query(filters, cursor=next_cursor)}" if next_cursor else None,
         first_url=f"/members?{query}" if query else "/members",
         paged=bool(cursor),
+        # The exports (crm/exports) of this view: the same filters.
         csv_url=f"/members.csv?{query}" if query else "/members.csv",
+        interactions_csv_url=f"/interactions.csv?{query}" if query else "/interactions.csv",
     )
 
 
@@ -91,12 +88,12 @@ class MembersController(Controller):
 
     @get("/members")
     async def index(self, request: Request, now: datetime) -> Template:
-        filters = _filters(request)
+        filters = list_filters(request)
         cursor = request.query_params.get("cursor") or None
         try:
             items, next_cursor = await read.list_page(filters, now=now, cursor=cursor, limit=LIST_PAGE)
         except InvalidInput as exc:
-            return _list_page(
+            return list_page(
                 request,
                 filters,
                 items=[],
@@ -105,61 +102,7 @@ class MembersController(Controller):
                 errors={**exc.fields, "form": exc.fields.get("cursor") or exc.message},
                 status_code=exc.status_code,
             )
-        return _list_page(request, filters, items=items, next_cursor=next_cursor, cursor=cursor, errors={})
-
-    @get("/members.csv")
-    async def export_csv(self, request: Request, now: datetime) -> Stream | Template:
-        """The whole current view (every page of it), in the list's order."""
-        filters = _filters(request)
-        try:
-            read.check_filter(filters, CSV_PAGE)
-        except InvalidInput as exc:
-            return _list_page(
-                request,
-                filters,
-                items=[],
-                next_cursor=None,
-                cursor=None,
-                errors={**exc.fields, "form": exc.message},
-                status_code=exc.status_code,
-            )
-
-        async def lines():
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            writer.writerow(CSV_COLUMNS)
-            cursor = None
-            while True:
-                items, cursor = await read.list_page(filters, now=now, cursor=cursor, limit=CSV_PAGE)
-                for m in items:
-                    writer.writerow(
-                        [
-                            csv_cell(v)
-                            for v in (
-                                m.id,
-                                m.name,
-                                m.email or "",
-                                m.tier,
-                                m.state,
-                                m.score,
-                                m.interactions_total,
-                                m.last_interaction_at.isoformat() if m.last_interaction_at else "",
-                                m.reach,
-                            )
-                        ]
-                    )
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-                if not cursor:
-                    break
-
-        filename = f"members-{now.strftime('%Y%m%d-%H%M')}.csv"
-        return Stream(
-            lines(),
-            media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
-        )
+        return list_page(request, filters, items=items, next_cursor=next_cursor, cursor=cursor, errors={})
 
     @get("/members/new", guards=[WRITE])
     async def new(self, request: Request) -> Template:
