@@ -173,6 +173,25 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from crm.exports import backup
+
+    settings = Settings.from_env()
+    backup.backup(settings.database, args.file)
+    print(f"Backed up the {settings.database.engine} database to {args.file} ({args.file.stat().st_size:,} bytes).")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from crm.exports import backup
+
+    settings = Settings.from_env()
+    asyncio.run(backup.restore(settings.database, args.file))
+    print(f"Restored {args.file} into the {settings.database.engine} database.")
+    print("Run `crm migrate` next: it applies what this version adds, if the backup is older.")
+    return 0
+
+
 def cmd_rollups_rebuild(args: argparse.Namespace) -> int:
     from crm.members.engagement import rebuild_all
 
@@ -244,6 +263,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path, help="the CSV file to write (replaced if it exists)")
     p.add_argument("--bom", action="store_true", help="start with a UTF-8 byte-order mark, for Excel")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("backup", help="copy the whole database to FILE, consistent while the app runs (see README)")
+    p.add_argument("file", type=Path, help="the backup file to write (replaced if it exists)")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="restore a backup FILE into an empty database")
+    p.add_argument("file", type=Path, help="a file crm backup wrote")
+    p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("rollups", help="engagement rollups")
     rollup_sub = p.add_subparsers(dest="rollups_command", required=True, metavar="ACTION")
