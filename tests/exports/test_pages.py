@@ -78,6 +78,8 @@ async def test_the_interactions_export_holds_the_filtered_members_interactions(a
         str(cast["ann"]),
     )
     assert ann["occurred_at"].endswith("Z") and ann["troll"] == "false"
+    quiet = read_csv((await bob.get("/interactions.csv?state=going_quiet&platform=x")).text)
+    assert [r["member_name"] for r in quiet] == ["Dee Quiet"] * 3
 
 
 async def test_the_bom_option_starts_the_file_with_a_byte_order_mark(as_user, cast):
