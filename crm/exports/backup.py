@@ -197,7 +197,10 @@ async def tables_with_rows(database: DatabaseURL) -> list[str]:
             return [n for n in names if n in existing and connection.execute(f'SELECT 1 FROM "{n}" LIMIT 1').fetchone()]
         finally:
             connection.close()
-    connection = await asyncpg.connect(database.url)
+    try:
+        connection = await asyncpg.connect(database.url)
+    except (OSError, asyncpg.PostgresError) as exc:  # no server, no such database, wrong password
+        raise BackupFailed(f"Cannot connect to the database to restore into: {exc}") from None
     try:
         existing = {
             row["tablename"]

@@ -177,3 +177,13 @@ def test_the_password_goes_to_the_environment_not_the_command_line():
     url, environ = backup._libpq("postgres://crm:s%3Dcret@db.example:5433/crm?sslmode=require")
     assert url == "postgresql://crm@db.example:5433/crm?sslmode=require"
     assert environ["PGPASSWORD"] == "s=cret"
+
+
+async def test_a_restore_into_a_postgresql_database_that_does_not_exist_says_so(tmp_path):
+    server = urlsplit(os.environ.get("CRM_TEST_POSTGRES_URL") or "postgresql://crm@127.0.0.1:1/crm")
+    missing = DatabaseURL.parse(urlunsplit(server._replace(path="/crm_no_such_database")), base=Path("/"))
+    dump = tmp_path / "crm.backup"
+    dump.write_bytes(backup.PGDUMP_HEADER + b"\0" * 16)
+
+    with pytest.raises(backup.BackupFailed, match="Cannot connect to the database to restore into"):
+        await backup.restore(missing, dump)
