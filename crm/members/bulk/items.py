@@ -18,7 +18,7 @@ class InteractionIn:
     have none, and the topics they lack."""
 
     index: int  # the caller's position: a line of a file, an item of a request
-    values: dict[str, Any]  # interactions.clean's fields plus sentiment_reason
+    values: dict[str, Any]  # interactions.clean's fields (incident_id checked by the writer) plus sentiment_reason
     handle: str = ""  # without @
     email: str | None = None
     member_id: int | None = None
@@ -55,10 +55,10 @@ def clean_interaction(values: dict[str, Any], now: datetime) -> tuple[Interactio
     or ``handle`` (with ``platform``) and/or ``member_email``; ``member_name``, ``member_time_zone`` (IANA) and
     ``member_topics`` describe them. Errors are keyed by those field names."""
     errors: dict[str, str] = {}
-    if values.get("incident_id") is not None:
-        errors["incident_id"] = "Linking to an incident is not supported in bulk; link them from the incident."
     cleaned = interactions.clean(values, now, errors)
-    cleaned.pop("incident_id", None)
+    incident_id = cleaned["incident_id"]
+    if incident_id is not None and (not isinstance(incident_id, int) or isinstance(incident_id, bool)):
+        errors["incident_id"] = f"No incident with id {incident_id}."  # as the single-row service says
     cleaned["sentiment_reason"] = validation.text(
         values.get("sentiment_reason"), "sentiment_reason", errors, max_length=200
     )
