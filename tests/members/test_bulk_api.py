@@ -91,7 +91,7 @@ async def test_it_answers_created_duplicate_and_rejected_in_the_order_sent(api, 
     assert answer[1]["id"] == stored["id"] and answer[3]["id"] == answer[0]["id"]
     assert list(answer[2]["error"]) == ["kind"] and "comment" in answer[2]["error"]["kind"]
     assert list(answer[6]["error"]) == ["occurred_at"]
-    assert list(answer[7]["error"]) == ["handle"]
+    assert answer[7]["error"] == {"handle": "Give member_id, or platform and handle."}  # the single endpoint's words
     assert answer[8]["error"] == {"member_id": "No member with id 99999."}
     assert all("error" not in i for i in answer if i["status"] != "rejected")
     assert all("id" not in i for i in answer if i["status"] == "rejected")
@@ -125,6 +125,9 @@ async def test_it_checks_each_item_by_the_single_endpoints_rules(api, clock):
             items.append({"platform": "x", "kind": "reply", "occurred_at": iso(clock()), **who, **change})
             expected.append(field)
     typed = [
+        ({"member_id": 2**40}, "member_id"),  # no id column holds it (PostgreSQL would refuse to look it up)
+        ({"incident_id": 2**31}, "incident_id"),
+        ({"handle": "nul\x00here"}, "handle"),
         ({"troll": "sometimes"}, "troll"),
         ({"member_id": [1]}, "member_id"),
         ({"text": 5}, "text"),
