@@ -5,6 +5,7 @@ nothing; on both engines."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from datetime import UTC, timedelta, timezone
@@ -185,6 +186,21 @@ async def test_an_erased_or_deleted_persons_handle_is_rejected_naming_the_handle
     assert "erased" in answer["items"][0]["error"]["handle"]
     assert "deleted" in answer["items"][1]["error"]["handle"]
     assert await counts() == before  # nothing created: no audit entry either
+
+
+async def test_two_requests_at_once_with_the_same_people_and_ids_write_each_once(api, clock):
+    """Bulk writers take turns (crm/members/bulk/sql.py take_turn) and a request that loses a race on a unique key
+    is planned again: a shared new handle makes one member and a shared id one interaction, answered as a
+    duplicate (with the other request's id) to the request that came second."""
+    first = [tweet(n, clock, external_id=f"s{n}", handle=f"shared{n % 5}") for n in range(60)]
+    second = [tweet(n, clock, external_id=f"s{n}", handle=f"Shared{n % 5}") for n in range(30, 90)]
+    one, two = await asyncio.gather(api.post(URL, json=first), api.post(URL, json=second))
+    assert one.status_code == two.status_code == 200, (one.text, two.text)
+    statuses = [i["status"] for i in one.json()["items"] + two.json()["items"]]
+    assert statuses.count("created") == 90 and statuses.count("duplicate") == 30
+    assert await Interaction.count().run() == 90 and await Member.count().run() == 5
+    ids = {i["id"] for i in one.json()["items"] + two.json()["items"]}
+    assert len(ids) == 90  # every duplicate answered with the id the other request created
 
 
 # ---- rollups -------------------------------------------------------------------------------------
