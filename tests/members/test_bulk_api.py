@@ -127,6 +127,7 @@ async def test_it_checks_each_item_by_the_single_endpoints_rules(api, clock):
             expected.append(field)
     typed = [
         ({"member_id": 2**40}, "member_id"),  # no id column holds it (PostgreSQL would refuse to look it up)
+        ({"member_id": 2**40, "platform": None}, "member_id"),  # and its usual platform is not looked up
         ({"incident_id": 2**31}, "incident_id"),
         ({"handle": "nul\x00here"}, "handle"),
         ({"troll": "sometimes"}, "troll"),

@@ -57,7 +57,7 @@ def clean_interaction(values: dict[str, Any], now: datetime) -> tuple[Interactio
     errors: dict[str, str] = {}
     cleaned = interactions.clean(values, now, errors)
     incident_id = cleaned["incident_id"]
-    if incident_id is not None and not _storable_id(incident_id):
+    if incident_id is not None and not storable_id(incident_id):
         errors["incident_id"] = f"No incident with id {incident_id}."  # as the single-row service says
     cleaned["sentiment_reason"] = validation.text(
         values.get("sentiment_reason"), "sentiment_reason", errors, max_length=200
@@ -80,7 +80,7 @@ def clean_interaction(values: dict[str, Any], now: datetime) -> tuple[Interactio
     member_id = values.get("member_id")
     if member_id is not None and (not isinstance(member_id, int) or isinstance(member_id, bool)):
         errors["member_id"] = "Give a member id (a whole number)."
-    elif member_id is not None and not _storable_id(member_id):
+    elif member_id is not None and not storable_id(member_id):
         errors["member_id"] = f"No member with id {member_id}."
     if member_id is None and not handle and not profile.get("email"):
         by_email = " (or the member's email)" if "member_email" in values else ""  # the API has no such field
@@ -100,7 +100,7 @@ def clean_interaction(values: dict[str, Any], now: datetime) -> tuple[Interactio
     return item, {}
 
 
-def _storable_id(value: Any) -> bool:
+def storable_id(value: Any) -> bool:
     """A whole number an id column can hold (PostgreSQL's integer): a bigger one is nobody's id, and is refused
     here rather than by PostgreSQL in the middle of a batch (SQLite would take it)."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31

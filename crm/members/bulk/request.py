@@ -10,7 +10,6 @@ person) is ``rejected`` with its fields named, and the others are written.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +20,7 @@ from crm.audit.service import Actor
 from crm.errors import DomainError, TooLarge, UnsupportedMediaType
 from crm.members import queries
 from crm.members.bulk.interactions import log_interactions
-from crm.members.bulk.items import InteractionIn, clean_interaction
+from crm.members.bulk.items import InteractionIn, clean_interaction, storable_id
 from crm.members.schemas import BulkItemResult, InteractionCreate
 from crm.web import sent_fields, struct_fields
 
@@ -76,12 +75,9 @@ def _check_count(count: int) -> None:
         )
 
 
-async def log_bulk(
-    *, items: list[Any], actor: Actor, now: datetime, fault: Callable[[], Any] | None = None
-) -> list[BulkItemResult]:
+async def log_bulk(*, items: list[Any], actor: Actor, now: datetime) -> list[BulkItemResult]:
     """Log ``items`` (``read_items``' values) as the single endpoint logs each one, in one transaction with one
-    audit entry; one result per item, in order. ``fault`` is called inside the transaction once everything is
-    written: tests raise there to show that a failure leaves nothing."""
+    audit entry; one result per item, in order."""
     results: dict[int, BulkItemResult] = {}
     decoded: dict[int, dict[str, Any]] = {}
     for index, item in enumerate(items):
@@ -90,12 +86,12 @@ async def log_bulk(
         except msgspec.ValidationError as exc:
             results[index] = BulkItemResult(index=index, status="rejected", error=struct_fields(exc, InteractionCreate))
     # Logged by member id alone: on the platform of their first handle, as the single endpoint does.
-    alone = [v["member_id"] for v in decoded.values() if v.get("member_id") is not None and not v.get("platform")]
-    platforms = await queries.usual_platforms(alone)
+    alone = [v["member_id"] for v in decoded.values() if storable_id(v.get("member_id")) and not v.get("platform")]
+    platforms = await queries.usual_platforms(alone)  # other ids are refused by clean_interaction
     cleaned: list[InteractionIn] = []
     for index, values in decoded.items():
         if values.get("member_id") is not None and not values.get("platform"):
-            values["platform"] = platforms[values["member_id"]]
+            values["platform"] = platforms.get(values["member_id"], "other")
         item, errors = clean_interaction(values, now)
         if item is None:
             results[index] = BulkItemResult(index=index, status="rejected", error=errors)
@@ -106,8 +102,6 @@ async def log_bulk(
         try:
             async with db.transaction():
                 written = await log_interactions(cleaned, actor=actor, now=now, source={"api": "interactions/bulk"})
-                if fault is not None:
-                    fault()
             break
         except Exception as exc:
             if attempt < RETRIES and db.is_unique_violation(exc):
