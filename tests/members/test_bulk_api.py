@@ -267,17 +267,26 @@ async def test_only_admins_and_managers_may_post_and_only_signed_in(client, auth
 
 
 async def test_it_takes_1000_items_and_refuses_1001_writing_nothing(api, clock):
-    items = [tweet(n, clock, external_id=f"e{n}", handle=f"p{n % 40}") for n in range(1_001)]
+    text = "A long one. " * 100  # 1,000 of these make a body over the 1 MiB other endpoints take
+    items = [tweet(n, clock, external_id=f"e{n}", handle=f"p{n % 40}", text=text) for n in range(1_001)]
     before = await counts()
     for send in (lambda: api.post(URL, json=items), lambda: post_ndjson(api, items)):
         response = await send()
         assert response.status_code == 413, response.text
         assert "1,001" in error(response)["message"] and "1,000" in error(response)["message"]
         assert await counts() == before
-    response = await post_ndjson(api, items[:1_000])
-    assert response.status_code == 200
+    body = ndjson(items[:1_000])
+    assert len(body) > 1024 * 1024
+    response = await api.post(URL, content=body, headers={"Content-Type": "application/x-ndjson"})
+    assert response.status_code == 200, response.text
     assert [i["index"] for i in response.json()["items"]] == list(range(1_000))
     assert await Interaction.count().run() == 1_000
+
+
+async def test_a_body_over_16_mib_is_refused_unread(api):
+    body = b"[" + b" " * (16 * 1024 * 1024) + b"]"
+    response = await api.post(URL, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413 and error(response)["code"] == "too_large"
 
 
 async def test_a_line_of_ndjson_that_is_not_json_is_named_and_nothing_is_written(api, clock):
