@@ -38,6 +38,16 @@ class InvalidInput(DomainError):
         super().__init__(message, fields=fields)
 
 
+class TooLarge(DomainError):
+    status_code = 413
+    code = "too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class Throttled(DomainError):
     status_code = 429
     code = "too_many_attempts"

@@ -122,29 +122,51 @@ def _error_page(request: Request, status: int, message: str) -> Response:
 def _validation_fields(request: Request, exc: ValidationException) -> dict[str, str]:
     """Field name -> message. msgspec names the body itself ("data") for unknown
     or missing fields and puts the field's name in the message instead."""
+    handler = request.scope.get("route_handler")
+    data = getattr(handler, "parsed_data_field", None)
+    body_type = data.annotation if data is not None else None
     fields: dict[str, str] = {}
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if not isinstance(item, dict) or not item.get("key"):
             continue
-        message = str(item.get("message", "Invalid value."))
-        key = str(item["key"])
-        named = re.search(r"field `([^`]+)`", message)
-        if key == "data" and named:
-            key = named.group(1)
-        # msgspec says only "Invalid enum value 'x'": name the allowed values, as the services' checks do.
-        enum = message.startswith("Invalid enum value") and item.get("source") == "body"
-        if enum and (values := _allowed_values(request, key)):
-            message = f"Choose one of: {', '.join(values)}."
+        key, message = _named_field(
+            str(item["key"]),
+            str(item.get("message", "Invalid value.")),
+            body_type if item.get("source") == "body" else None,
+        )
         fields[key] = message
     return fields
 
 
-def _allowed_values(request: Request, key: str) -> list[str] | None:
+def _named_field(key: str, message: str, body_type: Any) -> tuple[str, str]:
+    named = re.search(r"field `([^`]+)`", message)
+    if key == "data" and named:
+        key = named.group(1)
+    # msgspec says only "Invalid enum value 'x'": name the allowed values, as the services' checks do.
+    if (
+        message.startswith("Invalid enum value")
+        and body_type is not None
+        and (values := _allowed_values(body_type, key))
+    ):
+        message = f"Choose one of: {', '.join(values)}."
+    return key, message
+
+
+def struct_fields(exc: msgspec.ValidationError, body_type: type[msgspec.Struct]) -> dict[str, str]:
+    """One item of a body that did not fit ``body_type`` (decoded by hand, as a bulk request's items are): its field
+    and message as a JSON body's refusal names them (the single-item endpoints answer with ``_validation_fields``)."""
+    message = str(exc)
+    at = re.search(r" - at `\$(?:\.(.+))?`$", message)
+    key = (at.group(1) if at else None) or "data"
+    message = message[: at.start()] if at else message
+    key, message = _named_field(key, message, body_type)
+    return {"item" if key == "data" else key: message}
+
+
+def _allowed_values(body_type: Any, key: str) -> list[str] | None:
     """The values of the Literal or Enum body field at ``key`` ("severity", "handles[0].platform"), in their
     declared order, found in the handler's body type; None for any other field."""
-    handler = request.scope.get("route_handler")
-    data = getattr(handler, "parsed_data_field", None)
-    hint = data.annotation if data is not None else None
+    hint = body_type
     for name in re.sub(r"\[\d+\]", "", key).split("."):
         hint = _named_type(hint)
         if not (isinstance(hint, type) and issubclass(hint, msgspec.Struct)):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Reference, RequestBody, Schema
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -14,7 +16,9 @@ from crm.accounts.auth import requires
 from crm.audit.service import Actor
 from crm.errors import InvalidInput, NotFound
 from crm.members import erasure, interactions, merge, queries, read, service
+from crm.members.bulk import request as bulk_request
 from crm.members.schemas import (
+    BulkResults,
     InteractionCreate,
     InteractionPage,
     InteractionRead,
@@ -29,6 +33,26 @@ from crm.web import sent_fields
 
 WRITE = requires("members.write", "change members or log interactions")
 ERASE = requires("members.erase", "erase members")
+BULK_MAX_BYTES = 16 * 1024 * 1024  # 1,000 interactions of up to 10,000 characters each, with room for the rest
+
+
+@dataclass
+class BulkOperation(Operation):
+    """The bulk endpoint reads its body itself (so that one bad item is answered, not the whole request): its
+    items are described here, as the single endpoint's ``InteractionCreate`` (a component the document has)."""
+
+    def __post_init__(self) -> None:
+        item = Reference(ref="#/components/schemas/InteractionCreate")
+        self.request_body = RequestBody(
+            required=True,
+            description=f"Up to {bulk_request.MAX_ITEMS:,} interactions: a JSON array, or NDJSON (one per line).",
+            content={
+                bulk_request.JSON: OpenAPIMediaType(
+                    schema=Schema(type=OpenAPIType.ARRAY, items=item, min_items=1, max_items=bulk_request.MAX_ITEMS)
+                ),
+                bulk_request.NDJSON: OpenAPIMediaType(schema=item),
+            },
+        )
 
 
 def _values(struct: msgspec.Struct) -> dict:
@@ -134,3 +158,15 @@ class MembersAPI(Controller):
     ) -> Response[InteractionRead]:
         row, created = await interactions.log_interaction(values=_values(data), actor=actor, now=now)
         return Response(interaction_read(row), status_code=HTTP_201_CREATED if created else HTTP_200_OK)
+
+    @post(
+        "/interactions/bulk",
+        guards=[WRITE],
+        status_code=HTTP_200_OK,
+        summary="Log up to 1,000 interactions at once (JSON array or NDJSON): one result per item, in order",
+        operation_class=BulkOperation,
+        request_max_body_size=BULK_MAX_BYTES,
+    )
+    async def log_bulk(self, request: Request, now: datetime, actor: Actor) -> BulkResults:
+        items = bulk_request.read_items(await request.body(), request.headers.get("content-type", ""))
+        return BulkResults(items=await bulk_request.log_bulk(items=items, actor=actor, now=now))

@@ -166,8 +166,7 @@ async def set_troll(*, interaction_id: int, troll: bool, actor: Actor, now: date
 
 async def _usual_platform(member_id: int) -> str:
     """Logged by member id alone: the platform of their first handle, else "other"."""
-    row = await Handle.select(Handle.platform).where(Handle.member == member_id).order_by(Handle.id).first().run()
-    return row["platform"] if row else "other"
+    return (await queries.usual_platforms([member_id]))[member_id]
 
 
 async def _incident_exists(incident_id: Any) -> bool:

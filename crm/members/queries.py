@@ -327,3 +327,18 @@ async def member_or_404(member_id: int) -> dict:
     if member is None:
         raise NotFound(f"No member with id {member_id}.")
     return member
+
+
+async def usual_platforms(member_ids: list[int]) -> dict[int, str]:
+    """The platform of each member's first handle, "other" for one without: where an interaction logged by member id
+    alone happened (``interactions.log_interaction`` and the bulk API)."""
+    found: dict[int, str] = dict.fromkeys(member_ids, "other")
+    if member_ids:
+        rows = (
+            await Handle.select(Handle.member, Handle.platform)
+            .where(Handle.member.is_in(sorted(set(member_ids))))
+            .order_by(Handle.id, ascending=False)
+            .run()
+        )
+        found.update({r["member"]: r["platform"] for r in rows})  # the first handle written last: it wins
+    return found

@@ -7,7 +7,7 @@ from datetime import datetime
 from msgspec import UNSET, Struct, UnsetType
 
 from crm.members.engagement import Engagement
-from crm.members.vocab import Kind, Platform, Sentiment, State, Tier
+from crm.members.vocab import BulkStatus, Kind, Platform, Sentiment, State, Tier
 
 
 class HandleIn(Struct, forbid_unknown_fields=True):
@@ -131,6 +131,21 @@ class InteractionRead(Struct):
 class InteractionPage(Struct):
     items: list[InteractionRead]
     next: str | None
+
+
+class BulkItemResult(Struct, omit_defaults=True):
+    """One item of a bulk request, at its place in the request: ``id`` is the interaction created, or the one
+    already stored (or created earlier in the request) for a duplicate; ``error`` maps each field at fault to
+    what is wrong, as the single endpoint's ``error.fields`` does."""
+
+    index: int
+    status: BulkStatus
+    id: int | None = None
+    error: dict[str, str] | None = None
+
+
+class BulkResults(Struct):
+    items: list[BulkItemResult]
 
 
 def interaction_read(row: dict) -> InteractionRead:

@@ -48,10 +48,19 @@ class State(str, Enum):
     inactive = "inactive"
 
 
+class BulkStatus(str, Enum):
+    """What became of one item of a bulk request (``POST /api/v1/interactions/bulk``)."""
+
+    created = "created"
+    duplicate = "duplicate"  # platform + external id already stored, or sent earlier in the same request
+    rejected = "rejected"
+
+
 TIERS = [t.value for t in Tier]
 PLATFORMS = [p.value for p in Platform]
 KINDS = [k.value for k in Kind]
 SENTIMENTS = [s.value for s in Sentiment]
 STATES = [s.value for s in State]
+BULK_STATUSES = [s.value for s in BulkStatus]
 
 STATE_LABELS = {"new": "new", "active": "active", "going_quiet": "going quiet", "inactive": "inactive"}

@@ -1,13 +1,15 @@
-"""Many interactions or members at once: for imports, and for the bulk API to come. sql.py holds the
-statements, rollups.py the rollup folded in per batch, interactions.py and members.py the two writers.
+"""Many interactions or members at once: for imports and the bulk API. sql.py holds the statements, rollups.py
+the rollup folded in per batch, interactions.py and members.py the two writers, request.py the bulk API's
+request (its body read, its items checked by the single endpoint's schema and rules).
 
 The rules are those of one-at-a-time writes — ``interactions.clean``, ``service.clean_profile/clean_topics/
 clean_handles``, members matched by handle on the platform (case-insensitive, without @) or by email, an
-interaction seen before on the same platform + external id is a duplicate, erased people are refused, never
-re-created — and so is the result; only the statements differ. A batch is planned from a few lookups (one
-statement each, the keys passed as a single array parameter), then written with multi-row INSERTs, and the
-engagement rollup is folded in with one UPDATE of ``member`` and one upsert of ``member_day`` per batch,
-computed exactly as ``engagement.apply_interaction`` computes it row by row (same order, same arithmetic).
+interaction seen before on the same platform + external id is a duplicate, an incident it names must exist
+(the check registered in ``links``, asked once per incident), erased people are refused, never re-created —
+and so is the result; only the statements differ. A batch is planned from a few lookups (one statement each,
+the keys passed as a single array parameter), then written with multi-row INSERTs, and the engagement rollup is
+folded in with one UPDATE of ``member`` and one upsert of ``member_day`` per batch, computed exactly
+as ``engagement.apply_interaction`` computes it row by row (same order, same arithmetic).
 
 SQL is raw here where the ORM would bind and compile one parameter per cell (~10 µs each): multi-row statements
 run on the transaction's own connection with placeholders written for the engine, in chunks under the

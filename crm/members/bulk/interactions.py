@@ -9,10 +9,15 @@ from typing import Any
 
 from crm import db
 from crm.audit.service import Actor, log_change
+from crm.members import links
 from crm.members.bulk.items import ERASED, BulkResult, DryRun, InteractionIn, Outcome, _Person
 from crm.members.bulk.rollups import Event, fold_rollups
 from crm.members.bulk.sql import (
+    INTERACTION_COLUMNS,
+    INTERACTION_TYPES,
     LABELS,
+    MEMBER_COLUMNS,
+    MEMBER_TYPES,
     TOPIC_TYPES,
     _any,
     _fetch,
@@ -72,6 +77,7 @@ class _Plan:
 
 
 async def _plan_interactions(items: Sequence[InteractionIn], *, dedupe_content: bool, dry_run: DryRun | None) -> _Plan:
+    incidents = await _known_incidents(items)
     external_keys = sorted(
         {f"{i.values['platform']}:{i.values['external_id']}" for i in items if i.values.get("external_id")}
     )
@@ -193,6 +199,11 @@ async def _plan_interactions(items: Sequence[InteractionIn], *, dedupe_content: 
     batch_content: dict[tuple, Outcome] = {}
     for item in items:
         values = item.values
+        incident_id = values.get("incident_id")
+        if incident_id is not None and incident_id not in incidents:
+            outcome = Outcome(item.index, "rejected", field="incident_id", error=f"No incident with id {incident_id}.")
+            outcomes.append(outcome)
+            continue
         key = f"{values['platform']}:{values['external_id']}" if values.get("external_id") else None
         if key and key in stored:
             row = stored[key]
@@ -243,6 +254,13 @@ async def _plan_interactions(items: Sequence[InteractionIn], *, dedupe_content: 
     return _Plan(result=result, people=new_people + changed, creates=creates, in_batch_duplicates=in_batch_duplicates)
 
 
+async def _known_incidents(items: Sequence[InteractionIn]) -> set[int]:
+    """The incidents ``items`` link to that exist, asked once per distinct id of the incidents domain's check (the
+    one the single-row service asks: crm/members/links.py). A request names a few incidents at most."""
+    wanted = sorted({i.values["incident_id"] for i in items if i.values.get("incident_id") is not None})
+    return {incident_id for incident_id in wanted if await links.incident_exists(incident_id)}
+
+
 async def _stored_content(items: Sequence[InteractionIn], by_handle: dict, by_email: dict) -> set[tuple]:
     """Content keys of stored interactions without an external id, for the known members and times of ``items``."""
     member_ids, times = set(), set()
@@ -289,26 +307,6 @@ def _remember(plan: _Plan, dry_run: DryRun) -> None:
             dry_run.content.add(_content_key(person.id, values))
 
 
-MEMBER_COLUMNS = ("name", "email", "time_zone", "created_at", "updated_at")
-MEMBER_TYPES = ("text", "text", "text", "timestamptz", "timestamptz")
-INTERACTION_COLUMNS = (
-    "member",
-    "platform",
-    "kind",
-    "occurred_at",
-    "sentiment",
-    "sentiment_reason",
-    "text",
-    "url",
-    "external_id",
-    "external_key",
-    "troll",
-    "logged_by",
-    "created_at",
-)
-INTERACTION_TYPES = ("integer", *["text"] * 2, "timestamptz", *["text"] * 6, "boolean", "integer", "timestamptz")
-
-
 async def _write_interactions(plan: _Plan, *, actor: Actor, now: datetime, source: dict[str, Any] | None) -> None:
     new = [p for p in plan.people if p.new]
     ids = await _insert_returning_ids(
@@ -336,6 +334,7 @@ async def _write_interactions(plan: _Plan, *, actor: Actor, now: datetime, sourc
                 v["external_id"],
                 external_key,
                 v["troll"],
+                v.get("incident_id"),
                 actor.user_id,
                 now,
             )
@@ -396,18 +395,3 @@ async def _write_people_extras(people: Iterable[_Person], *, now: datetime) -> N
     if changed:
         where, param = _any("id", changed, "integer")
         await _fetch(f"UPDATE member SET updated_at = {{}} WHERE {where}", now, param)
-
-
-# ---- members -----------------------------------------------------------------------------------------------
-
-PROFILE = (
-    "name",
-    "email",
-    "tier",
-    "location",
-    "language",
-    "time_zone",
-    "notes",
-    "consent_private_briefing",
-    "do_not_contact",
-)

@@ -18,7 +18,7 @@ class InteractionIn:
     have none, and the topics they lack."""
 
     index: int  # the caller's position: a line of a file, an item of a request
-    values: dict[str, Any]  # interactions.clean's fields plus sentiment_reason
+    values: dict[str, Any]  # interactions.clean's fields (incident_id checked by the writer) plus sentiment_reason
     handle: str = ""  # without @
     email: str | None = None
     member_id: int | None = None
@@ -55,16 +55,18 @@ def clean_interaction(values: dict[str, Any], now: datetime) -> tuple[Interactio
     or ``handle`` (with ``platform``) and/or ``member_email``; ``member_name``, ``member_time_zone`` (IANA) and
     ``member_topics`` describe them. Errors are keyed by those field names."""
     errors: dict[str, str] = {}
-    if values.get("incident_id") is not None:
-        errors["incident_id"] = "Linking to an incident is not supported in bulk; link them from the incident."
     cleaned = interactions.clean(values, now, errors)
-    cleaned.pop("incident_id", None)
+    incident_id = cleaned["incident_id"]
+    if incident_id is not None and not storable_id(incident_id):
+        errors["incident_id"] = f"No incident with id {incident_id}."  # as the single-row service says
     cleaned["sentiment_reason"] = validation.text(
         values.get("sentiment_reason"), "sentiment_reason", errors, max_length=200
     )
     handle = (values.get("handle") or "").strip().lstrip("@").strip()
     if len(handle) > 200:
         errors["handle"] = "Use at most 200 characters."
+    elif "\x00" in handle:  # PostgreSQL cannot store it (nor look it up): refused on both engines alike
+        errors["handle"] = "Contains a NUL character, which is not allowed."
     member_errors: dict[str, str] = {}
     profile = clean_profile(
         {k: values[f"member_{k}"] for k in ("email", "time_zone") if values.get(f"member_{k}") not in (None, "")},
@@ -78,8 +80,11 @@ def clean_interaction(values: dict[str, Any], now: datetime) -> tuple[Interactio
     member_id = values.get("member_id")
     if member_id is not None and (not isinstance(member_id, int) or isinstance(member_id, bool)):
         errors["member_id"] = "Give a member id (a whole number)."
+    elif member_id is not None and not storable_id(member_id):
+        errors["member_id"] = f"No member with id {member_id}."
     if member_id is None and not handle and not profile.get("email"):
-        errors.setdefault("handle", "Give member_id, or platform and handle (or the member's email).")
+        by_email = " (or the member's email)" if "member_email" in values else ""  # the API has no such field
+        errors.setdefault("handle", f"Give member_id, or platform and handle{by_email}.")
     if errors:
         return None, errors
     item = InteractionIn(
@@ -93,6 +98,12 @@ def clean_interaction(values: dict[str, Any], now: datetime) -> tuple[Interactio
         topics=topics,
     )
     return item, {}
+
+
+def storable_id(value: Any) -> bool:
+    """A whole number an id column can hold (PostgreSQL's integer): a bigger one is nobody's id, and is refused
+    here rather than by PostgreSQL in the middle of a batch (SQLite would take it)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
 
 
 @dataclass

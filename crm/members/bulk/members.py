@@ -9,9 +9,17 @@ from typing import Any
 
 from crm import db
 from crm.audit.service import Actor, log_change
-from crm.members.bulk.interactions import PROFILE
 from crm.members.bulk.items import ERASED, BulkResult, DryRun, Outcome
-from crm.members.bulk.sql import TOPIC_TYPES, _any, _fetch, _insert_returning_ids, _rows, erased_among, take_turn
+from crm.members.bulk.sql import (
+    PROFILE,
+    TOPIC_TYPES,
+    _any,
+    _fetch,
+    _insert_returning_ids,
+    _rows,
+    erased_among,
+    take_turn,
+)
 from crm.members.service import MAX_TOPICS, clean_handles, clean_profile, clean_topics
 
 

@@ -23,7 +23,48 @@ ROLLUP_TYPES = (
     "timestamptz",
 )
 TOPIC_TYPES = ("integer", "text", "text")
+PROFILE = (  # the member fields a row of members may set
+    "name",
+    "email",
+    "tier",
+    "location",
+    "language",
+    "time_zone",
+    "notes",
+    "consent_private_briefing",
+    "do_not_contact",
+)
 LABELS = ("kind", "occurred_at", "sentiment", "sentiment_reason", "troll", "text")  # compared on a duplicate
+
+# The columns the interactions writer inserts, with their PostgreSQL types.
+MEMBER_COLUMNS = ("name", "email", "time_zone", "created_at", "updated_at")
+MEMBER_TYPES = ("text", "text", "text", "timestamptz", "timestamptz")
+INTERACTION_COLUMNS = (
+    "member",
+    "platform",
+    "kind",
+    "occurred_at",
+    "sentiment",
+    "sentiment_reason",
+    "text",
+    "url",
+    "external_id",
+    "external_key",
+    "troll",
+    "incident_id",
+    "logged_by",
+    "created_at",
+)
+INTERACTION_TYPES = (
+    "integer",
+    *["text"] * 2,
+    "timestamptz",
+    *["text"] * 6,
+    "boolean",
+    "integer",
+    "integer",
+    "timestamptz",
+)
 
 
 # ---- statements --------------------------------------------------------------------------------------------
