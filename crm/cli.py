@@ -193,7 +193,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_rollups_rebuild(args: argparse.Namespace) -> int:
-    from crm.members.engagement import rebuild_all
+    from crm.members.bulk import rebuild_all
 
     _connect()
     count = asyncio.run(_with_engine(rebuild_all()))

@@ -39,7 +39,7 @@ class AuthMiddleware:
         now = connection.app.state.clock()
         token = bearer_token(connection.headers)
         if token is not None:
-            scope["user"] = await tokens.user_for_token(token, now)
+            scope["user"] = await tokens.user_for_token(token, now, method=scope["method"])
             scope["auth"] = "token" if scope["user"] else None
             return
         cookie = connection.cookies.get(SESSION_COOKIE)

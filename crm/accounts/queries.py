@@ -65,22 +65,18 @@ async def session_with_user(token_hash: str, now: datetime) -> dict | None:
     )
 
 
+# Raw: run on every API call, where building Piccolo's joined select cost more than running it (~a third of a
+# logged interaction's time). Booleans are bound, so the statement serves both engines.
+TOKEN_WITH_USER_SQL = (
+    "SELECT t.id, t.last_used_at, u.id AS user_id, u.email, u.name, u.role "
+    'FROM api_token t JOIN crm_user u ON u.id = t."user" '
+    "WHERE t.token_hash = {} AND t.revoked_at IS NULL AND u.is_active = {} LIMIT 1"
+)
+
+
 async def token_with_user(token_hash: str) -> dict | None:
-    return await (
-        ApiToken.select(
-            ApiToken.id,
-            ApiToken.last_used_at,
-            ApiToken.user.id.as_alias("user_id"),
-            ApiToken.user.email.as_alias("email"),
-            ApiToken.user.name.as_alias("name"),
-            ApiToken.user.role.as_alias("role"),
-        )
-        .where(
-            (ApiToken.token_hash == token_hash) & ApiToken.revoked_at.is_null() & (ApiToken.user.is_active == True)  # noqa: E712
-        )
-        .first()
-        .run()
-    )
+    rows = await ApiToken.raw(TOKEN_WITH_USER_SQL, token_hash, True).run()
+    return rows[0] if rows else None
 
 
 async def list_tokens() -> list[dict]:

@@ -15,6 +15,9 @@ from crm.errors import Conflict, InvalidInput, NotFound
 TOKEN_PREFIX = "crm_"
 # Recording every use would make each API call a write; a minute's precision is enough.
 LAST_USED_PRECISION = timedelta(minutes=1)
+# Reads never write: a GET that wrote the last-used time could wait on (or, on SQLite, fail behind) another
+# writer. Only calls with an unsafe method, which write anyway, record the use; "last used" is the last write.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 async def create_token(*, email: str, label: str, actor: Actor, now: datetime) -> tuple[dict, str]:
@@ -57,10 +60,13 @@ async def revoke_token(*, token_id: int, actor: Actor, now: datetime) -> None:
         )
 
 
-async def user_for_token(token: str, now: datetime) -> CurrentUser | None:
+async def user_for_token(token: str, now: datetime, *, method: str) -> CurrentUser | None:
+    """The token's user, or None. A call with an unsafe ``method`` records the token's last use (to the minute);
+    a read only reads (READ_METHODS)."""
     row = await queries.token_with_user(hash_token(token))
     if row is None:
         return None
-    if row["last_used_at"] is None or now - row["last_used_at"] >= LAST_USED_PRECISION:
+    stale = row["last_used_at"] is None or now - row["last_used_at"] >= LAST_USED_PRECISION
+    if stale and method.upper() not in READ_METHODS:
         await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"]).run()
     return CurrentUser(id=row["user_id"], email=row["email"], name=row["name"], role=row["role"])

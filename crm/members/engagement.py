@@ -171,7 +171,8 @@ def compute_rollup(interactions: list[dict]) -> Rollup:
 
 
 async def rebuild_member(member_id: int) -> None:
-    """Recompute one member's rollup from the interaction log (merges, undo, erasure, `crm rollups rebuild`)."""
+    """Recompute one member's rollup from the interaction log (merges, undo, erasure). Every member at once:
+    ``crm.members.bulk.rebuild_all``, a few statements over the whole log."""
     rows = (
         await Interaction.select(Interaction.kind, Interaction.sentiment, Interaction.troll, Interaction.occurred_at)
         .where(Interaction.member == member_id)
@@ -199,16 +200,6 @@ async def rebuild_member(member_id: int) -> None:
     ]
     for start in range(0, len(rows), INSERT_CHUNK):  # stay under the engines' bound-parameter limits
         await MemberDay.insert(*rows[start : start + INSERT_CHUNK]).run()
-
-
-async def rebuild_all(batch: int = 500) -> int:
-    """Rebuild every member's rollup, one transaction per batch of members."""
-    ids = [r["id"] for r in await Member.select(Member.id).order_by(Member.id).run()]
-    for start in range(0, len(ids), batch):
-        async with db.transaction():
-            for member_id in ids[start : start + batch]:
-                await rebuild_member(member_id)
-    return len(ids)
 
 
 # ---- reading the rollup --------------------------------------------------------------------------

@@ -46,8 +46,12 @@ async def member_id_by_handle_key(key: str) -> int | None:
     return row["member"] if row else None
 
 
+# Raw: run on every interaction write, where building Piccolo's EXISTS query cost more than running it.
+IS_LIVE_SQL = "SELECT 1 AS live FROM member m WHERE m.id = {} AND " + live_sql("m")
+
+
 async def is_live(member_id: int) -> bool:
-    return await Member.exists().where((Member.id == member_id) & live()).run()
+    return bool(await Member.raw(IS_LIVE_SQL, member_id).run())
 
 
 async def get_member(member_id: int) -> dict | None:

@@ -25,9 +25,12 @@ DUE_DAYS_KEY = "thanks_due_days"
 
 # Raw SQL: a UNION of two kinds of help grouped per member, incident and kind, which Piccolo's query builder cannot
 # say. Parameters only; on SQLite times are stored as UTC text ("2026-03-02 09:30:00+00:00"), which compares and
-# takes MIN() in time order, so the same statement serves both engines. The due days setting is not in it: it is
+# takes MIN() in time order, so the same statements serve both engines. The due days setting is not in them: it is
 # read through crm.preferences (which alone knows how settings are stored) and added to the earliest help.
-DUE_SQL = """
+# The interaction half is driven from ``incident`` (few rows) into interaction's incident_id index: joined the
+# other way round SQLite scanned the whole interaction log on every signed-in page (the nav badge). CROSS JOIN
+# fixes SQLite's join order; PostgreSQL plans it as the inner join it is.
+HELP_SQL = """
 WITH help AS (
     SELECT b.member AS member_id, b.incident AS incident_id, COALESCE(b.outcome_at, b.briefed_at) AS help_at,
            'briefing' AS kind
@@ -35,21 +38,45 @@ WITH help AS (
     WHERE b.outcome = 'helped'
     UNION ALL
     SELECT i.member, i.incident_id, i.occurred_at, i.kind
-    FROM interaction i JOIN incident n ON n.id = i.incident_id
-    WHERE i.sentiment = 'positive' AND i.troll = {} AND i.occurred_at >= n.detected_at
-)
-SELECT h.member_id, m.name AS member_name, h.incident_id, inc.title AS incident_title, h.kind,
-       COUNT(*) AS n, MIN(h.help_at) AS helped_at
-FROM help h
-JOIN member m ON m.id = h.member_id
-JOIN incident inc ON inc.id = h.incident_id
+    FROM incident n CROSS JOIN interaction i
+    WHERE i.incident_id = n.id AND i.sentiment = 'positive' AND i.troll = {} AND i.occurred_at >= n.detected_at
+)"""
+
+# The pairs still due: the member can be contacted and nobody thanked them for it or dismissed it.
+PAIR_FILTER = """
 WHERE {live} AND m.do_not_contact = {}
   AND NOT EXISTS (SELECT 1 FROM thank_you t
                   WHERE t.member = h.member_id AND t.incident = h.incident_id AND t.deleted_at IS NULL)
   AND NOT EXISTS (SELECT 1 FROM thanks_dismissal d WHERE d.member = h.member_id AND d.incident = h.incident_id)
-  {filters}
-GROUP BY h.member_id, m.name, h.incident_id, inc.title, h.kind
 """.replace("{live}", live_sql("m"))
+
+DUE_SQL = (
+    HELP_SQL
+    + """
+SELECT h.member_id, m.name AS member_name, h.incident_id, inc.title AS incident_title, h.kind,
+       COUNT(*) AS n, MIN(h.help_at) AS helped_at
+FROM help h
+JOIN member m ON m.id = h.member_id
+JOIN incident inc ON inc.id = h.incident_id"""
+    + PAIR_FILTER
+    + """  {filters}
+GROUP BY h.member_id, m.name, h.incident_id, inc.title, h.kind
+"""
+)
+
+# The queue's length and how many are overdue (earliest help before now - due days), counted in the database:
+# the same pairs as DUE_SQL, without their names, kinds or reasons. One statement whatever the queue's size.
+COUNT_SQL = (
+    HELP_SQL
+    + """
+SELECT COUNT(*) AS due, COALESCE(SUM(CASE WHEN p.helped_at < {} THEN 1 ELSE 0 END), 0) AS overdue
+FROM (SELECT h.member_id, h.incident_id, MIN(h.help_at) AS helped_at
+      FROM help h
+      JOIN member m ON m.id = h.member_id"""
+    + PAIR_FILTER
+    + """      GROUP BY h.member_id, h.incident_id) p
+"""
+)
 
 KIND_WORDS = {
     "reply": ("reply", "replies"),
@@ -146,10 +173,13 @@ async def due_items(
 
 
 async def due_counts(now: datetime) -> dict[str, int]:
-    """{"due": every item in the queue, "overdue": those past their due time}: the queue itself, counted (the same
-    rule as the queue by construction)."""
-    items = await due_items(now=now)
-    return {"due": len(items), "overdue": sum(1 for item in items if item["overdue"])}
+    """{"due": every item in the queue, "overdue": those past their due time}: the queue's own rule (HELP_SQL and
+    PAIR_FILTER), counted in one statement; the nav badge runs it on every signed-in page."""
+    due_after = timedelta(days=await preferences.get(DUE_DAYS_KEY))
+    # overdue when now > helped_at + due_after, i.e. helped_at < now - due_after (UTC, as stored)
+    cutoff = now.astimezone(UTC) - due_after
+    rows = await ThankYou.raw(COUNT_SQL, False, cutoff, False).run()
+    return {"due": int(rows[0]["due"]), "overdue": int(rows[0]["overdue"])}
 
 
 # ---- recorded thank-yous -------------------------------------------------------------------------

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import sqlite3
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import asyncpg
 
 from crm.accounts import tokens
 from crm.accounts.tables import ApiToken
@@ -48,11 +54,67 @@ async def test_a_token_of_a_deactivated_user_stops_working(client, users, clock)
     assert (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})).status_code == 401
 
 
-async def test_it_records_when_a_token_was_last_used(client, users, clock):
+async def last_used(token_id: int):
+    return (await ApiToken.select(ApiToken.last_used_at).where(ApiToken.id == token_id).first().run())["last_used_at"]
+
+
+async def test_it_records_when_a_token_was_last_used_by_a_write(client, users, clock):
     summary, token = await new_token(users, clock)
-    await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
-    row = await ApiToken.select().where(ApiToken.id == summary["id"]).first().run()
-    assert row["last_used_at"] == clock()
+    headers = {"Authorization": f"Bearer {token}"}
+    response = await client.post("/api/v1/members", json={"name": "Ann"}, headers=headers)
+    assert response.status_code == 201, response.text
+    assert await last_used(summary["id"]) == clock()
+    clock.advance(seconds=30)  # within the minute's precision: no second write
+    await client.post("/api/v1/members", json={"name": "Ben"}, headers=headers)
+    assert await last_used(summary["id"]) == clock() - timedelta(seconds=30)
+    clock.advance(seconds=30)
+    refused = await client.post("/api/v1/members", json={"name": ""}, headers=headers)
+    assert refused.status_code == 422  # a refused write is still a use of the token
+    assert await last_used(summary["id"]) == clock()
+
+
+async def test_a_read_with_a_token_records_nothing(client, users, clock):
+    summary, token = await new_token(users, clock)
+    for _ in range(2):
+        assert (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+        assert (await client.head("/api/v1/me", headers={"Authorization": f"Bearer {token}"})).status_code < 500
+        clock.advance(minutes=5)
+    assert await last_used(summary["id"]) is None
+
+
+@asynccontextmanager
+async def another_writer(settings):
+    """Another connection in the middle of a write: SQLite's write lock (BEGIN IMMEDIATE), on PostgreSQL a lock
+    on api_token that lets reads through and makes every write to it wait."""
+    if settings.database.engine == "sqlite":
+        other = sqlite3.connect(settings.database.sqlite_path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+    else:
+        other = await asyncpg.connect(settings.database.url)
+        try:
+            async with other.transaction():
+                await other.execute("LOCK TABLE api_token IN EXCLUSIVE MODE")
+                yield
+        finally:
+            await other.close()
+
+
+async def test_a_read_with_a_token_succeeds_while_another_connection_writes(client, users, clock, settings):
+    """A read that wrote would wait for the writer (busy_timeout on SQLite, the lock on PostgreSQL) and then fail:
+    the guard's timeout only bounds a regression, the test passes at once."""
+    _, token = await new_token(users, clock)
+    clock.advance(minutes=5)  # the last use (none) is stale: a read that records uses would write now
+    async with another_writer(settings):
+        response = await asyncio.wait_for(
+            client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}), timeout=3
+        )
+    assert response.status_code == 200, response.text
+    assert response.json()["email"] == "bob@example.com"
 
 
 async def test_admin_creates_lists_and_revokes_tokens_in_the_ui(as_user, client, users):

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from crm.imports.tables import ImportIssue, ImportJob
-from crm.members import engagement
+from crm.members import bulk
 from crm.members.tables import Interaction, Member
 from tests.conftest import empty_all_tables
 from tests.imports.conftest import (
@@ -109,7 +109,7 @@ async def test_two_imports_at_once_give_what_one_after_the_other_gives(engine, c
     assert ra.rejected == rb.rejected == 0
     together = await fingerprint()
     imported = await rollups()
-    await engagement.rebuild_all()
+    await bulk.rebuild_all()
     assert_same_rollups(imported, await rollups())
 
     await empty_all_tables()

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from crm.audit.tables import AuditEntry
 from crm.imports import queries
 from crm.imports.tables import ImportIssue, ImportJob
-from crm.members import engagement
+from crm.members import bulk
 from crm.members.demo import TWEETS
 from crm.members.tables import Handle, Interaction, Member, MemberTopic
 from tests.imports.conftest import assert_same_rollups, import_file, rollups, tweet_rows
@@ -132,7 +132,7 @@ async def test_it_gives_the_same_rollups_as_a_rebuild_from_the_log(engine, tweet
     imported = await rollups()
     assert sum(r["interactions_total"] for r in imported.values()) == 14_485
 
-    await engagement.rebuild_all()
+    await bulk.rebuild_all()
 
     rebuilt = await rollups()
     assert_same_rollups(imported, rebuilt)

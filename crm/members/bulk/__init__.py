@@ -28,7 +28,7 @@ A dry run plans each batch against the database plus what earlier batches of the
 from crm.members.bulk.interactions import log_interactions
 from crm.members.bulk.items import BulkResult, DryRun, InteractionIn, Outcome, clean_interaction
 from crm.members.bulk.members import MemberIn, clean_member, upsert_members
-from crm.members.bulk.rollups import Event, fold_rollups
+from crm.members.bulk.rollups import Event, fold_rollups, rebuild_all
 from crm.members.bulk.sql import erased_among, take_turn
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "erased_among",
     "fold_rollups",
     "log_interactions",
+    "rebuild_all",
     "take_turn",
     "upsert_members",
 ]
