@@ -9,6 +9,7 @@ from typing import Any
 
 from crm import db
 from crm.audit.service import Actor, log_change
+from crm.members import links
 from crm.members.bulk.items import ERASED, BulkResult, DryRun, InteractionIn, Outcome, _Person
 from crm.members.bulk.rollups import Event, fold_rollups
 from crm.members.bulk.sql import (
@@ -358,6 +359,7 @@ async def _write_interactions(plan: _Plan, *, actor: Actor, now: datetime, sourc
             for item, person, _ in plan.creates
         ]
     )
+    await links.interactions_added(interaction_ids)  # the incidents' conversation counts: one upsert
     if interaction_ids or plan.people:
         await log_change(
             actor=actor,
