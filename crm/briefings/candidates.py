@@ -95,7 +95,7 @@ def _with(q: Question, s: _Sql, member_ids: list[int] | None) -> str:
     incident = int(q.incident_id)
     top = (
         f"SELECT id FROM (SELECT m.id FROM member m WHERE {live_sql('m')} AND m.interactions_total > 0 "
-        f"ORDER BY m.score_log2 DESC, m.id LIMIT {CANDIDATES_BY_SCORE}) t "
+        f"ORDER BY m.score_log2 DESC, m.id DESC LIMIT {CANDIDATES_BY_SCORE}) t "
         f"UNION SELECT c.member FROM incident_conversation c WHERE c.incident = {incident} "
         "AND c.supportive > 0 "
         f"UNION SELECT m.id FROM member m WHERE m.tier IN ('advocate', 'champion') AND {live_sql('m')}"
