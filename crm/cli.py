@@ -193,11 +193,16 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_rollups_rebuild(args: argparse.Namespace) -> int:
+    from crm.incidents import conversation
     from crm.members.bulk import rebuild_all
 
+    async def rebuild() -> tuple[int, int]:
+        return await rebuild_all(), await conversation.rebuild_all()
+
     _connect()
-    count = asyncio.run(_with_engine(rebuild_all()))
+    count, rows = asyncio.run(_with_engine(rebuild()))
     print(f"Rebuilt the engagement rollup of {count} members from the interaction log.")
+    print(f"Rebuilt the incidents' conversation rollup ({rows} member and incident pairs).")
     return 0
 
 

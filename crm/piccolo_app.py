@@ -8,7 +8,7 @@ from crm.audit.tables import AuditEntry
 from crm.briefings.tables import Briefing, SuggestionFeedback
 from crm.faq.tables import FaqEntry, FaqRevision
 from crm.imports.tables import ImportIssue, ImportJob, ImportMapping
-from crm.incidents.tables import CorrectiveAction, Incident, Statement, TalkingPoints
+from crm.incidents.tables import CorrectiveAction, Incident, IncidentConversation, Statement, TalkingPoints
 from crm.members.tables import (
     ErasedIdentity,
     Handle,
@@ -44,6 +44,7 @@ APP_CONFIG = AppConfig(
         Statement,
         CorrectiveAction,
         TalkingPoints,
+        IncidentConversation,
         Briefing,
         SuggestionFeedback,
         FaqEntry,

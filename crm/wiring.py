@@ -4,6 +4,7 @@ down). ``connect()`` runs before any service does: in crm.app.create_app, the cr
 from __future__ import annotations
 
 from crm.briefings.follow import BRIEFINGS
+from crm.incidents import conversation
 from crm.incidents.queries import exists as incident_exists
 from crm.members import follow, links
 from crm.questions.follow import LATE_QUESTIONS
@@ -19,3 +20,4 @@ def connect() -> None:
     follow.register("late_question", LATE_QUESTIONS)
     follow.register("thanks_dismissal", DISMISSALS)
     links.register_incident_check(incident_exists)
+    links.register_conversation(added=conversation.add_interactions, members_changed=conversation.recount_members)

@@ -378,6 +378,8 @@ ROLLUP = (
 
 
 async def test_rollups_rebuild_repairs_a_damaged_rollup_and_changes_nothing_else(migrated):
+    from crm.incidents import conversation
+    from crm.incidents.tables import IncidentConversation
     from crm.members.tables import Member, MemberDay
 
     migrated.ok("demo")
@@ -390,8 +392,13 @@ async def test_rollups_rebuild_repairs_a_damaged_rollup_and_changes_nothing_else
     await Member.update({Member.interactions_total: 0, Member.score_log2: -1e9}).where(Member.id == damaged).run()
     await MemberDay.delete().where(MemberDay.member == damaged).run()
 
+    kept_conversation = await conversation.rows()
+    await IncidentConversation.delete(force=True).run()
+
     result = migrated.ok("rollups", "rebuild")
     assert f"of {len(before)} members" in result.stdout
+    assert await conversation.rows() == kept_conversation and kept_conversation  # the demo has a conversation
+    assert f"conversation rollup ({len(kept_conversation)} member and incident pairs)" in result.stdout
     after = await Member.select(*columns).order_by(Member.id).run()
     for old, new in zip(before, after, strict=False):
         assert {k: old[k] for k in ROLLUP} == {k: new[k] for k in ROLLUP}

@@ -44,10 +44,10 @@ class BriefingsAPI(Controller):
         if not 1 <= limit <= 200:
             raise InvalidInput({"limit": "Between 1 and 200."})
         incident = await incident_queries.incident_or_404(incident_id)
-        ranking = await suggestions.rank(incident, now=now, include_excluded=include_excluded)
+        ranking = await suggestions.rank(incident, now=now, k=limit, include_excluded=include_excluded)
         items = [
             SuggestionRead(member_id=s.member_id, name=s.name, score=s.score, factors=s.factors, reasons=s.reasons)
-            for s in ranking.items[:limit]
+            for s in ranking.items
         ]
         if not include_excluded:
             return SuggestionList(items=items)

@@ -95,14 +95,14 @@ async def _why(incident: dict, text: str, ranking: suggestions.Ranking, now: dat
     found = found[:WHY_MATCHES]
     answers = []
     if found:
-        positions = {s.member_id: n for n, s in enumerate(ranking.items, 1)}
         checked = await suggestions.rank(incident, now=now, member_ids=[m["id"] for m in found])
+        positions = checked.positions  # in the whole ranking, though the page shows only its top
         excluded = {e.member_id: e for e in checked.excluded}
         scored = {s.member_id: s for s in checked.items}
         for m in found:
             answer = {"member_id": m["id"], "name": m["name"], "reason": None, "skipped": False}
             if m["id"] in positions:
-                answer["text"] = f"They are suggested, at position {positions[m['id']]} of {len(ranking.items)}."
+                answer["text"] = f"They are suggested, at position {positions[m['id']]} of {ranking.total}."
                 answer["suggested"] = True
             elif m["id"] in excluded:
                 e = excluded[m["id"]]
@@ -128,9 +128,9 @@ async def _suggestions_page(
     status_code: int = 200,
     now: datetime,
 ) -> Template:
-    ranking = await suggestions.rank(incident, now=now)
     params = request.query_params
     show_all = params.get("all") == "1"
+    ranking = await suggestions.rank(incident, now=now, k=None if show_all else SUGGESTIONS_SHOWN)
     why_text = (params.get("why") or "").strip()
     why = await _why(incident, why_text, ranking, now) if why_text else None
     values = values or {}
@@ -142,8 +142,8 @@ async def _suggestions_page(
         title=f"Whom to brief: {incident['title']}",
         incident=incident,
         current=await talking_points.current(incident["id"]),
-        items=ranking.items if show_all else ranking.items[:SUGGESTIONS_SHOWN],
-        total=len(ranking.items),
+        items=ranking.items,
+        total=ranking.total,
         show_all=show_all,
         shown_limit=SUGGESTIONS_SHOWN,
         factor_rows=factor_rows,

@@ -35,8 +35,8 @@ async def advocates_panel(incident: dict, now: datetime) -> dict[str, Any]:
     top: list = []
     total = 0
     if incident["status"] in OPEN_STATUSES:
-        ranking = await suggestions.rank(incident, now=now)
-        top, total = ranking.items[:PANEL_SUGGESTIONS], len(ranking.items)
+        ranking = await suggestions.rank(incident, now=now, k=PANEL_SUGGESTIONS)
+        top, total = ranking.items, ranking.total
     return {
         "figures": {
             **figures,

@@ -11,23 +11,24 @@ Each factor is scaled to about 0..1 and multiplied by its weight; the score is t
   goodwill      1.5  positive minus negative share of the last 90 days (negative lowers the score)
   tier          1.0  champion 1, advocate 0.5, member 0
 
-Reads: the member rollups (score, gap, reach), handles, topics, the daily rollup for 90 days, briefings, and
-only the interactions tied to this incident (linked, or on its platforms since detection), never the whole log.
+Reads: the member rollups (score, gap), the incident's conversation rollup (crm/incidents/conversation.py),
+handles, topics, the daily rollup for 90 days, briefings and feedback; never the interaction log. The candidates,
+their exclusions and the inputs of their score are one SQL statement with a top-k limit (crm/briefings/candidates.py);
+the score is computed here from those inputs, and the reasons only for the members shown.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from crm.briefings.tables import Briefing, SuggestionFeedback
+from crm.briefings import candidates
 from crm.briefings.vocab import EXCLUSION_REASONS
 from crm.formatting import plural
 from crm.incidents import talking_points
 from crm.members import engagement
 from crm.members import queries as member_queries
-from crm.members.tables import Handle, Interaction, Member, MemberTopic
 from crm.preferences import queries as preferences
 
 WEIGHTS = {
@@ -40,7 +41,7 @@ WEIGHTS = {
     "tier": 1.0,
 }
 TIER_BOOST = {"champion": 1.0, "advocate": 0.5, "member": 0.0}
-CANDIDATES_BY_SCORE = 300
+CANDIDATES_BY_SCORE = candidates.CANDIDATES_BY_SCORE
 
 
 @dataclass
@@ -65,176 +66,138 @@ class Exclusion:
 
 @dataclass
 class Ranking:
-    items: list[Suggestion] = field(default_factory=list)
+    items: list[Suggestion] = field(default_factory=list)  # best first; the top k when k was given
     excluded: list[Exclusion] = field(default_factory=list)
+    total: int = 0  # how many are suggested in all
+    # for member_ids: which of them are candidates, and each suggested one's position in the whole ranking
+    candidates: set[int] = field(default_factory=set)
+    positions: dict[int, int] = field(default_factory=dict)
 
 
-async def _conversation(incident: dict) -> tuple[dict[int, int], dict[int, int]]:
-    """Per member: supportive (positive/neutral) and critical (negative, linked) interactions about it."""
-    about = Interaction.incident_id == incident["id"]
-    if incident["platforms"]:
-        about = about | (
-            Interaction.platform.is_in(incident["platforms"]) & (Interaction.occurred_at >= incident["detected_at"])
-        )
-    rows = (
-        await Interaction.select(Interaction.member, Interaction.sentiment, Interaction.incident_id)
-        .where(
-            about & (Interaction.troll == False)  # noqa: E712 - trolls neither help nor count as critics
-        )
-        .run()
+async def _question(incident: dict, now: datetime) -> candidates.Question:
+    current = await talking_points.current(incident["id"])
+    return candidates.Question(
+        incident_id=incident["id"],
+        topics=list(incident["topics"]),
+        platforms=list(incident["platforms"]),
+        talking_points_id=current["id"] if current is not None else None,
+        fatigue_limit=int(await preferences.get("briefing_fatigue_incidents")),
+        now=now,
     )
-    supportive: dict[int, int] = {}
-    critical: dict[int, int] = {}
-    for row in rows:
-        if row["sentiment"] in ("positive", "neutral"):
-            supportive[row["member"]] = supportive.get(row["member"], 0) + 1
-        elif row["sentiment"] == "negative" and row["incident_id"] == incident["id"]:
-            critical[row["member"]] = critical.get(row["member"], 0) + 1
-    return supportive, critical
-
-
-async def _candidates(supportive: dict[int, int], member_ids: list[int] | None) -> list[dict]:
-    columns = (
-        Member.id,
-        Member.name,
-        Member.tier,
-        Member.score_log2,
-        Member.usual_gap_seconds,
-        Member.reach,
-        Member.consent_private_briefing,
-        Member.do_not_contact,
-        Member.interactions_total,
-        Member.first_interaction_at,
-        Member.last_interaction_at,
-        Member.quiet_after,
-    )
-    if member_ids is not None:
-        return await Member.select(*columns).where(Member.id.is_in(member_ids or [-1]) & member_queries.live()).run()
-    top = (
-        await Member.select(Member.id)
-        .where(member_queries.live() & (Member.interactions_total > 0))
-        .order_by(Member.score_log2, ascending=False)
-        .limit(CANDIDATES_BY_SCORE)
-        .run()
-    )
-    ids = {r["id"] for r in top} | set(supportive)
-    ids |= {
-        r["id"]
-        for r in await Member.select(Member.id)
-        .where(member_queries.live() & Member.tier.is_in(["advocate", "champion"]))
-        .run()
-    }
-    return await Member.select(*columns).where(Member.id.is_in(sorted(ids) or [-1]) & member_queries.live()).run()
-
-
-async def _grouped(table, column, ids: list[int], *extra) -> dict[int, list[dict]]:
-    out: dict[int, list[dict]] = {i: [] for i in ids}
-    for start in range(0, len(ids), 1000):
-        for row in await table.select(column, *extra).where(column.is_in(ids[start : start + 1000])).run():
-            out[row[column._meta.name]].append(row)
-    return out
 
 
 async def rank(
-    incident: dict, *, now: datetime, include_excluded: bool = False, member_ids: list[int] | None = None
+    incident: dict,
+    *,
+    now: datetime,
+    k: int | None = None,
+    include_excluded: bool = False,
+    member_ids: list[int] | None = None,
 ) -> Ranking:
-    """Suggestions for ``incident``, best first; exclusions too when asked (or for ``member_ids``)."""
-    supportive, critical = await _conversation(incident)
-    members = await _candidates(supportive, member_ids)
-    ids = [m["id"] for m in members]
-    handles = await _grouped(Handle, Handle.member, ids, Handle.platform, Handle.handle, Handle.followers)
-    topics = await _grouped(MemberTopic, MemberTopic.member, ids, MemberTopic.topic)
-    days = await member_queries.days_for(ids, engagement.window_start(now, 90))
-    current = await talking_points.current(incident["id"])
-    briefings = await _grouped(
-        Briefing, Briefing.member, ids, Briefing.incident, Briefing.talking_points, Briefing.briefed_at
-    )
-    feedback = {
-        r["member"]: r["verdict"]
-        for r in await SuggestionFeedback.select(SuggestionFeedback.member, SuggestionFeedback.verdict)
-        .where(SuggestionFeedback.incident == incident["id"])
-        .run()
-    }
-    fatigue_limit = int(await preferences.get("briefing_fatigue_incidents"))
-    month_ago = now - timedelta(days=30)
-    incident_topics = set(incident["topics"])
-    affected = set(incident["platforms"])
-    ranking = Ranking()
-    for m in members:
-        mid = m["id"]
-        other_incidents = {
-            b["incident"] for b in briefings[mid] if b["incident"] != incident["id"] and b["briefed_at"] >= month_ago
-        }
-        checks = [
-            ("do_not_contact", m["do_not_contact"], {}),
-            ("no_consent", not m["consent_private_briefing"], {}),
-            ("critic", critical.get(mid, 0) > 0, {"n": critical.get(mid, 0)}),
-            (
-                "already_briefed",
-                current is not None and any(b["talking_points"] == current["id"] for b in briefings[mid]),
-                {},
-            ),
-            ("fatigue", len(other_incidents) >= fatigue_limit, {"n": len(other_incidents)}),
-            (
-                "skipped",
-                feedback.get(mid) in ("skipped", "bad_fit"),
-                {"verdict": {"skipped": "skipped", "bad_fit": "not a good fit"}.get(feedback.get(mid), "")},
-            ),
-        ]
-        excluded = next(((reason, params) for reason, hit, params in checks if hit), None)
-        if excluded:
-            reason, params = excluded
-            ranking.excluded.append(Exclusion(mid, m["name"], reason, EXCLUSION_REASONS[reason].format(**params)))
-            continue
-        suggestion = _score(
-            m,
-            handles[mid],
-            {t["topic"] for t in topics[mid]},
-            days[mid],
-            supportive.get(mid, 0),
-            incident_topics,
-            affected,
-            now,
-        )
-        suggestion.accepted = feedback.get(mid) == "accepted"
-        ranking.items.append(suggestion)
+    """Suggestions for ``incident``, best first: the top ``k`` (all when None), with ``total``; the exclusions
+    too when asked. With ``member_ids`` ("why not X?"): only those members, each suggested (with its position in
+    the whole ranking), excluded with its reason, or scored though not a candidate."""
+    question = await _question(incident, now)
     if member_ids is not None:
-        found = {m["id"] for m in members}
-        for missing in [i for i in member_ids if i not in found]:
-            ranking.excluded.append(Exclusion(missing, "", "deleted", EXCLUSION_REASONS["deleted"]))
-    ranking.items.sort(key=lambda s: (-s.score, s.member_id))
-    if not include_excluded and member_ids is None:
-        ranking.excluded = []
+        return await _rank_members(incident, question, member_ids)
+    rows, total = await candidates.top(question, k)
+    ranking = Ranking(total=total)
+    scored = _ordered(rows, incident, now)[:k] if k is not None else _ordered(rows, incident, now)
+    ranking.items = await _with_reasons(scored, incident, now)
+    if include_excluded:
+        ranking.excluded = [_exclusion(r) for r in await candidates.excluded(question)]
     return ranking
 
 
-def _score(
-    m: dict,
-    handles: list[dict],
-    topics: set[str],
-    days: list[dict],
-    supportive: int,
-    incident_topics: set[str],
-    affected: set[str],
-    now: datetime,
-) -> Suggestion:
-    score_now = engagement.score_at(m["score_log2"], now)
-    gap_days = m["usual_gap_seconds"] / 86400 if m["usual_gap_seconds"] is not None else None  # 0 is most regular
-    on_affected = sum(h["followers"] or 0 for h in handles if h["platform"] in affected)
-    elsewhere = sum(h["followers"] or 0 for h in handles if h["platform"] not in affected)
-    positive, negative = (sum(d[c] for d in days) for c in ("positive", "negative"))
-    rated = positive + negative + sum(d["neutral"] for d in days)
-    shared = topics & incident_topics
+async def _rank_members(incident: dict, question: candidates.Question, member_ids: list[int]) -> Ranking:
+    rows = await candidates.members(question, member_ids)
+    ranking = Ranking()
+    suggested = [r for r in rows if r["reason"] is None]
+    ranking.excluded = [_exclusion(r) for r in rows if r["reason"] is not None]
+    found = {r["id"] for r in rows}
+    ranking.excluded += [
+        Exclusion(missing, "", "deleted", EXCLUSION_REASONS["deleted"])
+        for missing in member_ids
+        if missing not in found
+    ]
+    ranking.items = await _with_reasons(_ordered(suggested, incident, question.now), incident, question.now)
+    ranking.candidates = {r["id"] for r in rows if r["candidate"]}
+    ranked = [r for r in suggested if r["candidate"]]
+    above, near = await candidates.around(question, [r["raw"] for r in ranked])
+    for row, count in zip(ranked, above, strict=True):
+        # ahead for sure: more than the band above (counted in SQL); within the band: decided exactly here
+        me, low, high = (
+            _order_key(row, incident, question.now),
+            row["raw"] - candidates.BAND,
+            row["raw"] + candidates.BAND,
+        )
+        ranking.positions[row["id"]] = (
+            1 + count + sum(1 for o in near if low <= o["raw"] <= high and _order_key(o, incident, question.now) < me)
+        )
+    return ranking
+
+
+def _order_key(row: dict, incident: dict, now: datetime) -> tuple[float, int]:
+    return (-score_of(row, incident, now)[1], row["id"])
+
+
+def _ordered(rows: list[dict], incident: dict, now: datetime) -> list[dict]:
+    """Rows in the order of the shown score, then member id (SQL ordered them by the unrounded score)."""
+    return sorted(rows, key=lambda r: _order_key(r, incident, now))
+
+
+def _exclusion(row: dict) -> Exclusion:
+    params = {
+        "critic": {"n": row["critical"]},
+        "fatigue": {"n": row["fatigue"]},
+        "skipped": {"verdict": {"skipped": "skipped", "bad_fit": "not a good fit"}.get(row["verdict"], "")},
+    }.get(row["reason"], {})
+    return Exclusion(row["id"], row["name"], row["reason"], EXCLUSION_REASONS[row["reason"]].format(**params))
+
+
+def score_of(row: dict, incident: dict, now: datetime) -> tuple[dict[str, float], float]:
+    """The documented factors and score of one candidate, from its inputs (a row of crm/briefings/candidates.py)."""
+    incident_topics = set(incident["topics"])
+    score_now = engagement.score_at(row["score_log2"], now)
+    gap = row["usual_gap_seconds"]
+    gap_days = gap / 86400 if gap is not None else None  # 0 is most regular
+    rated = row["rated"]
     raw = {
-        "conversation": min(1.0, math.log2(1 + supportive) / math.log2(6)),
+        "conversation": min(1.0, math.log2(1 + row["supportive"]) / math.log2(6)),
         "engagement": score_now / (score_now + 5),
         "regularity": 1 / (1 + gap_days / 7) if gap_days is not None else 0.0,
-        "relevance": len(shared) / len(incident_topics) if incident_topics else 0.0,
-        "reach": min(1.0, math.log10(1 + on_affected + elsewhere / 4) / 6),
-        "goodwill": (positive - negative) / rated if rated else 0.0,
-        "tier": TIER_BOOST[m["tier"]],
+        "relevance": row["shared"] / len(incident_topics) if incident_topics else 0.0,
+        "reach": min(1.0, math.log10(1 + row["on_affected"] + row["elsewhere"] / 4) / 6),
+        "goodwill": (row["positive"] - row["negative"]) / rated if rated else 0.0,
+        "tier": TIER_BOOST[row["tier"]],
     }
-    factors = {k: round(v * WEIGHTS[k], 3) for k, v in raw.items()}
+    factors = {name: round(value * WEIGHTS[name], 3) for name, value in raw.items()}
+    return factors, round(sum(factors.values()), 3)
+
+
+async def _with_reasons(rows: list[dict], incident: dict, now: datetime) -> list[Suggestion]:
+    """Suggestions with their reasons and preferred handle: reads handles and topics of these members only."""
+    ids = [r["id"] for r in rows]
+    handles = await member_queries.handles_by_member(ids)
+    topics = await member_queries.topics_by_member(ids)
+    out = []
+    for row in rows:
+        factors, score = score_of(row, incident, now)
+        suggestion = _explain(row, handles.get(row["id"], []), topics.get(row["id"], set()), incident, now)
+        suggestion.factors, suggestion.score = factors, score
+        suggestion.accepted = row["verdict"] == "accepted"
+        out.append(suggestion)
+    return out
+
+
+def _explain(row: dict, handles: list[dict], topics: set[str], incident: dict, now: datetime) -> Suggestion:
+    affected = set(incident["platforms"])
+    supportive = row["supportive"]
+    score_now = engagement.score_at(row["score_log2"], now)
+    gap_days = row["usual_gap_seconds"] / 86400 if row["usual_gap_seconds"] is not None else None
+    on_affected = row["on_affected"]
+    positive, rated = row["positive"], row["rated"]
+    shared = topics & set(incident["topics"])
     reasons = []
     if supportive:
         reasons.append(
@@ -249,22 +212,22 @@ def _score(
             if gap_days < 0.5
             else f"about every {gap_days:.0f} day{'s' if round(gap_days) != 1 else ''}"
         )
-        reasons.append(f"Interacts {often} ({plural(m['interactions_total'], 'interaction')} in all)")
+        reasons.append(f"Interacts {often} ({plural(row['interactions_total'], 'interaction')} in all)")
     if shared:
         reasons.append(f"Cares about {', '.join(sorted(shared))}")
     if rated and positive / rated >= 0.6:
         reasons.append(f"{positive / rated:.0%} of recent interactions positive")
-    if m["tier"] == "champion":
+    if row["tier"] == "champion":
         reasons.append("A champion of the brand")
     if not reasons:
         reasons.append(f"Engagement score {score_now:.1f}")
     handle = max(handles, key=lambda h: (h["platform"] in affected, h["followers"] or 0), default=None)
     return Suggestion(
-        member_id=m["id"],
-        name=m["name"],
-        tier=m["tier"],
-        score=round(sum(factors.values()), 3),
-        factors=factors,
+        member_id=row["id"],
+        name=row["name"],
+        tier=row["tier"],
+        score=0.0,
+        factors={},
         reasons=reasons[:3],
         preferred_handle=f"@{handle['handle']} on {handle['platform']}" if handle else None,
     )

@@ -9,7 +9,7 @@ from typing import Any
 from crm import db, validation
 from crm.audit.service import Actor, log_change
 from crm.errors import Conflict, InvalidInput, NotFound
-from crm.incidents import queries
+from crm.incidents import conversation, queries
 from crm.incidents.tables import CorrectiveAction, Incident, Statement
 from crm.incidents.vocab import (
     ACTION_STATUSES,
@@ -80,6 +80,7 @@ async def create_incident(*, values: dict[str, Any], actor: Actor, now: datetime
     async with db.transaction():
         row = Incident(**cleaned, status="detected", created_by=actor.user_id, created_at=now, updated_at=now)
         await row.save().run()
+        await conversation.recount_incident(row.id)  # detected in the past: its platforms already speak
         after = await queries.snapshot(row.id)
         await log_change(
             actor=actor, action="incident.create", entity="incident", record_id=row.id, after=after, at=now
@@ -105,6 +106,8 @@ async def update_incident(*, incident_id: int, values: dict[str, Any], actor: Ac
         if changes:
             await Incident.update({**changes, "updated_at": now}).where(Incident.id == incident_id).run()
         after = await queries.snapshot(incident_id)
+        if (after["platforms"], after["detected_at"]) != (before["platforms"], before["detected_at"]):
+            await conversation.recount_incident(incident_id)  # a different conversation
         if after != before:
             await log_change(
                 actor=actor,
@@ -310,12 +313,12 @@ async def link_interactions(*, incident_id: int, interaction_ids: list[int], act
         raise InvalidInput({"interaction_ids": f"At most {MAX_LINK} at a time."})
     async with db.transaction():
         await locked(incident_id)
-        found = {
-            r["id"]: r["incident_id"]
-            for r in await Interaction.select(Interaction.id, Interaction.incident_id)
+        rows = await (
+            Interaction.select(Interaction.id, Interaction.incident_id, Interaction.member)
             .where(Interaction.id.is_in(ids))
             .run()
-        }
+        )
+        found = {r["id"]: r["incident_id"] for r in rows}
         missing = [i for i in ids if i not in found]
         if missing:
             raise InvalidInput({"interaction_ids": f"No interaction with id {', '.join(map(str, missing[:10]))}."})
@@ -326,6 +329,7 @@ async def link_interactions(*, incident_id: int, interaction_ids: list[int], act
                 fields={"interaction_ids": "Some are linked to another incident."},
             )
         await Interaction.update({Interaction.incident_id: incident_id}).where(Interaction.id.is_in(ids)).run()
+        await conversation.recount_incident(incident_id, [r["member"] for r in rows])
         await log_change(
             actor=actor,
             action="incident.link",

@@ -4,6 +4,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from crm.accounts.tables import User
+from crm.members.tables import Member
 
 
 class Incident(Table, tablename="incident"):
@@ -71,3 +72,15 @@ class TalkingPoints(Table, tablename="talking_points"):
     approved_by = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
     approved_at = Timestamptz(null=True, default=None)
     superseded_at = Timestamptz(null=True, default=None)
+
+
+class IncidentConversation(Table, tablename="incident_conversation"):
+    """Per incident and member, their interactions in the incident's conversation (linked to it, or on its
+    platforms since detection; never trolls): the rollup whom-to-brief reads instead of the log. A row exists
+    only while one count is above zero. Kept by crm/incidents/conversation.py in each write's transaction."""
+
+    incident = ForeignKey(references=Incident, on_delete=OnDelete.cascade, index=True)
+    member = ForeignKey(references=Member, on_delete=OnDelete.cascade, index=True)
+    key = Varchar(length=40, unique=True)  # "<incident id>:<member id>"
+    supportive = Integer(default=0)  # positive or neutral
+    critical = Integer(default=0)  # negative and linked to the incident

@@ -113,6 +113,7 @@ async def log_interaction(*, values: dict[str, Any], actor: Actor, now: datetime
                     troll=cleaned["troll"],
                     at=cleaned["occurred_at"],
                 )
+                await links.interactions_added([row.id])  # the incidents' conversation counts
                 created = await _by_id(row.id)
                 await log_change(
                     actor=actor,
@@ -152,6 +153,7 @@ async def set_troll(*, interaction_id: int, troll: bool, actor: Actor, now: date
                 from_column="troll" if row["troll"] else row["sentiment"],
                 to_column="troll" if troll else row["sentiment"],
             )
+            await links.members_changed([row["member"]])  # trolls leave the incidents' conversations
             await log_change(
                 actor=actor,
                 action="interaction.troll",

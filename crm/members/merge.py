@@ -10,7 +10,7 @@ from piccolo.columns.combination import WhereRaw
 from crm import db
 from crm.audit.service import Actor, log_change
 from crm.errors import Conflict, InvalidInput, NotFound
-from crm.members import engagement, follow, queries
+from crm.members import engagement, follow, links, queries
 from crm.members.service import refresh_reach
 from crm.members.tables import Handle, Interaction, Member, MemberMerge, MemberTopic
 from crm.members.vocab import PLATFORMS
@@ -45,6 +45,7 @@ async def merge_members(*, keep_id: int, merge_id: int, actor: Actor, now: datet
         for member_id in (keep_id, merge_id):
             await engagement.rebuild_member(member_id)
             await refresh_reach(member_id)
+        await links.members_changed([keep_id, merge_id])  # the incidents' conversation counts
         row = MemberMerge(
             kept=keep_id,
             merged=merge_id,
@@ -108,6 +109,7 @@ async def undo_merge(*, merge_id: int, actor: Actor, now: datetime) -> None:
         for member_id in (kept, merged):
             await engagement.rebuild_member(member_id)
             await refresh_reach(member_id)
+        await links.members_changed([kept, merged])
         await MemberMerge.update({MemberMerge.undone_at: now}).where(MemberMerge.id == merge_id).run()
         await log_change(
             actor=actor,

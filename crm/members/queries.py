@@ -84,6 +84,25 @@ async def handles_of(member_id: int) -> list[dict]:
     )
 
 
+async def handles_by_member(member_ids: list[int]) -> dict[int, list[dict]]:
+    """Handles (platform, handle, followers) of a few members, each member's in the order they were added."""
+    out: dict[int, list[dict]] = {}
+    if member_ids:
+        query = Handle.select(Handle.member, Handle.platform, Handle.handle, Handle.followers)
+        for row in await query.where(Handle.member.is_in(member_ids)).order_by(Handle.id).run():
+            out.setdefault(row["member"], []).append(row)
+    return out
+
+
+async def topics_by_member(member_ids: list[int]) -> dict[int, set[str]]:
+    out: dict[int, set[str]] = {}
+    if member_ids:
+        query = MemberTopic.select(MemberTopic.member, MemberTopic.topic)
+        for row in await query.where(MemberTopic.member.is_in(member_ids)).run():
+            out.setdefault(row["member"], set()).add(row["topic"])
+    return out
+
+
 async def member_snapshot(member_id: int) -> dict | None:
     """The member as the audit log records it (any state, rollup columns left out)."""
     row = (

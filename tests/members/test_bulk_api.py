@@ -13,7 +13,7 @@ from datetime import UTC, timedelta, timezone
 import pytest
 
 from crm.audit.tables import AuditEntry
-from crm.members import engagement
+from crm.members.bulk import rebuild_all
 from crm.members.bulk import interactions as bulk_interactions
 from crm.members.tables import Handle, Interaction, Member, MemberDay
 from crm.members.vocab import BULK_STATUSES, KINDS
@@ -233,7 +233,7 @@ async def test_the_rollups_it_folds_in_equal_a_rebuild_and_logging_one_by_one(ap
     assert {i["status"] for i in answers} == {"created", "duplicate"}
     folded = await rollups()
 
-    await engagement.rebuild_all()
+    await rebuild_all()
     assert_same_rollups(await rollups(), folded)
 
     # And the same as the single endpoint, item by item (the members' own ids may differ: compare by handle).

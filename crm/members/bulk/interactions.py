@@ -357,6 +357,7 @@ async def _write_interactions(plan: _Plan, *, actor: Actor, now: datetime, sourc
             for item, person, _ in plan.creates
         ]
     )
+    await links.interactions_added(interaction_ids)  # the incidents' conversation counts: one upsert
     if interaction_ids or plan.people:
         await log_change(
             actor=actor,
