@@ -8,8 +8,10 @@ each opened through a factory that applies the PRAGMAs once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
@@ -238,3 +240,38 @@ def is_unique_violation(exc: BaseException) -> bool:
     if isinstance(exc, asyncpg.UniqueViolationError):
         return True
     return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+
+
+class QueryLog:
+    """The statements an engine ran while ``counting_queries`` was active: (sql, args) as the driver got them."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, list[Any]]] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@contextlib.contextmanager
+def counting_queries(db: Engine | None = None) -> Iterator[QueryLog]:
+    """Record every statement the engine runs through Piccolo (queries, raw SQL, DDL) until the block ends: for
+    the query-count tests and the benchmark's floors. BEGIN/COMMIT are not statements of the request's own, and
+    the bulk writers' multi-row statements (imports) bypass Piccolo, so neither is counted."""
+    db = db or engine()
+    log = QueryLog()
+    run_querystring, run_ddl = db.run_querystring, db.run_ddl
+
+    async def counted_querystring(querystring, in_pool: bool = True):
+        log.statements.append(querystring.compile_string(engine_type=db.engine_type))
+        return await run_querystring(querystring, in_pool=in_pool)
+
+    async def counted_ddl(ddl: str, in_pool: bool = True):
+        log.statements.append((ddl, []))
+        return await run_ddl(ddl, in_pool=in_pool)
+
+    db.run_querystring, db.run_ddl = counted_querystring, counted_ddl  # type: ignore[method-assign]
+    try:
+        yield log
+    finally:
+        del db.run_querystring, db.run_ddl  # the class's own methods again

@@ -1,0 +1,38 @@
+"""The benchmark's reads: what the database holds, and the members and incident the requests are about."""
+
+from __future__ import annotations
+
+from crm.accounts.queries import count_users
+from crm.faq.tables import FaqEntry
+from crm.incidents.tables import Incident
+from crm.members.tables import Interaction, Member
+
+
+async def is_empty() -> bool:
+    return not await Member.exists().run() and await count_users() == 0
+
+
+async def sizes() -> dict[str, int]:
+    return {
+        "members": await Member.count().run(),
+        "interactions": await Interaction.count().run(),
+        "faq_entries": await FaqEntry.count().run(),
+    }
+
+
+async def targets() -> dict[str, int]:
+    """The newest open incident (the one being handled), and the busiest and the median member by activity."""
+    incident = (
+        await Incident.select(Incident.id)
+        .where(Incident.status.is_in(["detected", "acknowledged", "responding"]))
+        .order_by(Incident.id, ascending=False)
+        .first()
+        .run()
+    )
+    total = await Member.count().run()
+    by_activity = Member.select(Member.id).order_by(Member.interactions_total, ascending=False).order_by(Member.id)
+    busiest = await by_activity.first().run()
+    median = await by_activity.offset(total // 2).first().run()
+    if incident is None or busiest is None or median is None:
+        raise LookupError("No bench community here: run `crm bench generate` first.")
+    return {"incident": incident["id"], "busiest": busiest["id"], "median": median["id"]}
