@@ -260,18 +260,21 @@ def counting_queries(db: Engine | None = None) -> Iterator[QueryLog]:
     the bulk writers' multi-row statements (imports) bypass Piccolo, so neither is counted."""
     db = db or engine()
     log = QueryLog()
-    run_querystring, run_ddl = db.run_querystring, db.run_ddl
+    cls = type(db)  # the engines have __slots__: the methods are wrapped on the class, for this engine only
+    run_querystring, run_ddl = cls.run_querystring, cls.run_ddl
 
-    async def counted_querystring(querystring, in_pool: bool = True):
-        log.statements.append(querystring.compile_string(engine_type=db.engine_type))
-        return await run_querystring(querystring, in_pool=in_pool)
+    async def counted_querystring(self, querystring, *args: Any, **kwargs: Any):
+        if self is db:
+            log.statements.append(querystring.compile_string(engine_type=self.engine_type))
+        return await run_querystring(self, querystring, *args, **kwargs)
 
-    async def counted_ddl(ddl: str, in_pool: bool = True):
-        log.statements.append((ddl, []))
-        return await run_ddl(ddl, in_pool=in_pool)
+    async def counted_ddl(self, ddl: str, *args: Any, **kwargs: Any):
+        if self is db:
+            log.statements.append((ddl, []))
+        return await run_ddl(self, ddl, *args, **kwargs)
 
-    db.run_querystring, db.run_ddl = counted_querystring, counted_ddl  # type: ignore[method-assign]
+    cls.run_querystring, cls.run_ddl = counted_querystring, counted_ddl  # type: ignore[method-assign]
     try:
         yield log
     finally:
-        del db.run_querystring, db.run_ddl  # the class's own methods again
+        cls.run_querystring, cls.run_ddl = run_querystring, run_ddl  # type: ignore[method-assign]

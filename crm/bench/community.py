@@ -26,6 +26,7 @@ SENTIMENTS = (("positive", 45), ("neutral", 28), ("negative", 20), ("unknown", 7
 TIERS = (("champion", 2), ("advocate", 10), ("member", 88))
 ACTIVITY_EXPONENT = 0.9
 HISTORY_DAYS = 365
+QUIET_DAYS = 90
 FIRST = ("Ana", "Ben", "Chloe", "Dev", "Elif", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi", "Luca", "Maya")
 LAST = ("Silva", "Okafor", "Novak", "Tanaka", "Müller", "Haddad", "Kowalski", "Rossi", "Nguyen", "Byrne", "Lind")
 WORDS = (
@@ -50,6 +51,7 @@ class MemberSpec:
     topics: list[str]
     handles: list[dict[str, Any]]  # platform, handle, followers
     platforms: list[str] = field(default_factory=list)
+    quiet: bool = False  # active until three months ago, then silent: "going quiet" on the dashboard
 
 
 class Community:
@@ -86,6 +88,16 @@ class Community:
                     platforms=platforms,
                 )
             )
+        # Every community has a champion and an advocate, and some of its keenest people have gone quiet (the
+        # first champion and advocate, and one in ten of the others), so every dashboard list has something.
+        for tier, spec in zip(("champion", "advocate"), self.members[:2], strict=True):
+            if not any(m.tier == tier for m in self.members):
+                spec.tier = tier
+        for tier in ("champion", "advocate"):
+            next(m for m in self.members if m.tier == tier).quiet = True
+        for spec in self.members:
+            if spec.tier != "member" and self.rng.random() < 0.1:
+                spec.quiet = True
         # Activity: the k-th most active member weighs 1/k^s; who is how active is shuffled, keener tiers first.
         order = sorted(range(members), key=lambda i: (self.members[i].tier == "member", self.rng.random()))
         weights = [0.0] * members
@@ -109,7 +121,14 @@ class Community:
 
     def interaction(self, spec: MemberSpec | None = None, *, at: datetime | None = None, **fixed: Any) -> dict:
         """One interaction as the bulk writer's clean_interaction takes it (member_id is filled in later)."""
-        spec = spec or self.member_for()
+        if spec is None:
+            spec = self.member_for()
+            for _ in range(50):  # an incident's conversation (a given time) is joined by people still around
+                if at is None or not spec.quiet:
+                    break
+                spec = self.member_for()
+        if at is None and spec.quiet:  # busy from 200 to 90 days ago, silent since
+            at = self.now - timedelta(days=QUIET_DAYS + self.rng.random() * 110, seconds=self.rng.randint(1, 3600))
         values = {
             "platform": self.rng.choice(spec.platforms),
             "kind": self.rng.choices(self.kinds[0], cum_weights=self.kinds[1])[0],

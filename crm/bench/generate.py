@@ -5,9 +5,9 @@ engagement rollup folded in per batch, exactly as ``engagement.apply_interaction
 are the app's own. Incidents, talking points, links, briefings, thank-yous and FAQ entries are few and go through
 their services one by one, as people would make them: they get their audit entries, FAQ search index and checks.
 
-What it writes: three bench users; the members; the interaction log; ``PAST_INCIDENTS`` resolved or reviewed
-incidents over the year, each with approved talking points, ``PAST_LINKED`` linked interactions, briefings
-(some "helped") and thank-yous; one incident being handled now with ``CURRENT_LINKED`` interactions in the
+What it writes (``Shape`` says how many): three bench users; the members; the interaction log; resolved
+incidents over the year, each with approved talking points, linked interactions, briefings (some "helped") and
+thank-yous; one incident being handled now with 300 interactions in the
 conversation (linked), approved talking points and a few briefings; FAQ entries spread over the incidents."""
 
 from __future__ import annotations
@@ -31,13 +31,26 @@ from crm.members import bulk
 from crm.thanks import service as thanks
 
 BATCH = 5_000  # interactions per bulk transaction (members: 2,000)
-PAST_INCIDENTS = 8
-PAST_LINKED = 60
-CURRENT_LINKED = 300
-CURRENT_BRIEFED = 25
-PAST_BRIEFED = 12
 ADMIN, MANAGER, AGENT = "bench-admin@example.com", "bench-manager@example.com", "bench-agent@example.com"
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How many incidents, and how much around each. The benchmark's (``BENCH``) follows issue 13: an incident
+    being handled with 300 linked interactions; tests and smoke runs use smaller ones."""
+
+    past_incidents: int = 8
+    past_linked: int = 60
+    current_linked: int = 300
+    current_briefed: int = 25
+    past_briefed: int = 12
+
+    @classmethod
+    def for_members(cls, members: int) -> Shape:
+        if members >= 1_000:
+            return cls()
+        return cls(past_incidents=2, past_linked=10, current_linked=30, current_briefed=4, past_briefed=3)
 
 
 @dataclass
@@ -71,6 +84,7 @@ async def generate(
     faq_entries: int | None = None,
     now: datetime,
     force: bool = False,
+    shape: Shape | None = None,
     progress: Progress | None = None,
 ) -> Generated:
     if members < 20 or interactions < members:
@@ -80,13 +94,14 @@ async def generate(
             raise InvalidInput({"database": "The database is not empty; use --force to empty it first."})
         await empty_database()
     report = progress or (lambda stage, done, total: None)
+    shape = shape or Shape.for_members(members)
     community = Community(members=members, seed=seed, now=now)
     admin, manager = await _users(now)
     ids = await _members(community, now=now, actor=manager, report=report)
-    linked = PAST_INCIDENTS * PAST_LINKED + CURRENT_LINKED
+    linked = shape.past_incidents * shape.past_linked + shape.current_linked
     background = max(0, interactions - linked)
     await _interactions(community, ids, background, now=now, actor=manager, report=report)
-    made = await _incidents(community, ids, now=now, admin=admin, manager=manager, report=report)
+    made = await _incidents(community, ids, shape, now=now, admin=admin, manager=manager, report=report)
     faq_count = members // 10 if faq_entries is None else faq_entries
     await _faq(community, made["incidents"], faq_count, now=now, actor=manager, report=report)
     return Generated(
@@ -183,12 +198,19 @@ def _supporters(community: Community, count: int, *, skip: set[int]) -> list[Mem
 
 
 async def _incidents(
-    community: Community, ids: dict[int, int], *, now: datetime, admin: Actor, manager: Actor, report: Progress
+    community: Community,
+    ids: dict[int, int],
+    shape: Shape,
+    *,
+    now: datetime,
+    admin: Actor,
+    manager: Actor,
+    report: Progress,
 ) -> dict:
     rng = community.rng
     made = {"incidents": [], "linked": 0, "briefings": 0, "thanks": 0}
-    for n in range(PAST_INCIDENTS + 1):
-        current = n == PAST_INCIDENTS
+    for n in range(shape.past_incidents + 1):
+        current = n == shape.past_incidents
         start = now - timedelta(hours=5) if current else now - timedelta(days=350 - n * 40, hours=rng.randint(0, 23))
         incident = await incidents.create_incident(
             values={
@@ -218,7 +240,7 @@ async def _incidents(
             incident_id=incident_id, version=draft["version"], actor=admin, now=start + timedelta(minutes=75)
         )
         # The conversation: mixed sentiment, mostly in the incident's first hours (or the last five for the current).
-        count = CURRENT_LINKED if current else PAST_LINKED
+        count = shape.current_linked if current else shape.past_linked
         hours = 5 if current else 48
         rows = [
             community.interaction(
@@ -230,7 +252,7 @@ async def _incidents(
         new_ids = await _log(rows, ids, now=now, actor=manager)
         await incidents.link_interactions(incident_id=incident_id, interaction_ids=new_ids, actor=manager, now=now)
         made["linked"] += len(new_ids)
-        briefed = _supporters(community, CURRENT_BRIEFED if current else PAST_BRIEFED, skip=set())
+        briefed = _supporters(community, shape.current_briefed if current else shape.past_briefed, skip=set())
         for spec in briefed:
             at = start + timedelta(minutes=rng.randint(80, hours * 60 - 1))
             briefing = await briefings.brief(
@@ -257,7 +279,7 @@ async def _incidents(
             await incidents.transition(
                 incident_id=incident_id, to="resolved", actor=manager, now=start + timedelta(days=3)
             )
-        report("incidents", n + 1, PAST_INCIDENTS + 1)
+        report("incidents", n + 1, shape.past_incidents + 1)
     return made
 
 
