@@ -72,6 +72,6 @@ def print_results(results: dict[str, Any], out: TextIO = sys.stdout) -> None:
             _ms(row.get("sql_floor_ms")),
             _ms(row.get("framework_floor_ms")),
             "—" if ratio is None else f"{ratio:.1f}x",
-            row.get("note", ""),
+            row.get("error", row.get("note", "")),
         )
     Console(file=out, width=160).print(table)

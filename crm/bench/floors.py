@@ -7,6 +7,8 @@
 - **Framework floor**: a bare Litestar app (no middleware, guards, dependencies or database) whose one handler
   returns what the request returned: the same template with the same context (rows included), or the same JSON.
 
+Each floor is timed ``repeat`` times (one round: they vary little) and its median is used.
+
 Their sum is what a request could cost with no work of ours in between; the report gives the ratio to it."""
 
 from __future__ import annotations

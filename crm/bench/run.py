@@ -111,15 +111,34 @@ async def _run(args: argparse.Namespace, *, settings: Settings) -> dict[str, Any
     ):
         for read in reads(targets):
             if not only or read.name in only:
-                rows.append(await _read(read, client, bare, settings, args))
+                rows.append(await _step(read.name, _read(read, client, bare, settings, args)))
         if not only or "log one interaction" in only:
-            rows.extend(await _writes(client, bare, settings, args, headers=headers, member_id=targets["median"]))
+            writes = _writes(client, bare, settings, args, headers=headers, member_id=targets["median"])
+            written = await _step("log one interaction", writes)
+            rows.extend(written if isinstance(written, list) else [written])
     if not args.skip_rebuild and (not only or "rollups rebuild" in only):
-        started = time.perf_counter()
-        await rebuild_all()
-        seconds = time.perf_counter() - started
-        rows.append({"name": "crm rollups rebuild", "median_ms": round(seconds * 1000, 1), "note": "one run"})
+        rows.append(await _step("crm rollups rebuild", _rebuild()))
     return {"meta": _meta(settings, sizes, args), "targets": targets, "requests": rows}
+
+
+async def _step(name: str, work) -> Any:
+    """One request's measurement; a failure is reported in its row (and on stderr) instead of ending the run."""
+    print(f"bench: {name} ...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    try:
+        return await work
+    except Exception as exc:  # a timeout or a refused request: the other rows still count
+        print(f"bench: {name} failed: {exc!r}", file=sys.stderr, flush=True)
+        return {"name": name, "error": repr(exc)[:300], "note": "failed"}
+    finally:
+        print(f"bench: {name} done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+
+
+async def _rebuild() -> dict[str, Any]:
+    started = time.perf_counter()
+    await rebuild_all()
+    seconds = time.perf_counter() - started
+    return {"name": "crm rollups rebuild", "median_ms": round(seconds * 1000, 1), "note": "one run"}
 
 
 def _meta(settings: Settings, sizes: dict[str, int], args: argparse.Namespace) -> dict[str, Any]:
@@ -162,7 +181,7 @@ async def _read(read: Read, client: httpx.AsyncClient, bare: BareConnection, set
     samples: list[float] = []
     for _ in range(args.rounds):
         samples += await timed(get, args.repeat)
-    times = args.rounds * args.repeat
+    times = args.repeat  # the floors vary little: one round of them
     await bare.replay(log.statements)  # warm
     sql = [await bare.replay(log.statements) * 1000 for _ in range(times)]
     web = await framework_floor(captured, settings, times)
@@ -212,7 +231,11 @@ async def _writes(client, bare: BareConnection, settings: Settings, args, *, hea
         sql.append(await bare.replay(statements, write=True) * 1000)
     sql = sql[1:]  # the first warmed the connection
     web = await framework_floor(captured, settings, times)
-    async with serve(settings) as base_url, httpx.AsyncClient(base_url=base_url, headers=headers) as server:
+    timeout = httpx.Timeout(120)  # a slow write is measured, not abandoned
+    async with (
+        serve(settings) as base_url,
+        httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout) as server,
+    ):
         counter = iter(range(10**9))
 
         async def post(c: httpx.AsyncClient) -> None:
@@ -224,7 +247,7 @@ async def _writes(client, bare: BareConnection, settings: Settings, args, *, hea
         sequential: list[float] = []
         for _ in range(args.rounds):
             sequential += await timed(lambda: post(server), args.repeat)
-        clients = [httpx.AsyncClient(base_url=base_url, headers=headers) for _ in range(CLIENTS)]
+        clients = [httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout) for _ in range(CLIENTS)]
         try:
             started = time.perf_counter()
             parallel = await asyncio.gather(*(timed(lambda c=c: post(c), times) for c in clients))
