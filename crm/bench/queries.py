@@ -36,3 +36,11 @@ async def targets() -> dict[str, int]:
     if incident is None or busiest is None or median is None:
         raise LookupError("No bench community here: run `crm bench generate` first.")
     return {"incident": incident["id"], "busiest": busiest["id"], "median": median["id"]}
+
+
+async def some_members(count: int) -> list[int]:
+    """Live members spread over the id range: whom the write benchmark logs interactions for."""
+    total = await Member.count().run()
+    step = max(1, total // count)
+    rows = await Member.select(Member.id).where(Member.merged_into.is_null()).order_by(Member.id).run()
+    return [r["id"] for r in rows[::step]][:count]

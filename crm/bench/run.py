@@ -113,7 +113,8 @@ async def _run(args: argparse.Namespace, *, settings: Settings) -> dict[str, Any
             if not only or read.name in only:
                 rows.append(await _step(read.name, _read(read, client, bare, settings, args)))
         if not only or "log one interaction" in only:
-            writes = _writes(client, bare, settings, args, headers=headers, member_id=targets["median"])
+            people = await queries.some_members(500)
+            writes = _writes(client, bare, settings, args, headers=headers, people=people)
             written = await _step("log one interaction", writes)
             rows.extend(written if isinstance(written, list) else [written])
     if not args.skip_rebuild and (not only or "rollups rebuild" in only):
@@ -214,9 +215,11 @@ def _interaction(member_id: int, external_id: str) -> dict[str, Any]:
     }
 
 
-async def _writes(client, bare: BareConnection, settings: Settings, args, *, headers, member_id: int) -> list[dict]:
+async def _writes(client, bare: BareConnection, settings: Settings, args, *, headers, people: list[int]) -> list[dict]:
     """Log one interaction: the statements captured in-process (for the count and the SQL floor), then timed on a
-    real server, one client after the other and 8 at once."""
+    real server, one client after the other and 8 at once, each write for the next of ``people`` (as an
+    integration's writes are spread over the community)."""
+    member_id = people[0]
     run_id = f"bench-{int(time.time() * 1000)}"
     captured = Captured()
     with db.counting_queries() as log:
@@ -239,7 +242,8 @@ async def _writes(client, bare: BareConnection, settings: Settings, args, *, hea
         counter = iter(range(10**9))
 
         async def post(c: httpx.AsyncClient) -> None:
-            response = await c.post("/api/v1/interactions", json=_interaction(member_id, f"{run_id}-{next(counter)}"))
+            n = next(counter)
+            response = await c.post("/api/v1/interactions", json=_interaction(people[n % len(people)], f"{run_id}-{n}"))
             if response.status_code != 201:
                 raise RuntimeError(f"log one interaction answered {response.status_code}: {response.text[:300]}")
 
