@@ -75,18 +75,24 @@ async def run(args: argparse.Namespace, *, settings: Settings, out=sys.stdout) -
     if pooled:  # as in production (crm serve): a warm pool
         await engine.start_connection_pool(min_size=1, max_size=10)
     try:
-        results = await _run(args, settings=settings)
+        results = await _run(args, settings=settings, save=lambda partial: _save(args, partial))
     finally:
         if pooled:
             await engine.close_connection_pool()
     print_results(results, out)
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+        _save(args, results)
         print(f"Results written to {args.json}.", file=out)
     return 0
 
 
-async def _run(args: argparse.Namespace, *, settings: Settings) -> dict[str, Any]:
+def _save(args: argparse.Namespace, results: dict[str, Any]) -> None:
+    """The JSON file, rewritten after each request: a long run stopped halfway keeps what it measured."""
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+async def _run(args: argparse.Namespace, *, settings: Settings, save) -> dict[str, Any]:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
     if await queries.is_empty():
         members, interactions = SIZES[args.size]
@@ -103,6 +109,7 @@ async def _run(args: argparse.Namespace, *, settings: Settings) -> dict[str, Any
     headers = {"Authorization": f"Bearer {token}"}
     only = {n.strip() for n in args.only.split(",") if n.strip()}
     rows: list[dict[str, Any]] = []
+    results = {"meta": _meta(settings, sizes, args), "targets": targets, "requests": rows}
     app = create_app(settings, engine=db.engine(), manage_pool=False)
     transport = httpx.ASGITransport(app=app)
     async with (
@@ -112,14 +119,16 @@ async def _run(args: argparse.Namespace, *, settings: Settings) -> dict[str, Any
         for read in reads(targets):
             if not only or read.name in only:
                 rows.append(await _step(read.name, _read(read, client, bare, settings, args)))
+                save(results)
         if not only or "log one interaction" in only:
             people = await queries.some_members(500)
             writes = _writes(client, bare, settings, args, headers=headers, people=people)
             written = await _step("log one interaction", writes)
             rows.extend(written if isinstance(written, list) else [written])
+            save(results)
     if not args.skip_rebuild and (not only or "rollups rebuild" in only):
         rows.append(await _step("crm rollups rebuild", _rebuild()))
-    return {"meta": _meta(settings, sizes, args), "targets": targets, "requests": rows}
+    return results
 
 
 async def _step(name: str, work) -> Any:
