@@ -161,7 +161,11 @@ def _meta(settings: Settings, sizes: dict[str, int], args: argparse.Namespace) -
     return {
         "engine": "SQLite" if settings.database.engine == "sqlite" else "PostgreSQL",
         **sizes,
-        "size": args.size if not (args.members or args.interactions) else "custom",
+        # The size the database holds (a run on an existing community ignores --size).
+        "size": next(
+            (k for k, (m, i) in SIZES.items() if sizes["members"] == m and abs(sizes["interactions"] - i) < i / 100),
+            "custom",
+        ),
         "rounds": args.rounds,
         "repeat": args.repeat,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
