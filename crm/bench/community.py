@@ -23,7 +23,7 @@ TOPICS = (
 KINDS = (("mention", 30), ("comment", 25), ("reply", 20), ("share", 10), ("post", 6), ("review", 4), ("dm", 3))
 KINDS += (("event", 1), ("other", 1))
 SENTIMENTS = (("positive", 45), ("neutral", 28), ("negative", 20), ("unknown", 7))
-TIERS = (("champion", 2), ("advocate", 10), ("member", 88))
+KEEN_PERCENT = 12  # advocates and champions: 2% champions, 10% advocates
 ACTIVITY_EXPONENT = 0.9
 HISTORY_DAYS = 365
 QUIET_DAYS = 90
@@ -57,10 +57,12 @@ class MemberSpec:
 class Community:
     """The draw: members, the weights of their activity, and a stream of interactions."""
 
-    def __init__(self, *, members: int, seed: int, now: datetime) -> None:
+    def __init__(self, *, members: int, seed: int, now: datetime, keen_percent: int = KEEN_PERCENT) -> None:
         self.rng = random.Random(seed)
         self.now = now
-        tiers, tier_weights = _weighted(TIERS)
+        tiers, tier_weights = _weighted(
+            (("champion", keen_percent), ("advocate", 5 * keen_percent), ("member", 6 * (100 - keen_percent)))
+        )
         self.members: list[MemberSpec] = []
         for n in range(members):
             tier = self.rng.choices(tiers, cum_weights=tier_weights)[0]

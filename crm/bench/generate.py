@@ -45,6 +45,7 @@ class Shape:
     current_linked: int = 300
     current_briefed: int = 25
     past_briefed: int = 12
+    keen_percent: int = 12  # advocates and champions among the members: the candidates for a briefing
 
     @classmethod
     def for_members(cls, members: int) -> Shape:
@@ -95,7 +96,7 @@ async def generate(
         await empty_database()
     report = progress or (lambda stage, done, total: None)
     shape = shape or Shape.for_members(members)
-    community = Community(members=members, seed=seed, now=now)
+    community = Community(members=members, seed=seed, now=now, keen_percent=shape.keen_percent)
     admin, manager = await _users(now)
     ids = await _members(community, now=now, actor=manager, report=report)
     linked = shape.past_incidents * shape.past_linked + shape.current_linked

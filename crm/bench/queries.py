@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crm.accounts.queries import count_users
+from crm.briefings.tables import Briefing
 from crm.faq.tables import FaqEntry
 from crm.incidents.tables import Incident
 from crm.members.tables import Interaction, Member
@@ -35,7 +36,29 @@ async def targets() -> dict[str, int]:
     median = await by_activity.offset(total // 2).first().run()
     if incident is None or busiest is None or median is None:
         raise LookupError("No bench community here: run `crm bench generate` first.")
-    return {"incident": incident["id"], "busiest": busiest["id"], "median": median["id"]}
+    return {
+        "incident": incident["id"],
+        "busiest": busiest["id"],
+        "median": median["id"],
+        "involved": await _involved() or busiest["id"],
+    }
+
+
+async def _involved() -> int | None:
+    """The busiest member with every section of the member page filled: briefed (so consent is on record) and
+    in an incident's conversation. Pages are compared on them at two sizes (tests/bench/test_query_counts.py)."""
+    briefed = {r["member"] for r in await Briefing.select(Briefing.member).run()}
+    linked = Interaction.select(Interaction.member).where(Interaction.incident_id.is_not_null())
+    both = sorted(briefed & {r["member"] for r in await linked.run()})
+    row = (
+        await Member.select(Member.id)
+        .where(Member.id.is_in(both or [-1]))
+        .order_by(Member.interactions_total, ascending=False)
+        .order_by(Member.id)
+        .first()
+        .run()
+    )
+    return row["id"] if row else None
 
 
 async def some_members(count: int) -> list[int]:

@@ -23,23 +23,35 @@ from tests.conftest import SECRET, START, empty_all_tables
 
 SIZES = [
     dict(members=25, interactions=300, faq_entries=5, shape=Shape.for_members(25)),
+    # Over 1,000 advocates and champions: more candidates for a briefing than one statement's worth of ids.
     dict(
-        members=90,
-        interactions=1_500,
+        members=1_300,
+        interactions=2_500,
         faq_entries=25,
-        shape=Shape(past_incidents=4, past_linked=20, current_linked=80, current_briefed=8, past_briefed=5),
+        shape=Shape(
+            past_incidents=4, past_linked=20, current_linked=80, current_briefed=8, past_briefed=5, keen_percent=90
+        ),
     ),
 ]
 PAGES = {
     "member list": lambda t: "/members",
-    "member page": lambda t: f"/members/{t['busiest']}",
+    "member page": lambda t: f"/members/{t['involved']}",
     "member timeline API": lambda t: f"/api/v1/members/{t['busiest']}/interactions",
     "incident page": lambda t: f"/incidents/{t['incident']}",
     "suggestions API": lambda t: f"/api/v1/incidents/{t['incident']}/suggestions",
     "dashboard": lambda t: "/",
     "FAQ search": lambda t: "/faq?q=flight",
 }
-XFAIL: dict[str, pytest.MarkDecorator] = {}
+# Whom to brief fetches every candidate's handles, topics and briefings in chunks of 1,000 ids
+# (crm/briefings/suggestions.py), so both pages that rank candidates run 3 more statements per 1,000 of them.
+# The "suggest" branch moves the ranking into SQL with a top-K limit; its merge turns these into failures to remove.
+CANDIDATES_IN_CHUNKS = pytest.mark.xfail(
+    strict=True, reason="suggestions read candidates' handles, topics and briefings per 1,000 ids (suggest branch)"
+)
+XFAIL: dict[str, pytest.MarkDecorator] = {
+    "suggestions API": CANDIDATES_IN_CHUNKS,
+    "incident page": CANDIDATES_IN_CHUNKS,
+}
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +99,7 @@ async def test_the_larger_community_really_is_larger(database):
     assert large["shape"].past_incidents > small["shape"].past_incidents
     assert large["shape"].current_linked > small["shape"].current_linked
     assert large["faq_entries"] > small["faq_entries"]
+    assert large["members"] * large["shape"].keen_percent / 100 > 1_000  # candidates for a briefing
 
 
 @pytest.mark.parametrize("page", [pytest.param(name, marks=XFAIL.get(name, ())) for name in PAGES])
