@@ -34,10 +34,19 @@ format: install
 	$(BIN)/ruff check --fix crm tests piccolo_conf.py
 	$(BIN)/ruff format crm tests piccolo_conf.py
 
-# Import rate against the engine's raw bulk floor (bench/import_rate.py); empties the database it is given.
+# The benchmark (README "Performance"): the import rate against the engine's raw bulk floor (bench/import_rate.py,
+# on BENCH_IMPORT_URL, which it empties), then `crm bench run` at BENCH_SIZE (S, M or L) on BENCH_ENGINE (sqlite
+# or postgres: BENCH_POSTGRES_URL), generated first when that database is empty; results in var/bench-*.json.
 BENCH_ROWS ?= 100000 1000000
+BENCH_SIZE ?= S
+BENCH_ENGINE ?= sqlite
+BENCH_IMPORT_URL ?= sqlite:///var/bench-import.sqlite
+BENCH_POSTGRES_URL ?= postgresql://crm@127.0.0.1:5432/crm_bench
+BENCH_URL = $(if $(filter postgres,$(BENCH_ENGINE)),$(BENCH_POSTGRES_URL),sqlite:///var/bench-$(BENCH_SIZE).sqlite)
 bench: install
-	$(BIN)/python bench/import_rate.py $(BENCH_ROWS)
+	CRM_DATABASE_URL=$(BENCH_IMPORT_URL) $(BIN)/python bench/import_rate.py $(BENCH_ROWS)
+	CRM_DATABASE_URL=$(BENCH_URL) $(BIN)/crm migrate
+	CRM_DATABASE_URL=$(BENCH_URL) $(BIN)/crm bench run --size $(BENCH_SIZE) --json var/bench-$(BENCH_ENGINE)-$(BENCH_SIZE).json
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

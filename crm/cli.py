@@ -1,5 +1,5 @@
 """The `crm` command: migrate, serve, user add, token create/revoke, import, export, backup, restore, rollups
-rebuild, demo."""
+rebuild, bench, demo."""
 
 from __future__ import annotations
 
@@ -206,6 +206,41 @@ def cmd_rollups_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_generate(args: argparse.Namespace) -> int:
+    from crm.bench.console import GenerateProgress
+    from crm.bench.generate import generate
+    from crm.clock import utc_now
+
+    _connect()
+    with GenerateProgress() as progress:
+        made = asyncio.run(
+            _with_engine(
+                generate(
+                    members=args.members,
+                    interactions=args.interactions,
+                    seed=args.seed,
+                    faq_entries=args.faq,
+                    now=utc_now(),
+                    force=args.force,
+                    progress=progress,
+                )
+            )
+        )
+    print(
+        f"Generated {made.members:,} members, {made.interactions:,} interactions, {made.incidents} incidents "
+        f"(incident {made.current_incident} being handled), {made.briefings} briefings, {made.thanks} thank-yous "
+        f"and {made.faq_entries:,} FAQ entries."
+    )
+    return 0
+
+
+def cmd_bench_run(args: argparse.Namespace) -> int:
+    from crm.bench.run import run
+
+    settings = _connect()
+    return asyncio.run(_with_engine(run(args, settings=settings)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crm", description="Advocate CRM. Configuration comes from CRM_* environment variables (see README)."
@@ -281,6 +316,27 @@ def build_parser() -> argparse.ArgumentParser:
     rollup_sub = p.add_subparsers(dest="rollups_command", required=True, metavar="ACTION")
     p = rollup_sub.add_parser("rebuild", help="recompute every member's rollup from the interaction log")
     p.set_defaults(func=cmd_rollups_rebuild)
+
+    p = sub.add_parser("bench", help="the benchmark: generate a community, time the main requests (see README)")
+    bench_sub = p.add_subparsers(dest="bench_command", required=True, metavar="ACTION")
+    p = bench_sub.add_parser("generate", help="write a generated community into an empty database")
+    p.add_argument("--members", type=int, required=True, metavar="N")
+    p.add_argument("--interactions", type=int, required=True, metavar="M")
+    p.add_argument("--seed", type=int, default=1, metavar="S", help="the same seed gives the same community")
+    p.add_argument("--faq", type=int, default=None, metavar="N", help="FAQ entries (default: members / 10)")
+    p.add_argument("--force", action="store_true", help="empty a database that is not empty first")
+    p.set_defaults(func=cmd_bench_generate)
+    p = bench_sub.add_parser("run", help="time the main pages and APIs against their floors")
+    p.add_argument("--size", choices=["S", "M", "L"], default="S", help="generated when the database is empty")
+    p.add_argument("--members", type=int, default=None, metavar="N", help="instead of --size's")
+    p.add_argument("--interactions", type=int, default=None, metavar="M", help="instead of --size's")
+    p.add_argument("--seed", type=int, default=1, metavar="S")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--repeat", type=int, default=20, help="requests per round")
+    p.add_argument("--json", type=Path, default=None, metavar="FILE", help="write the results as JSON")
+    p.add_argument("--only", default="", metavar="NAMES", help="comma-separated request names (default: all)")
+    p.add_argument("--skip-rebuild", action="store_true", help="do not time `crm rollups rebuild`")
+    p.set_defaults(func=cmd_bench_run)
 
     p = sub.add_parser("demo", help="load the demo data (safe to run twice)")
     p.set_defaults(func=cmd_demo)

@@ -8,8 +8,10 @@ each opened through a factory that applies the PRAGMAs once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
@@ -240,3 +242,41 @@ def is_unique_violation(exc: BaseException) -> bool:
     if isinstance(exc, asyncpg.UniqueViolationError):
         return True
     return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+
+
+class QueryLog:
+    """The statements an engine ran while ``counting_queries`` was active: (sql, args) as the driver got them."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, list[Any]]] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@contextlib.contextmanager
+def counting_queries(db: Engine | None = None) -> Iterator[QueryLog]:
+    """Record every statement the engine runs through Piccolo (queries, raw SQL, DDL) until the block ends: for
+    the query-count tests and the benchmark's floors. BEGIN/COMMIT are not statements of the request's own, and
+    the bulk writers' multi-row statements (imports) bypass Piccolo, so neither is counted."""
+    db = db or engine()
+    log = QueryLog()
+    cls = type(db)  # the engines have __slots__: the methods are wrapped on the class, for this engine only
+    run_querystring, run_ddl = cls.run_querystring, cls.run_ddl
+
+    async def counted_querystring(self, querystring, *args: Any, **kwargs: Any):
+        if self is db:
+            log.statements.append(querystring.compile_string(engine_type=self.engine_type))
+        return await run_querystring(self, querystring, *args, **kwargs)
+
+    async def counted_ddl(self, ddl: str, *args: Any, **kwargs: Any):
+        if self is db:
+            log.statements.append((ddl, []))
+        return await run_ddl(self, ddl, *args, **kwargs)
+
+    cls.run_querystring, cls.run_ddl = counted_querystring, counted_ddl  # type: ignore[method-assign]
+    try:
+        yield log
+    finally:
+        cls.run_querystring, cls.run_ddl = run_querystring, run_ddl  # type: ignore[method-assign]

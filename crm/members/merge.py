@@ -141,19 +141,30 @@ async def likely_duplicates(member_id: int) -> list[dict]:
         if other_id != member_id and reason not in found.setdefault(other_id, []):
             found[other_id].append(reason)
 
+    # One query for every identifier of the member (not one per handle): their email as an email handle of
+    # someone else, and each handle's name on the other platforms. key -> (handle or None for the email).
+    by_key: dict[str, list[dict | None]] = {}
     if member["email"]:
-        for row in await Handle.select(Handle.member).where(Handle.key == f"email:{member['email']}").run():
-            note(row["member"], f"has {member['email']} as an email handle")
+        by_key[f"email:{member['email']}"] = [None]
+    emails = []
     for handle in member["handles"]:
         name = handle["handle"].lower()
         if handle["platform"] == "email":
-            for row in await Member.select(Member.id).where(Member.email == name).run():
-                note(row["id"], f"has the email {name}")
-        keys = [f"{p}:{name}" for p in PLATFORMS if p != handle["platform"]]
-        others = await Handle.select(Handle.member, Handle.platform).where(Handle.key.is_in(keys)).run()
-        for row in others:
-            if row["member"] != member_id:
-                note(row["member"], f"same handle @{handle['handle']} on {row['platform']}")
+            emails.append(name)
+        for platform in PLATFORMS:
+            if platform != handle["platform"]:
+                by_key.setdefault(f"{platform}:{name}", []).append(handle)
+    if emails:
+        for row in await Member.select(Member.id, Member.email).where(Member.email.is_in(emails)).run():
+            note(row["id"], f"has the email {row['email']}")
+    if by_key:
+        others = Handle.select(Handle.member, Handle.platform, Handle.key).where(Handle.key.is_in(list(by_key)))
+        for row in await others.run():
+            for handle in by_key[row["key"]]:
+                if handle is None:
+                    note(row["member"], f"has {member['email']} as an email handle")
+                elif row["member"] != member_id:
+                    note(row["member"], f"same handle @{handle['handle']} on {row['platform']}")
     same_name = (
         await Member.select(Member.id)
         .where(queries.live() & (Member.id != member_id))

@@ -13,8 +13,8 @@ from datetime import UTC, timedelta, timezone
 import pytest
 
 from crm.audit.tables import AuditEntry
-from crm.members.bulk import rebuild_all
 from crm.members.bulk import interactions as bulk_interactions
+from crm.members.bulk import rebuild_all
 from crm.members.tables import Handle, Interaction, Member, MemberDay
 from crm.members.vocab import BULK_STATUSES, KINDS
 from tests.conftest import error
