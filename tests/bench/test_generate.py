@@ -8,7 +8,7 @@ import pytest
 from crm.bench.generate import generate
 from crm.bench.queries import sizes, targets
 from crm.errors import InvalidInput
-from crm.members.engagement import rebuild_all
+from crm.members.bulk import rebuild_all
 from crm.members.tables import Interaction, Member
 from tests.conftest import START, empty_all_tables
 
