@@ -1,0 +1,110 @@
+"""The server's import runner: jobs queued by the upload page and the API run in the server process, in the
+background, while requests go on being answered (each batch awaits the database, so other requests run between
+batches). A job does not depend on the request that queued it: closing the browser changes nothing.
+
+    runner = Runner(clock=clock, var_dir=settings.var_dir)
+    runner.kick()          # after queueing a job, and at start-up (picks up jobs a stopped server left)
+    await runner.drain()   # tests: until nothing is left to run
+    await runner.stop()    # shutdown: running jobs go back to the queue and resume after their last batch
+
+It takes queued jobs and jobs marked running by a process that is gone (``jobs.abandoned``: same host and no
+such pid, or another host silent for long), oldest first, up to ``concurrency`` at once. Taking a job is a
+compare-and-set on its runner token (``jobs.claim``), so two server processes never run the same job. A failed
+job (an error, not a crash) is left for a person to look at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from crm.clock import Clock
+from crm.errors import Conflict
+from crm.imports import jobs, queries, service, uploads
+from crm.imports.vocab import JobStatus
+
+log = logging.getLogger("crm.imports")
+
+INTERRUPTED = "Interrupted when the server stopped: it resumes after its last saved batch when the server is back."
+
+
+class Runner:
+    def __init__(self, *, clock: Clock, var_dir: Path, concurrency: int = 2, fault=None) -> None:
+        self.clock = clock
+        self.var_dir = var_dir
+        self.concurrency = concurrency
+        self.fault = fault  # tests: called in each batch's transaction (service.run_import's ``fault``)
+        self._tasks: dict[int, asyncio.Task] = {}
+        self._pump: asyncio.Task | None = None
+        self._wake = asyncio.Event()
+
+    @property
+    def running(self) -> list[int]:
+        return sorted(self._tasks)
+
+    def kick(self) -> None:
+        """Look for work now: start the pump, or wake the one running."""
+        self._wake.set()
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.get_running_loop().create_task(self._pump_jobs(), name="import-runner")
+
+    async def drain(self) -> None:
+        """Wait until the runner has nothing left to run (what tests wait on instead of sleeping)."""
+        while self._pump is not None and not self._pump.done():
+            await asyncio.shield(self._pump)
+
+    async def stop(self) -> None:
+        """Cancel the pump and the running jobs: each goes back to the queue after its last committed batch."""
+        tasks = [t for t in (self._pump, *self._tasks.values()) if t is not None and not t.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def step(self) -> list[int]:
+        """Start the jobs that may run now (up to ``concurrency`` in all); their ids."""
+        now = self.clock()
+        started = []
+        for job in await queries.waiting_jobs():
+            if len(self._tasks) >= self.concurrency:
+                break
+            if job["id"] in self._tasks:
+                continue
+            if job["status"] == JobStatus.running.value and not jobs.abandoned(job, now):
+                continue  # another process is running it
+            task = asyncio.get_running_loop().create_task(self._run(job["id"]), name=f"import-{job['id']}")
+            self._tasks[job["id"]] = task
+            started.append(job["id"])
+        return started
+
+    async def _pump_jobs(self) -> None:
+        while True:
+            self._wake.clear()
+            await self.step()
+            if not self._tasks:
+                if self._wake.is_set():
+                    continue
+                return
+            woken = asyncio.get_running_loop().create_task(self._wake.wait())
+            try:
+                await asyncio.wait([*self._tasks.values(), woken], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                woken.cancel()
+            for job_id, task in list(self._tasks.items()):
+                if task.done():
+                    del self._tasks[job_id]
+
+    async def _run(self, job_id: int) -> None:
+        try:
+            await service.run_job(job_id=job_id, clock=self.clock, fault=self.fault)
+        except asyncio.CancelledError:
+            await asyncio.shield(jobs.requeue(job_id, now=self.clock(), note=INTERRUPTED))
+            raise
+        except Conflict:
+            return  # done, or another runner took it first
+        except Exception as exc:  # the job's own record says what went wrong; the runner goes on
+            log.warning("import job %s failed: %s", job_id, exc)
+            await jobs.fail_queued(job_id, now=self.clock(), error=getattr(exc, "message", None) or str(exc))
+        job = await queries.get_job(job_id)
+        if job is not None and job["status"] == JobStatus.done.value:
+            uploads.discard(job["source_path"], self.var_dir)
