@@ -27,6 +27,11 @@ from crm.imports.vocab import JobStatus
 log = logging.getLogger("crm.imports")
 
 INTERRUPTED = "Interrupted when the server stopped: it resumes after its last saved batch when the server is back."
+GRACE_SECONDS = 30  # on shutdown, how long a running job has to finish the batch it is writing
+
+
+class Stopping(Exception):
+    """Raised between two batches of a job when the server is stopping: the job goes back to the queue."""
 
 
 class Runner:
@@ -38,6 +43,7 @@ class Runner:
         self._tasks: dict[int, asyncio.Task] = {}
         self._pump: asyncio.Task | None = None
         self._wake = asyncio.Event()
+        self._stopping = False
 
     @property
     def running(self) -> list[int]:
@@ -52,17 +58,28 @@ class Runner:
     async def drain(self) -> None:
         """Wait until the runner has nothing left to run (what tests wait on instead of sleeping)."""
         while self._pump is not None and not self._pump.done():
-            await asyncio.shield(self._pump)
+            await asyncio.wait([self._pump])  # never cancels the pump, nor raises what ended it
 
     async def stop(self) -> None:
-        """Cancel the pump and the running jobs: each goes back to the queue after its last committed batch."""
-        tasks = [t for t in (self._pump, *self._tasks.values()) if t is not None and not t.done()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        """Stop taking jobs; each running job stops after the batch it is writing (so no batch is cut short)
+        and goes back to the queue, to resume after it when the server is back. A job still writing after
+        GRACE_SECONDS is cancelled: its transaction rolls back, and it is queued again all the same."""
+        self._stopping = True
+        self._wake.set()
+        running = [t for t in self._tasks.values() if not t.done()]
+        if running:
+            _, late = await asyncio.wait(running, timeout=GRACE_SECONDS)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        if self._pump is not None and not self._pump.done():
+            self._pump.cancel()
+            await asyncio.gather(self._pump, return_exceptions=True)
 
     async def step(self) -> list[int]:
         """Start the jobs that may run now (up to ``concurrency`` in all); their ids."""
+        if self._stopping:
+            return []
         now = self.clock()
         started = []
         for job in await queries.waiting_jobs():
@@ -82,7 +99,7 @@ class Runner:
             self._wake.clear()
             await self.step()
             if not self._tasks:
-                if self._wake.is_set():
+                if self._wake.is_set() and not self._stopping:
                     continue
                 return
             woken = asyncio.get_running_loop().create_task(self._wake.wait())
@@ -94,9 +111,16 @@ class Runner:
                 if task.done():
                     del self._tasks[job_id]
 
+    def _between_batches(self, _progress) -> None:
+        if self._stopping:
+            raise Stopping("The server is stopping.")
+
     async def _run(self, job_id: int) -> None:
         try:
-            await service.run_job(job_id=job_id, clock=self.clock, fault=self.fault)
+            await service.run_job(job_id=job_id, clock=self.clock, fault=self.fault, on_progress=self._between_batches)
+        except Stopping:
+            await jobs.requeue(job_id, now=self.clock(), note=INTERRUPTED)
+            return
         except asyncio.CancelledError:
             await asyncio.shield(jobs.requeue(job_id, now=self.clock(), note=INTERRUPTED))
             raise

@@ -31,18 +31,6 @@ async def poll_until_done(client, job_id: int, headers: dict) -> dict:
     pytest.fail(f"import {job_id} not done after {POLLS} polls: {seen[-5:]}")
 
 
-@pytest.fixture
-async def api(app, client):
-    """The client, with a step that lets the app's runner finish what it started (no sleeping)."""
-
-    async def step() -> None:
-        await app.state.imports.drain()
-
-    client.app_runner_step = step
-    yield client
-    await app.state.imports.stop()
-
-
 def upload(path_or_bytes, name: str = "Tweets.csv") -> dict:
     content = path_or_bytes.read_bytes() if hasattr(path_or_bytes, "read_bytes") else path_or_bytes
     return {"file": (name, content, "text/csv")}
