@@ -18,13 +18,14 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
 from crm.audit.service import Actor
-from crm.errors import InvalidInput
+from crm.errors import InvalidInput, NotFound
 from crm.forms import read_form
 from crm.imports import csvfile, jobs, mapping_form, mappings, presets, queries, service, uploads
 from crm.imports.api import RUN, UPLOAD_LIMIT, rejected_download
@@ -38,6 +39,7 @@ PREVIEW_ROWS = 5
 RECENT = 30
 ISSUES_SHOWN = 200
 REFRESH_SECONDS = 2
+FILE_FIELDS = {"file", "kind", "preset", "mapping", "encoding"}  # what sends the upload form back
 
 
 def _source(raw: str) -> tuple[str, str]:
@@ -126,11 +128,24 @@ class ImportsController(Controller):
         path = await uploads.store(file, request.app.state.settings.var_dir)
         preset, mapping_name = _source(values.get("source", ""))
         file_name = Path(file.filename).name[:300]
+        encoding = values.get("encoding", "")
+        mapping_errors: dict[str, str] = {}
         try:
             chosen = await mappings.mapping_for(kind=kind, preset=preset, mapping_name=mapping_name)
-            options = {"encoding": values.get("encoding", "")}
-            facts, compiled = mappings.inspect(path, name=file_name, mapping=chosen, kind=kind, **options)
-        except InvalidInput as exc:
+            try:
+                facts, compiled = mappings.inspect(path, name=file_name, mapping=chosen, kind=kind, encoding=encoding)
+                mapping = compiled.mapping
+            except InvalidInput as exc:
+                if not exc.fields or set(exc.fields) & FILE_FIELDS:
+                    raise
+                # The file is fine but the mapping is not complete yet (a guess, or a saved mapping missing a
+                # field): the mapping page shows what to fix, next to the fields.
+                mapping = chosen or presets.guess_mapping(kind, [])
+                mapping = msgspec.structs.replace(mapping, encoding=encoding or mapping.encoding)
+                facts = csvfile.inspect(path, name=file_name, encoding=mapping.encoding, delimiter=mapping.delimiter)
+                mapping = chosen or presets.guess_mapping(kind, facts.header, encoding=mapping.encoding)
+                mapping_errors = mapping_form.form_errors(exc.fields, facts.header)
+        except (InvalidInput, NotFound) as exc:
             uploads.discard(path, request.app.state.settings.var_dir)
             errors = mapping_form.form_errors(exc.fields or {"file": exc.message}, [])
             return await _index_page(request, now=now, values=values, errors=errors, status_code=422)
@@ -144,8 +159,8 @@ class ImportsController(Controller):
             "source": values.get("source", ""),
             "header": json.dumps(facts.header),
         }
-        shown = mapping_form.form_values(compiled.mapping, facts.header)
-        return _mapping_page(request, path=path, kind=kind, hidden=hidden, values=shown, errors={})
+        shown = mapping_form.form_values(mapping, facts.header)
+        return _mapping_page(request, path=path, kind=kind, hidden=hidden, values=shown, errors=mapping_errors)
 
     @post("/start")
     async def start(self, request: Request, now: datetime, actor: Actor) -> Template | Redirect:
