@@ -114,7 +114,7 @@ def create_app(
 
     async def on_startup() -> None:
         await db.start(engine, pool=manage_pool)
-        imports.kick()  # jobs a stopped server left behind resume after their last batch
+        await imports.start()  # jobs a stopped server left behind resume after their last batch
 
     async def on_shutdown() -> None:
         await imports.stop()

@@ -56,6 +56,16 @@ async def waiting_jobs(*, limit: int = 20) -> list[dict]:
     )
 
 
+async def unfinished_sources() -> set[str]:
+    """The uploaded files of jobs not done yet (queued, running, or failed and waiting to be tried again)."""
+    rows = await (
+        ImportJob.select(ImportJob.source_path)
+        .where(ImportJob.status.is_in(["queued", "running", "failed"]) & ImportJob.source_path.is_not_null())
+        .run()
+    )
+    return {r["source_path"] for r in rows}
+
+
 def job_read(job: dict, now: datetime) -> JobRead:
     """The job with its progress: the share of the file's bytes read, rows per second since it started, and the
     time left at that pace (None until it can be told)."""

@@ -3,7 +3,8 @@ background, while requests go on being answered (each batch awaits the database,
 batches). A job does not depend on the request that queued it: closing the browser changes nothing.
 
     runner = Runner(clock=clock, var_dir=settings.var_dir)
-    runner.kick()          # after queueing a job, and at start-up (picks up jobs a stopped server left)
+    await runner.start()   # at start-up: stale uploads removed, jobs a stopped server left picked up
+    runner.kick()          # after queueing a job
     await runner.drain()   # tests: until nothing is left to run
     await runner.stop()    # shutdown: running jobs go back to the queue and resume after their last batch
 
@@ -48,6 +49,18 @@ class Runner:
     @property
     def running(self) -> list[int]:
         return sorted(self._tasks)
+
+    async def start(self) -> None:
+        """At server start: remove uploads nobody will run, then resume what a stopped server left."""
+        try:
+            keep = await queries.unfinished_sources()
+            removed = uploads.sweep(self.var_dir, keep=keep, now=self.clock().timestamp())
+        except Exception:  # the app still serves pages; the next upload kicks the runner again
+            log.exception("the import runner could not look at the jobs at start-up")
+            return
+        if removed:
+            log.info("removed %s stale uploads", removed)
+        self.kick()
 
     def kick(self) -> None:
         """Look for work now: start the pump, or wake the one running."""

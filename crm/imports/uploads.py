@@ -11,6 +11,7 @@ from typing import Any
 from crm.imports.csvfile import CHUNK, refuse
 
 TOKEN = re.compile(r"[0-9a-f]{32}")
+STALE_UPLOAD_SECONDS = 24 * 3600  # an upload previewed and never started is removed after a day
 
 
 def folder(var_dir: Path) -> Path:
@@ -54,3 +55,17 @@ def discard(path: Path | str | None, var_dir: Path) -> None:
     path = Path(path)
     if path.parent.resolve() == folder(var_dir).resolve() and TOKEN.fullmatch(path.stem):
         path.unlink(missing_ok=True)
+
+
+def sweep(var_dir: Path, *, keep: set[str], now: float, older_than: float = STALE_UPLOAD_SECONDS) -> int:
+    """Remove uploads nobody will run: older than ``older_than`` seconds at ``now`` (a timestamp) and not the
+    file of an unfinished job (``keep``), such as a file uploaded and previewed but never started. How many."""
+    directory = folder(var_dir)
+    if not directory.is_dir():
+        return 0
+    removed = 0
+    for path in directory.glob("*.csv"):
+        if TOKEN.fullmatch(path.stem) and str(path) not in keep and path.stat().st_mtime < now - older_than:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

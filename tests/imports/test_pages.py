@@ -11,12 +11,13 @@ import re
 
 import pytest
 
-from crm.imports import queries
+from crm.audit.service import Actor
+from crm.imports import demo, queries
 from crm.imports.mappings import to_mapping
 from crm.imports.tables import ImportJob, ImportMapping
 from crm.members.tables import Interaction, Member
 from tests.conftest import csrf
-from tests.imports.conftest import write_csv
+from tests.imports.conftest import tweets_subset, write_csv
 
 SHEET = ["user", "when", "said", "feeling", "extra"]
 ROWS = [
@@ -121,8 +122,6 @@ async def test_upload_map_a_column_save_the_mapping_and_watch_the_job_finish(bob
 
 
 async def test_a_preset_fills_in_the_mapping(bob, tmp_path):
-    from tests.imports.conftest import tweets_subset
-
     shown = await upload(bob, tweets_subset(tmp_path / "t.csv", 3).read_bytes(), source="preset:twitter-airline")
 
     form = hidden_and_selects(shown.text)
@@ -229,3 +228,11 @@ async def test_a_failed_import_can_be_tried_again(bob, app, tmp_path):
     app.state.imports.kick()
     await app.state.imports.drain()
     assert (await queries.get_job(job_id))["status"] == "done"
+
+
+async def test_the_demo_import_shows_in_the_list(bob, clock, users):
+    message = await demo.load(clock(), Actor.system("demo"))
+
+    assert "import job" in message
+    listed = (await bob.get("/imports")).text
+    assert "Tweets.csv (" in listed and "times shifted" in listed

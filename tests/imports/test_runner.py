@@ -207,3 +207,26 @@ async def test_an_upload_is_stored_on_disk_a_chunk_at_a_time(tmp_path):
     outside.write_text("x")
     uploads.discard(outside, tmp_path)
     assert outside.exists()
+
+
+async def test_at_start_the_runner_removes_stale_uploads_but_not_the_files_of_unfinished_jobs(engine, clock, settings):
+    class Body:
+        def __init__(self, data: bytes) -> None:
+            self.data = [data, b""]
+
+        async def read(self, size: int) -> bytes:
+            return self.data.pop(0)
+
+    content = tweets_subset(settings.var_dir.parent / "t.csv", 5).read_bytes()
+    waiting = await uploads.store(Body(content), settings.var_dir)
+    previewed = await uploads.store(Body(content), settings.var_dir)
+    fresh = await uploads.store(Body(content), settings.var_dir)
+    await queued(waiting, clock)
+    day_ago = clock().timestamp() - uploads.STALE_UPLOAD_SECONDS - 1
+    for path in (waiting, previewed):
+        os.utime(path, (day_ago, day_ago))
+
+    runner = Runner(clock=clock, var_dir=settings.var_dir, concurrency=0)
+    await runner.start()
+
+    assert waiting.exists() and fresh.exists() and not previewed.exists()
