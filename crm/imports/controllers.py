@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from pathlib import Path
@@ -67,7 +68,8 @@ async def _index_page(request: Request, *, now: datetime, values=None, errors=No
 
 def _preview(path: Path, values: dict[str, str]) -> tuple[list[str], list[list[str]]]:
     """The file's header and first rows for the page, read as leniently as it takes to show them (a wrong
-    encoding is reported next to its field, not by losing the preview)."""
+    encoding is reported next to its field, not by losing the preview). It reads the whole file to check it:
+    called in a thread."""
     chosen = values.get("encoding") or "utf-8"
     for encoding in dict.fromkeys([chosen, "utf-8", "cp1252", "latin-1"]):
         try:
@@ -78,10 +80,10 @@ def _preview(path: Path, values: dict[str, str]) -> tuple[list[str], list[list[s
     return [], []
 
 
-def _mapping_page(
+async def _mapping_page(
     request: Request, *, path: Path, kind: str, hidden: dict[str, str], values: dict[str, str], errors, status_code=200
 ) -> Template:
-    header, rows = _preview(path, values)
+    header, rows = await asyncio.to_thread(_preview, path, values)
     return page(
         request,
         "imports/mapping.html",
@@ -133,7 +135,9 @@ class ImportsController(Controller):
         try:
             chosen = await mappings.mapping_for(kind=kind, preset=preset, mapping_name=mapping_name)
             try:
-                facts, compiled = mappings.inspect(path, name=file_name, mapping=chosen, kind=kind, encoding=encoding)
+                facts, compiled = await asyncio.to_thread(
+                    mappings.inspect, path, name=file_name, mapping=chosen, kind=kind, encoding=encoding
+                )
                 mapping = compiled.mapping
             except InvalidInput as exc:
                 if not exc.fields or set(exc.fields) & FILE_FIELDS:
@@ -142,7 +146,9 @@ class ImportsController(Controller):
                 # field): the mapping page shows what to fix, next to the fields.
                 mapping = chosen or presets.guess_mapping(kind, [])
                 mapping = msgspec.structs.replace(mapping, encoding=encoding or mapping.encoding)
-                facts = csvfile.inspect(path, name=file_name, encoding=mapping.encoding, delimiter=mapping.delimiter)
+                facts = await asyncio.to_thread(
+                    csvfile.inspect, path, name=file_name, encoding=mapping.encoding, delimiter=mapping.delimiter
+                )
                 mapping = chosen or presets.guess_mapping(kind, facts.header, encoding=mapping.encoding)
                 mapping_errors = mapping_form.form_errors(exc.fields, facts.header)
         except (InvalidInput, NotFound) as exc:
@@ -160,7 +166,7 @@ class ImportsController(Controller):
             "header": json.dumps(facts.header),
         }
         shown = mapping_form.form_values(mapping, facts.header)
-        return _mapping_page(request, path=path, kind=kind, hidden=hidden, values=shown, errors=mapping_errors)
+        return await _mapping_page(request, path=path, kind=kind, hidden=hidden, values=shown, errors=mapping_errors)
 
     @post("/start")
     async def start(self, request: Request, now: datetime, actor: Actor) -> Template | Redirect:
@@ -185,7 +191,7 @@ class ImportsController(Controller):
         try:
             if mapping is None:
                 raise InvalidInput(errors)
-            mappings.inspect(path, name=hidden["file_name"], mapping=mapping, kind=kind)
+            await asyncio.to_thread(mappings.inspect, path, name=hidden["file_name"], mapping=mapping, kind=kind)
             if save_as:
                 await mappings.save_mapping(name=save_as, mapping=mapping, actor=actor, now=now)
             job = await service.queue_import(
@@ -201,7 +207,7 @@ class ImportsController(Controller):
         except InvalidInput as exc:
             values = {k: v for k, v in form.items() if k != "_csrf_token"}
             errors = mapping_form.form_errors(exc.fields or {"file": exc.message}, header)
-            return _mapping_page(
+            return await _mapping_page(
                 request, path=path, kind=kind, hidden=hidden, values=values, errors=errors, status_code=422
             )
         request.app.state.imports.kick()
