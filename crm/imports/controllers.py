@@ -144,12 +144,12 @@ class ImportsController(Controller):
                     raise
                 # The file is fine but the mapping is not complete yet (a guess, or a saved mapping missing a
                 # field): the mapping page shows what to fix, next to the fields.
-                mapping = chosen or presets.guess_mapping(kind, [])
-                mapping = msgspec.structs.replace(mapping, encoding=encoding or mapping.encoding)
+                read_as = encoding or (chosen.encoding if chosen else "utf-8")
+                delimiter = chosen.delimiter if chosen else ""
                 facts = await asyncio.to_thread(
-                    csvfile.inspect, path, name=file_name, encoding=mapping.encoding, delimiter=mapping.delimiter
+                    csvfile.inspect, path, name=file_name, encoding=read_as, delimiter=delimiter
                 )
-                mapping = chosen or presets.guess_mapping(kind, facts.header, encoding=mapping.encoding)
+                mapping = msgspec.structs.replace(chosen or presets.guess_mapping(kind, facts.header), encoding=read_as)
                 mapping_errors = mapping_form.form_errors(exc.fields, facts.header)
         except (InvalidInput, NotFound) as exc:
             uploads.discard(path, request.app.state.settings.var_dir)
