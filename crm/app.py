@@ -32,6 +32,9 @@ from crm.faq.api import FaqAPI
 from crm.faq.controllers import FaqController
 from crm.faq.public_controllers import PublicFaqController
 from crm.health import healthz
+from crm.imports.api import ImportsAPI
+from crm.imports.controllers import ImportsController
+from crm.imports.runner import Runner
 from crm.incidents.api import IncidentsAPI
 from crm.incidents.controllers import IncidentsController
 from crm.incidents.interactions_controllers import InteractionsController
@@ -86,6 +89,8 @@ ROUTES = [
     QuestionsController,
     AdvocacyAPI,
     SupportiveController,
+    ImportsAPI,
+    ImportsController,
 ]
 
 
@@ -108,11 +113,15 @@ def create_app(
     settings = settings or Settings.from_env()
     engine = engine or db.make_engine(settings.database)
     db.bind(engine)
+    # Imports queued by the page and the API run in this process, in the background (crm/imports/runner.py).
+    imports = Runner(clock=clock, var_dir=settings.var_dir)
 
     async def on_startup() -> None:
         await db.start(engine, pool=manage_pool)
+        await imports.start()  # jobs a stopped server left behind resume after their last batch
 
     async def on_shutdown() -> None:
+        await imports.stop()
         await db.stop(engine)
 
     csrf = CSRFConfig(
@@ -163,6 +172,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
+    app.state.imports = imports
     return app
 
 

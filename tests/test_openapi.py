@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from crm.briefings import vocab as briefings
 from crm.faq import vocab as faq
+from crm.imports import vocab as imports
 from crm.incidents import vocab as incidents
 from crm.members import vocab as members
 from crm.thanks import vocab as thanks
@@ -41,6 +42,10 @@ async def test_the_schema_lists_the_allowed_values(as_user):
     assert enum(schema, "InteractionRead", "kind") == members.KINDS
     assert enum(schema, "InteractionRead", "sentiment") == members.SENTIMENTS
     assert enum(schema, "MemberRead", "tier") == members.TIERS
+    assert enum(schema, "ImportRead", "status") == imports.STATUSES
+    assert enum(schema, "ImportRead", "kind") == imports.KINDS
+    assert enum(schema, "ImportAccepted", "status") == imports.STATUSES
+    assert enum(schema, "IssueRead", "problem") == [p.value for p in imports.Problem]
 
 
 async def test_a_value_outside_a_vocabulary_is_refused_naming_the_field_and_the_allowed_values(client, auth):

@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "questions.write": frozenset({Role.admin, Role.manager, Role.agent}),
     "thanks.write": frozenset({Role.admin, Role.manager}),
     "thanks.templates": frozenset({Role.admin, Role.manager}),
+    "imports.run": frozenset({Role.admin, Role.manager}),
 }
 
 DESCRIPTIONS = {

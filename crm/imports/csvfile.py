@@ -237,3 +237,17 @@ def rows(source: Source, facts: FileFacts, *, skip: int = 0) -> Iterator[Row]:
             n += 1
             if n > skip:
                 yield Row(line=start, cells=cells, bytes_read=counting.count)
+
+
+def preview(source: Source, facts: FileFacts, *, limit: int = 5) -> list[list[str]]:
+    """The first ``limit`` data rows, padded to the header (what an upload page shows); reads no further."""
+    taken: list[list[str]] = []
+    reader = rows(source, facts)
+    try:
+        for row in reader:
+            taken.append([*row.cells, *[""] * (len(facts.header) - len(row.cells))][: max(len(facts.header), 1)])
+            if len(taken) == limit:
+                break
+    finally:
+        reader.close()
+    return taken

@@ -10,6 +10,7 @@ import socket
 import msgspec
 
 from crm import db
+from crm.errors import Conflict
 from crm.imports import csvfile, queries
 from crm.imports.mapping import Compiled
 from crm.imports.mappings import mapping_digest
@@ -156,3 +157,37 @@ async def finish_job(job: dict, *, status: JobStatus, now, error: str = "", byte
         values[ImportJob.bytes_read] = bytes_read
     async with db.transaction():
         await ImportJob.update(values).where(ImportJob.id == job["id"]).run()
+
+
+async def requeue(job_id: int, *, now, note: str) -> None:
+    """Put a job this process was running back in the queue (the server is stopping): the next runner picks it
+    up after its last committed batch."""
+    async with db.transaction():
+        await (
+            ImportJob.update(
+                {ImportJob.status: JobStatus.queued.value, ImportJob.heartbeat_at: now, ImportJob.error: note}
+            )
+            .where((ImportJob.id == job_id) & ImportJob.status.is_in([JobStatus.running.value, JobStatus.failed.value]))
+            .run()
+        )
+
+
+async def fail_queued(job_id: int, *, now, error: str) -> None:
+    """A queued job that could not even start (its file changed, say) is failed, so no runner tries it again."""
+    async with db.transaction():
+        await (
+            ImportJob.update(
+                {ImportJob.status: JobStatus.failed.value, ImportJob.heartbeat_at: now, ImportJob.error: error[:2000]}
+            )
+            .where((ImportJob.id == job_id) & (ImportJob.status == JobStatus.queued.value))
+            .run()
+        )
+
+
+async def retry(job: dict, *, now) -> None:
+    """Queue a failed job again (a person asked to): it resumes after its last committed batch."""
+    if job["status"] != JobStatus.failed.value:
+        raise Conflict(f"Import job {job['id']} is {job['status']}: only a failed import can be tried again.")
+    if not job["source_path"] or not os.path.isfile(job["source_path"]):
+        raise Conflict("The uploaded file of this import is gone: upload it again (nothing is imported twice).")
+    await requeue(job["id"], now=now, note="")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from crm.imports.schemas import JobRead
+from crm.errors import NotFound
+from crm.imports.schemas import ImportRead, IssueRead, JobRead
 from crm.imports.tables import ImportIssue, ImportJob, ImportMapping
 
 PAGE = 1000
@@ -13,6 +14,13 @@ PAGE = 1000
 
 async def get_job(job_id: int) -> dict | None:
     return await ImportJob.select().where(ImportJob.id == job_id).output(load_json=True).first().run()
+
+
+async def job_or_404(job_id: int) -> dict:
+    job = await get_job(job_id) if 0 < job_id < 2**31 else None
+    if job is None:
+        raise NotFound(f"No import with id {job_id}.")
+    return job
 
 
 async def list_jobs(*, limit: int = 50) -> list[dict]:
@@ -35,6 +43,29 @@ async def unfinished_jobs(*, kind: str, file_digest: str, mapping_digest: str) -
     )
 
 
+async def waiting_jobs(*, limit: int = 20) -> list[dict]:
+    """Jobs a runner may take, oldest first: queued ones, and running ones (taken only when their runner is
+    gone: ``jobs.abandoned``)."""
+    return (
+        await ImportJob.select()
+        .where(ImportJob.status.is_in(["queued", "running"]))
+        .order_by(ImportJob.id)
+        .limit(limit)
+        .output(load_json=True)
+        .run()
+    )
+
+
+async def unfinished_sources() -> set[str]:
+    """The uploaded files of jobs not done yet (queued, running, or failed and waiting to be tried again)."""
+    rows = await (
+        ImportJob.select(ImportJob.source_path)
+        .where(ImportJob.status.is_in(["queued", "running", "failed"]) & ImportJob.source_path.is_not_null())
+        .run()
+    )
+    return {r["source_path"] for r in rows}
+
+
 def job_read(job: dict, now: datetime) -> JobRead:
     """The job with its progress: the share of the file's bytes read, rows per second since it started, and the
     time left at that pace (None until it can be told)."""
@@ -50,6 +81,19 @@ def job_read(job: dict, now: datetime) -> JobRead:
                 seconds_left = elapsed * (1 - progress) / progress
     fields = {name: job[name] for name in JobRead.__struct_fields__ if name in job}
     return JobRead(**fields, progress=progress, rows_per_second=rate, seconds_left=seconds_left)
+
+
+async def import_read(job: dict, now: datetime, *, shown: int = 100) -> ImportRead:
+    """The job with its first ``shown`` issues, as the API and the job page show it."""
+    first = await issues(job["id"], limit=shown)
+    read = job_read(job, now)
+    return ImportRead(
+        **{name: getattr(read, name) for name in JobRead.__struct_fields__},
+        issues=[
+            IssueRead(line=i["line"], problem=i["problem"], column=i["column_name"], reason=i["reason"]) for i in first
+        ],
+        issues_total=job["conflicts"] + job["rejected"] + job["erased"],
+    )
 
 
 async def issues(job_id: int, *, problems: list[str] | None = None, after_id: int = 0, limit: int = PAGE) -> list[dict]:

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from msgspec import Struct, field
 
+from crm.imports.vocab import ImportKind, JobStatus, Problem
+
 
 class Mapping(Struct, kw_only=True, forbid_unknown_fields=True):
     """How to read one kind of file. Saved under a name (``import_mapping``) or built in (``presets.py``).
@@ -96,8 +98,8 @@ class JobRead(Struct, kw_only=True):
     """A job with its live progress: rate and time left are estimated from the bytes read so far."""
 
     id: int
-    kind: str
-    status: str
+    kind: ImportKind
+    status: JobStatus
     file_name: str
     preset: str
     mapping_name: str
@@ -118,3 +120,28 @@ class JobRead(Struct, kw_only=True):
     progress: float | None  # 0..1 of the file's bytes
     rows_per_second: float | None
     seconds_left: float | None
+
+
+class IssueRead(Struct):
+    line: int  # the line of the file where the row starts (the header is line 1)
+    problem: Problem
+    column: str
+    reason: str
+
+
+class ImportRead(JobRead, kw_only=True):
+    """A job as the API shows it: its progress and counts, and its first issues (all of them in
+    ``rejected.csv``, conflicts aside)."""
+
+    issues: list[IssueRead] = field(default_factory=list)
+    issues_total: int = 0
+
+
+class ImportAccepted(Struct, kw_only=True):
+    """The answer to an upload: the queued job (poll ``GET /api/v1/imports/{id}``), or for a dry run, which
+    writes nothing and creates no job, the report of what the import would do."""
+
+    id: int | None
+    status: JobStatus
+    dry_run: bool = False
+    report: Report | None = None

@@ -177,7 +177,10 @@ async def run_job(
         await finish_job(job, status=JobStatus.failed, now=now, error="The uploaded file is gone.")
         raise NotFound(f"The file of import job {job_id} is gone.")
     mapping = to_mapping(job["mapping"])
-    facts = csvfile.inspect(source, name=job["file_name"], encoding=mapping.encoding, delimiter=mapping.delimiter)
+    # The whole file is read to check it: in a thread, so that a server goes on answering meanwhile.
+    facts = await asyncio.to_thread(
+        csvfile.inspect, source, name=job["file_name"], encoding=mapping.encoding, delimiter=mapping.delimiter
+    )
     if facts.digest != job["file_digest"]:
         raise refuse("The file changed since the import was queued.")
     compiled = compile_mapping(mapping, facts.header)
@@ -206,7 +209,8 @@ async def _checked(kind, source, file_name, preset, mapping_name, mapping, optio
     file_name = file_name or (source.name if isinstance(source, Path) else getattr(source, "name", "")) or "upload"
     file_name = Path(str(file_name)).name[:300]
     chosen = mapping or await mapping_for(kind=kind, preset=preset, mapping_name=mapping_name)
-    facts, compiled = inspect(source, name=file_name, mapping=chosen, kind=kind, **options)
+    # The whole file is read to check it: in a thread, so that a server goes on answering meanwhile.
+    facts, compiled = await asyncio.to_thread(inspect, source, name=file_name, mapping=chosen, kind=kind, **options)
     return file_name, facts, compiled
 
 

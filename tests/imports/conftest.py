@@ -32,6 +32,18 @@ async def _pool(pooled):
 
 
 @pytest.fixture
+async def api(app, client):
+    """The client, with a step that lets the app's runner finish what it started (no sleeping)."""
+
+    async def step() -> None:
+        await app.state.imports.drain()
+
+    client.app_runner_step = step
+    yield client
+    await app.state.imports.stop()
+
+
+@pytest.fixture
 def tweets() -> Path:
     if not TWEETS.exists():
         pytest.fail(f"the shared data set is missing: {TWEETS}")
