@@ -14,7 +14,7 @@ from crm.imports import queries, service, uploads
 from crm.imports.jobs import STALE_SECONDS
 from crm.imports.runner import INTERRUPTED, Runner
 from crm.imports.tables import ImportJob
-from crm.members import engagement
+from crm.members.bulk import rebuild_all
 from crm.members.tables import Interaction, Member
 from tests.conftest import empty_all_tables
 from tests.imports.conftest import (
@@ -87,7 +87,7 @@ async def test_a_restarted_runner_resumes_a_job_whose_process_died_and_ends_like
     resumed_state, resumed_counts = await fingerprint(), {k: done[k] for k in ("interactions_added", "conflicts")}
     assert await Interaction.count().run() == len({r["tweet_id"] for r in tweet_rows()[:1_500]})
     imported = await rollups()
-    await engagement.rebuild_all()
+    await rebuild_all()
     assert_same_rollups(imported, await rollups())
 
     await empty_all_tables()
@@ -181,7 +181,7 @@ async def test_two_uploads_at_once_through_the_api_do_not_corrupt_each_other(api
     assert await Interaction.count().run() == len({r["tweet_id"] for r in rows})
     assert await Member.count().run() == len({r["name"] for r in rows})
     imported = await rollups()
-    await engagement.rebuild_all()
+    await rebuild_all()
     assert_same_rollups(imported, await rollups())
 
 
